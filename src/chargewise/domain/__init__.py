@@ -1,0 +1,1 @@
+"""Version-neutral model of chargers, connectors, transactions and tokens, and the ports that store them."""

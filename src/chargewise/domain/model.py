@@ -1,0 +1,145 @@
+"""The version-neutral domain model.
+
+OCPP 1.6 addresses a "connector"; OCPP 2.0.1 addresses an EVSE holding connectors. We store both as
+``(evse_id, connector_id)``: 1.6 connector N becomes EVSE N, connector 1; the charger itself is EVSE 0.
+Energy is always watt-hours, power watts, times timezone-aware UTC datetimes.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+class OcppVersion(enum.StrEnum):
+    V16 = "1.6"
+    V201 = "2.0.1"
+
+    @property
+    def subprotocol(self) -> str:
+        return "ocpp1.6" if self is OcppVersion.V16 else "ocpp2.0.1"
+
+
+class Registration(enum.StrEnum):
+    """Whether the charger may operate: the operator's decision, answered in BootNotification."""
+
+    ACCEPTED = "Accepted"
+    PENDING = "Pending"
+    REJECTED = "Rejected"
+
+
+class ConnectorStatus(enum.StrEnum):
+    """Union of the 1.6 ChargePointStatus and 2.0.1 ConnectorStatus values."""
+
+    AVAILABLE = "Available"
+    PREPARING = "Preparing"
+    CHARGING = "Charging"
+    SUSPENDED_EV = "SuspendedEV"
+    SUSPENDED_EVSE = "SuspendedEVSE"
+    FINISHING = "Finishing"
+    RESERVED = "Reserved"
+    UNAVAILABLE = "Unavailable"
+    FAULTED = "Faulted"
+    OCCUPIED = "Occupied"
+
+
+class TokenStatus(enum.StrEnum):
+    ACCEPTED = "Accepted"
+    BLOCKED = "Blocked"
+    EXPIRED = "Expired"
+    INVALID = "Invalid"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class BootInfo:
+    vendor: str
+    model: str
+    serial_number: str | None = None
+    firmware_version: str | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ConnectorState:
+    evse_id: int
+    connector_id: int
+    status: ConnectorStatus
+    error_code: str | None
+    updated_at: datetime
+
+
+@dataclass(kw_only=True, slots=True)
+class Charger:
+    """A charger known to the system, whether or not it is connected now."""
+
+    id: str
+    registration: Registration = Registration.PENDING
+    ocpp_version: OcppVersion | None = None
+    password_hash: str | None = None
+    boot: BootInfo | None = None
+    connected: bool = False
+    last_seen: datetime | None = None
+    offline_since: datetime | None = None
+    quirks: tuple[str, ...] = ()
+    connectors: list[ConnectorState] = field(default_factory=list)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class IdToken:
+    id_tag: str
+    status: TokenStatus = TokenStatus.ACCEPTED
+    expires_at: datetime | None = None
+    parent_id_tag: str | None = None
+
+    def status_at(self, now: datetime) -> TokenStatus:
+        """The status to answer a charger with at ``now`` (an accepted token past its expiry is Expired)."""
+        if self.status is TokenStatus.ACCEPTED and self.expires_at is not None and self.expires_at <= now:
+            return TokenStatus.EXPIRED
+        return self.status
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class MeterSample:
+    """One sampled value. ``transaction_id`` is our id (None for samples outside a transaction)."""
+
+    charger_id: str
+    evse_id: int
+    transaction_id: int | None
+    timestamp: datetime
+    measurand: str
+    value: float
+    unit: str | None = None
+    phase: str | None = None
+    context: str | None = None
+
+
+@dataclass(kw_only=True, slots=True)
+class Transaction:
+    """A charging session. ``id`` is ours (the 1.6 transactionId); ``remote_id`` is the 2.0.1 transactionId."""
+
+    id: int
+    charger_id: str
+    evse_id: int
+    connector_id: int
+    id_tag: str | None
+    started_at: datetime
+    meter_start_wh: float | None
+    remote_id: str | None = None
+    stopped_at: datetime | None = None
+    meter_stop_wh: float | None = None
+    stop_reason: str | None = None
+    last_meter_wh: float | None = None
+    last_seq_no: int | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.stopped_at is None
+
+    @property
+    def energy_wh(self) -> float | None:
+        """Energy from the meter register: last known register reading minus the start reading."""
+        end = self.meter_stop_wh if self.meter_stop_wh is not None else self.last_meter_wh
+        if end is None or self.meter_start_wh is None:
+            return None
+        return max(0.0, end - self.meter_start_wh)

@@ -1,0 +1,142 @@
+"""Ports: the small role interfaces that services call and adapters implement.
+
+Each port has a SQL implementation in ``chargewise.adapters.sql`` and an in-memory fake in
+``chargewise.adapters.memory`` with the same behaviour (the store tests run one suite against all of them).
+Every method that writes returns only after the write is durable (committed).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from chargewise.domain.model import (
+    BootInfo,
+    Charger,
+    ConnectorStatus,
+    IdToken,
+    MeterSample,
+    OcppVersion,
+    Registration,
+    TokenStatus,
+    Transaction,
+)
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """Current time, timezone-aware UTC."""
+        ...
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class NewTransaction:
+    """What a charger reported when a transaction began.
+
+    ``dedupe_key`` identifies the charger's message so that a retried StartTransaction (1.6) or a repeated
+    TransactionEvent Started (2.0.1) maps to the same transaction: 1.6 uses
+    ``"{connector}|{idTag}|{meterStart}|{timestamp}"``, 2.0.1 the charger's transactionId.
+    """
+
+    charger_id: str
+    evse_id: int
+    connector_id: int
+    id_tag: str | None
+    started_at: datetime
+    meter_start_wh: float | None
+    dedupe_key: str
+    remote_id: str | None = None
+
+
+class ChargerStore(Protocol):
+    async def get_charger(self, charger_id: str) -> Charger | None: ...
+
+    async def list_chargers(self) -> list[Charger]: ...
+
+    async def add_charger(
+        self, charger_id: str, *, registration: Registration, password_hash: str | None = None
+    ) -> Charger:
+        """Create a charger; raise ``KeyError`` if it exists already."""
+        ...
+
+    async def set_registration(self, charger_id: str, registration: Registration) -> None:
+        """Raise ``KeyError`` for an unknown charger."""
+        ...
+
+    async def set_password_hash(self, charger_id: str, password_hash: str | None) -> None: ...
+
+    async def remove_charger(self, charger_id: str) -> None: ...
+
+    async def record_boot(self, charger_id: str, version: OcppVersion, boot: BootInfo, at: datetime) -> None: ...
+
+    async def record_connection(self, charger_id: str, *, connected: bool, at: datetime) -> None:
+        """Connected: clears ``offline_since``. Disconnected: sets it to ``at``."""
+        ...
+
+    async def touch(self, charger_id: str, at: datetime) -> None:
+        """Update ``last_seen``. May be coalesced (written at most every few seconds)."""
+        ...
+
+    async def set_connector_status(
+        self,
+        charger_id: str,
+        evse_id: int,
+        connector_id: int,
+        status: ConnectorStatus,
+        error_code: str | None,
+        at: datetime,
+    ) -> None:
+        """Ignore a status older than the stored one (offline-queued notifications arrive late)."""
+        ...
+
+
+class TransactionStore(Protocol):
+    async def start_transaction(self, new: NewTransaction) -> tuple[Transaction, bool]:
+        """Return ``(transaction, created)``; the same ``dedupe_key`` returns the existing one."""
+        ...
+
+    async def stop_transaction(
+        self, transaction_id: int, *, stopped_at: datetime, meter_stop_wh: float | None, reason: str | None
+    ) -> Transaction | None:
+        """Close it (idempotent: a second stop returns the already-closed transaction unchanged)."""
+        ...
+
+    async def get_transaction(self, transaction_id: int) -> Transaction | None: ...
+
+    async def find_by_remote_id(self, charger_id: str, remote_id: str) -> Transaction | None: ...
+
+    async def list_transactions(
+        self, *, charger_id: str | None = None, active: bool | None = None, limit: int = 500
+    ) -> list[Transaction]: ...
+
+    async def active_transactions(self, charger_id: str) -> list[Transaction]: ...
+
+    async def accept_event(self, transaction_id: int, seq_no: int) -> bool:
+        """Record a 2.0.1 TransactionEvent seqNo; False if it was seen already (a duplicate)."""
+        ...
+
+    async def add_meter_samples(self, samples: Sequence[MeterSample]) -> None:
+        """Store samples (ordered by timestamp on read) and advance each transaction's last register value."""
+        ...
+
+    async def meter_samples(self, transaction_id: int) -> list[MeterSample]: ...
+
+
+class TokenStore(Protocol):
+    async def get_token(self, id_tag: str) -> IdToken | None: ...
+
+    async def put_token(self, token: IdToken) -> None: ...
+
+    async def list_tokens(self) -> list[IdToken]: ...
+
+    async def set_token_status(self, id_tag: str, status: TokenStatus) -> None:
+        """Raise ``KeyError`` for an unknown token."""
+        ...
+
+
+class Store(ChargerStore, TransactionStore, TokenStore, Protocol):
+    """Everything the central system persists; one object per database."""
+
+    async def close(self) -> None: ...

@@ -1,0 +1,90 @@
+"""Validation against the official OCPP JSON schemas (shipped in the ``ocpp`` package), compiled once.
+
+``fastjsonschema`` turns each schema into Python code at start-up (about 0.8 s for all 206 schemas of both
+versions); validating a MeterValues then costs a few microseconds instead of ~100 with ``jsonschema``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import fastjsonschema
+
+from chargewise.domain.model import OcppVersion
+from chargewise.ocpp.v16 import catalog as v16_catalog
+from chargewise.ocpp.v201 import catalog as v201_catalog
+
+CATALOGS: dict[OcppVersion, ModuleType] = {OcppVersion.V16: v16_catalog, OcppVersion.V201: v201_catalog}
+
+Validate = Callable[[Any], Any]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Violation:
+    """One schema failure: the rule that failed, where (path below the payload), and a readable message."""
+
+    rule: str
+    path: tuple[str, ...]
+    message: str
+    definition: Any
+    schema: Any
+
+
+class SchemaSet:
+    """All request and response validators of one OCPP version. Build one per version per process."""
+
+    def __init__(self, version: OcppVersion) -> None:
+        self.version = version
+        self.catalog = CATALOGS[version]
+        actions = self.catalog.CHARGER_ACTIONS | self.catalog.CSMS_ACTIONS
+        self._requests = {a: _compile(self.catalog.request_schema(a)) for a in actions}
+        self._responses = {a: _compile(self.catalog.response_schema(a)) for a in actions}
+
+    def knows(self, action: str) -> bool:
+        return action in self._requests
+
+    def check_request(self, action: str, payload: Any) -> Violation | None:
+        """Validate a request payload; None when it conforms."""
+        return _check(self._requests[action], payload)
+
+    def check_response(self, action: str, payload: Any) -> Violation | None:
+        """Validate the response payload to ``action``; None when it conforms."""
+        return _check(self._responses[action], payload)
+
+
+_SCHEMA_SETS: dict[OcppVersion, SchemaSet] = {}
+
+
+def schema_set(version: OcppVersion) -> SchemaSet:
+    """The process-wide compiled :class:`SchemaSet` for ``version`` (compiled on first use)."""
+    found = _SCHEMA_SETS.get(version)
+    if found is None:
+        found = _SCHEMA_SETS[version] = SchemaSet(version)
+    return found
+
+
+def _compile(path: Path) -> Validate:
+    schema = json.loads(path.read_text(encoding="utf-8"))
+    schema.pop("$schema", None)  # draft-04 and draft-06 keywords used here are handled alike
+    validate: Validate = fastjsonschema.compile(schema)
+    return validate
+
+
+def _check(validate: Validate, payload: Any) -> Violation | None:
+    try:
+        validate(payload)
+    except fastjsonschema.JsonSchemaValueException as exc:
+        path = tuple(exc.path[1:]) if exc.path else ()
+        return Violation(
+            rule=exc.rule or "",
+            path=path,
+            message=exc.message,
+            definition=exc.rule_definition,
+            schema=exc.definition,
+        )
+    return None
