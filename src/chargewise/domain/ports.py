@@ -69,6 +69,15 @@ class ChargerStore(Protocol):
 
     async def remove_charger(self, charger_id: str) -> None: ...
 
+    async def set_quirks(self, charger_id: str, quirks: tuple[str, ...]) -> None:
+        """Raise ``KeyError`` for an unknown charger."""
+        ...
+
+    async def directory_revision(self) -> int:
+        """A number that changes whenever a charger is added or removed or its registration, password or
+        quirks change: a running server polls it to notice changes made by another process."""
+        ...
+
     async def record_boot(self, charger_id: str, version: OcppVersion, boot: BootInfo, at: datetime) -> None: ...
 
     async def record_connection(self, charger_id: str, *, connected: bool, at: datetime) -> None:
@@ -115,6 +124,10 @@ class TransactionStore(Protocol):
 
     async def accept_event(self, transaction_id: int, seq_no: int) -> bool:
         """Record a 2.0.1 TransactionEvent seqNo; False if it was seen already (a duplicate)."""
+        ...
+
+    async def has_event(self, transaction_id: int, seq_no: int) -> bool:
+        """True if :meth:`accept_event` recorded this seqNo already."""
         ...
 
     async def add_meter_samples(self, samples: Sequence[MeterSample]) -> None:

@@ -1,0 +1,98 @@
+"""Admission of a charger's WebSocket upgrade: path, identity, subprotocol, credentials, unknown-charger policy.
+
+Pure decisions on the request's path and headers; the transport adapter turns a :class:`Refusal` into an
+HTTP response and an :class:`Admission` into a connection.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from dataclasses import dataclass
+from urllib.parse import unquote
+
+from chargewise.domain.model import OcppVersion, Registration
+from chargewise.services.central import UnknownChargerPolicy
+from chargewise.services.directory import Directory, Entry
+
+# OCPP 2.0.1 identifierString without ':' (it separates user and password in Basic auth), at most 48 chars
+IDENTITY = re.compile(r"[A-Za-z0-9*\-_=+|@.]{1,48}")
+SUBPROTOCOLS = {"ocpp2.0.1": OcppVersion.V201, "ocpp1.6": OcppVersion.V16}
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Admission:
+    charger_id: str
+    version: OcppVersion
+    subprotocol: str
+    entry: Entry
+    new: bool  # unknown until now: the caller records it in the store
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Refusal:
+    status: int
+    reason: str
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+def charger_id_from_path(path: str) -> str | None:
+    """``/ocpp/{id}`` or ``/{id}`` (percent-decoded), or None if the path has another shape."""
+    parts = [p for p in path.split("?", 1)[0].split("/") if p]
+    if (len(parts) == 2 and parts[0] == "ocpp") or len(parts) == 1:
+        return unquote(parts[-1])
+    return None
+
+
+def choose_subprotocol(header: str | None) -> str | None:
+    """The first protocol the charger offers that we speak (the charger lists them in its preference order)."""
+    for offered in (header or "").split(","):
+        if offered.strip() in SUBPROTOCOLS:
+            return offered.strip()
+    return None
+
+
+def basic_credentials(header: str | None) -> tuple[str, str] | None:
+    if not header or not header.lower().startswith("basic "):
+        return None
+    try:
+        user, _, password = base64.b64decode(header[6:].strip(), validate=True).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    return user, password
+
+
+def admit(
+    *,
+    path: str,
+    protocols: str | None,
+    authorization: str | None,
+    directory: Directory,
+    policy: UnknownChargerPolicy,
+) -> Admission | Refusal:
+    """Decide on one upgrade request."""
+    charger_id = charger_id_from_path(path)
+    if charger_id is None:
+        return Refusal(status=404, reason="connect to /ocpp/{charger_id}")
+    if not IDENTITY.fullmatch(charger_id):
+        return Refusal(status=400, reason="charger id must be 1-48 characters of A-Z a-z 0-9 * - _ = + | @ .")
+    subprotocol = choose_subprotocol(protocols)
+    if subprotocol is None:
+        return Refusal(status=400, reason="no supported subprotocol offered: offer ocpp1.6 or ocpp2.0.1")
+    entry = directory.get(charger_id)
+    new = entry is None
+    if entry is None:
+        if policy is UnknownChargerPolicy.REJECT:
+            return Refusal(status=404, reason=f"unknown charger {charger_id}; add it with: chargewise chargers add")
+        registration = Registration.ACCEPTED if policy is UnknownChargerPolicy.ACCEPT else Registration.PENDING
+        entry = Entry(charger_id=charger_id, registration=registration)
+    if entry.password_hash is not None:
+        credentials = basic_credentials(authorization)
+        if credentials is None or credentials[0] != charger_id or not directory.check_password(entry, credentials[1]):
+            return Refusal(
+                status=401, reason="bad or missing credentials", headers=(("WWW-Authenticate", 'Basic realm="ocpp"'),)
+            )
+    return Admission(
+        charger_id=charger_id, version=SUBPROTOCOLS[subprotocol], subprotocol=subprotocol, entry=entry, new=new
+    )

@@ -1,0 +1,338 @@
+"""The OCPP WebSocket port, on picows: a thin pump between sockets and the sans-I/O session.
+
+Each step below is a few lines: the handshake asks ``handshake.admit``; received text goes to
+``Session.receive``; events go to the route table or to the futures of pending commands; frames the session
+hands out are sent. No protocol decision is made here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import ssl
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from picows import (
+    WSCloseCode,
+    WSFrame,
+    WSListener,
+    WSMsgType,
+    WSTransport,
+    WSUpgradeRequest,
+    WSUpgradeResponse,
+    WSUpgradeResponseWithListener,
+    ws_create_server,
+)
+
+from chargewise.adapters.handshake import Admission, Refusal, admit
+from chargewise.domain.model import OcppVersion, Registration
+from chargewise.handlers.context import Context, Handler
+from chargewise.ocpp.errors import ErrorKind, RemoteProtocolError
+from chargewise.ocpp.session import (
+    CallReceived,
+    CallTimedOut,
+    ErrorReceived,
+    Event,
+    MessageRejected,
+    ResultReceived,
+    Role,
+    Session,
+)
+from chargewise.services.central import CentralSystem, UnknownChargerPolicy
+from chargewise.services.connections import CallOutcome, CallTimeout, ChargerOffline, NotAccepted, Registry
+from chargewise.services.directory import Directory
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class LinkSettings:
+    ping_interval: float = 60.0  # WebSocket ping every N s; 0 disables
+    ping_timeout: float = 30.0  # no pong within N s after a ping: the link is dead
+    call_timeout: float = 30.0  # a command unanswered for N s fails with CallTimeout
+    max_message_size: int = 64 * 1024  # larger messages are refused with close code 1009
+    boot_wait: float = 30.0  # how long a command waits for the charger's BootNotification to be accepted
+
+
+@dataclass(kw_only=True)
+class ServerDeps:
+    central: CentralSystem
+    directory: Directory
+    registry: Registry
+    routes: dict[OcppVersion, dict[str, Handler]]
+    unknown_chargers: UnknownChargerPolicy
+    settings: LinkSettings
+    per_charger: dict[str, LinkSettings] = field(default_factory=dict)
+    tasks: set[asyncio.Task[Any]] = field(default_factory=set)
+
+    def spawn(self, coro: Any) -> None:
+        """Run ``coro`` in the background, keeping a reference until it ends."""
+        task = asyncio.get_running_loop().create_task(coro)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+
+class ChargerLink(WSListener):
+    """One charger's connection: implements ``services.connections.Link``."""
+
+    def __init__(self, deps: ServerDeps, admission: Admission) -> None:
+        self.deps = deps
+        self.charger_id = admission.charger_id
+        self.version = admission.version
+        self.settings = deps.per_charger.get(admission.charger_id, deps.settings)
+        self.session = Session(
+            version=admission.version,
+            role=Role.CSMS,
+            supported=frozenset(deps.routes[admission.version]),
+            quirks=admission.entry.quirks,
+            call_timeout=self.settings.call_timeout,
+        )
+        self.routes = deps.routes[admission.version]
+        self.connected_at = self.last_seen = deps.central.clock.now()
+        self.quirk_counts: dict[str, int] = {}
+        self.accepted = asyncio.Event()  # set by this connection's accepted BootNotification
+        self.opened = asyncio.Event()  # set once the charger's record exists and is marked connected
+        self._admission = admission
+        self._transport: WSTransport | None = None
+        self._loop = asyncio.get_running_loop()
+        self._fragments: list[bytes] = []
+        self._fragment_size = 0
+        self._serving: asyncio.Task[None] | None = None
+        self._deadline: asyncio.TimerHandle | None = None
+        self._ping: asyncio.TimerHandle | None = None
+        self._pong_due: asyncio.TimerHandle | None = None
+        self._closed = False
+
+    # ------------------------------------------------------------------ connection lifecycle
+    def on_ws_connected(self, transport: WSTransport) -> None:
+        self._transport = transport
+        old = self.deps.registry.register(self)  # the newest authenticated connection wins
+        if old is not None:
+            old.close("replaced by a newer connection")
+        self.deps.spawn(self._open())
+        self._schedule_ping()
+
+    async def _open(self) -> None:
+        if self._admission.new:
+            with contextlib.suppress(KeyError):  # another connection of the same new charger recorded it first
+                await self.deps.central.store.add_charger(
+                    self.charger_id, registration=self._admission.entry.registration
+                )
+        await self.deps.central.connected(self.charger_id)
+        self.opened.set()
+
+    def on_ws_disconnected(self, transport: WSTransport) -> None:
+        self._closed = True
+        for handle in (self._deadline, self._ping, self._pong_due):
+            if handle is not None:
+                handle.cancel()
+        self._dispatch(self.session.abandon())
+        if self.deps.registry.unregister(self):
+            self.deps.spawn(self.deps.central.disconnected(self.charger_id))
+
+    def close(self, reason: str) -> None:
+        """Close politely (1000) and drop the link."""
+        if self._transport is not None and not self._closed:
+            self._transport.send_close(WSCloseCode.OK, reason.encode()[:120])
+            self._transport.disconnect()
+
+    # ------------------------------------------------------------------ keep-alive
+    def _schedule_ping(self) -> None:
+        if self.settings.ping_interval > 0 and not self._closed:
+            self._ping = self._loop.call_later(self.settings.ping_interval, self._send_ping)
+
+    def _send_ping(self) -> None:
+        if self._transport is None or self._closed:
+            return
+        self._transport.send_ping()
+        if self._pong_due is None:
+            self._pong_due = self._loop.call_later(self.settings.ping_timeout, self._dead)
+        self._schedule_ping()
+
+    def _dead(self) -> None:
+        log.warning("%s: no pong within %.0f s, closing the link", self.charger_id, self.settings.ping_timeout)
+        if self._transport is not None:
+            self._transport.disconnect(graceful=False)
+
+    # ------------------------------------------------------------------ receiving
+    def on_ws_frame(self, transport: WSTransport, frame: WSFrame) -> None:
+        kind = frame.msg_type
+        if kind is WSMsgType.TEXT or kind is WSMsgType.CONTINUATION:
+            self._text_frame(frame)
+        elif kind is WSMsgType.PONG:
+            if self._pong_due is not None:
+                self._pong_due.cancel()
+                self._pong_due = None
+        elif kind is WSMsgType.CLOSE:
+            transport.send_close(frame.get_close_code())
+            transport.disconnect()
+        elif kind is WSMsgType.BINARY:
+            transport.send_close(WSCloseCode.UNSUPPORTED_DATA, b"OCPP-J uses text frames")
+            transport.disconnect()
+
+    def _text_frame(self, frame: WSFrame) -> None:
+        if frame.fin and not self._fragments:
+            self._receive(frame.get_payload_as_bytes())
+            return
+        self._fragments.append(frame.get_payload_as_bytes())
+        self._fragment_size += frame.payload_size
+        if self._fragment_size > self.settings.max_message_size:
+            self._fragments.clear()
+            assert self._transport is not None
+            self._transport.send_close(WSCloseCode.MESSAGE_TOO_BIG, b"message too big")
+            self._transport.disconnect()
+        elif frame.fin:
+            data = b"".join(self._fragments)
+            self._fragments.clear()
+            self._fragment_size = 0
+            self._receive(data)
+
+    def _receive(self, data: bytes) -> None:
+        self.last_seen = self.deps.central.clock.now()
+        self._dispatch(self.session.receive(data, self._loop.time()))
+        self._flush()
+
+    def _dispatch(self, events: Sequence[Event]) -> None:
+        for event in events:
+            if isinstance(event, CallReceived):
+                self._serving = self._loop.create_task(self._serve(event))
+            elif isinstance(event, ResultReceived | ErrorReceived | CallTimedOut):
+                _settle(event)
+            elif isinstance(event, MessageRejected):
+                log.info("%s: rejected a message: %s", self.charger_id, event.reason)
+
+    async def _serve(self, call: CallReceived) -> None:
+        for quirk in call.quirks:
+            self.quirk_counts[quirk] = self.quirk_counts.get(quirk, 0) + 1
+        if not self.opened.is_set():
+            await self.opened.wait()
+        ctx = Context(charger_id=self.charger_id, version=self.version, central=self.deps.central, now=self.last_seen)
+        try:
+            answer = await self.routes[call.action](ctx, call.payload)
+            events = self.session.reply(call.unique_id, answer)
+        except RemoteProtocolError as exc:
+            events = self.session.reply_error(call.unique_id, exc.kind, exc.description)
+        except Exception:  # our fault: nothing was acknowledged, the charger will retry
+            log.exception("%s: %s failed", self.charger_id, call.action)
+            events = self.session.reply_error(call.unique_id, ErrorKind.INTERNAL, "internal error; retry later")
+        else:
+            if call.action == "BootNotification":
+                self._booted(answer)
+        self._flush()
+        self._dispatch(events)
+        self._flush()
+
+    def _booted(self, answer: dict[str, Any]) -> None:
+        if answer.get("status") == Registration.ACCEPTED.value:
+            self.accepted.set()
+        else:
+            self.accepted.clear()
+
+    # ------------------------------------------------------------------ commands
+    async def call(self, action: str, payload: dict[str, Any]) -> CallOutcome:
+        """Send a command once the charger's BootNotification is accepted; return its answer."""
+        if self._closed:
+            raise ChargerOffline(f"charger {self.charger_id!r} is not connected")
+        if not self.accepted.is_set():
+            try:
+                await asyncio.wait_for(self.accepted.wait(), self.settings.boot_wait)
+            except TimeoutError:
+                raise NotAccepted(f"charger {self.charger_id!r} has no accepted BootNotification") from None
+        future: asyncio.Future[CallOutcome] = self._loop.create_future()
+        self.session.call(action, payload, self._loop.time(), context=future)  # LocalProtocolError: bad payload
+        self._flush()
+        return await future
+
+    def _flush(self) -> None:
+        transport = self._transport
+        if transport is not None and not self._closed:
+            for data in self.session.outgoing():
+                transport.send(WSMsgType.TEXT, data)
+        self._rearm_deadline()
+
+    def _rearm_deadline(self) -> None:
+        deadline = self.session.next_deadline()
+        if self._deadline is not None:
+            if deadline is not None and self._deadline.when() == deadline:
+                return
+            self._deadline.cancel()
+            self._deadline = None
+        if deadline is not None and not self._closed:
+            self._deadline = self._loop.call_at(deadline, self._expire)
+
+    def _expire(self) -> None:
+        self._deadline = None
+        self._dispatch(self.session.expire(self._loop.time()))
+        self._flush()
+
+
+def _settle(event: ResultReceived | ErrorReceived | CallTimedOut) -> None:
+    future: asyncio.Future[CallOutcome] = event.context
+    if future.done():
+        return
+    if isinstance(event, ResultReceived):
+        future.set_result(CallOutcome(action=event.action, payload=event.payload))
+    elif isinstance(event, ErrorReceived):
+        future.set_result(
+            CallOutcome(
+                action=event.action, error_code=event.code, error_description=event.description,
+                error_details=event.details,
+            )
+        )  # fmt: skip
+    else:
+        future.set_exception(CallTimeout(f"no answer to {event.action} in time"))
+
+
+class OcppServer:
+    """The listening OCPP port. ``await start()``, later ``await stop()``."""
+
+    def __init__(self, deps: ServerDeps, *, host: str, port: int, ssl_context: ssl.SSLContext | None = None) -> None:
+        self.deps = deps
+        self.host, self.port = host, port
+        self.ssl_context = ssl_context
+        self._server: asyncio.Server | None = None
+
+    async def start(self) -> None:
+        self._server = await ws_create_server(
+            self._factory, self.host, self.port, ssl=self.ssl_context,
+            max_frame_size=self.deps.settings.max_message_size, websocket_handshake_timeout=10,
+            reuse_port=True, logger_name="chargewise.ws",
+        )  # fmt: skip
+        if self.port == 0:
+            self.port = self._server.sockets[0].getsockname()[1]
+
+    async def stop(self) -> None:
+        """Stop listening, close every charger link (1001 going away) and wait for handlers to finish."""
+        if self._server is None:
+            return
+        self._server.close()
+        for link in self.deps.registry.links():
+            link.close("server shutting down")
+        await asyncio.sleep(0)
+        pending = [t for t in self.deps.tasks if not t.done()]
+        if pending:
+            await asyncio.wait(pending, timeout=5)
+        await self._server.wait_closed()
+        self._server = None
+
+    def _factory(self, request: WSUpgradeRequest) -> WSListener | WSUpgradeResponseWithListener:
+        decision = admit(
+            path=request.path.decode("latin-1"),
+            protocols=request.headers.get("Sec-WebSocket-Protocol"),
+            authorization=request.headers.get("Authorization"),
+            directory=self.deps.directory,
+            policy=self.deps.unknown_chargers,
+        )
+        if isinstance(decision, Refusal):
+            log.info("refused %s: %s", request.path.decode("latin-1"), decision.reason)
+            response = WSUpgradeResponse.create_error_response(
+                decision.status, (decision.reason + "\n").encode(), extra_headers=dict(decision.headers)
+            )
+            return WSUpgradeResponseWithListener(response, None)
+        if decision.new:
+            self.deps.directory.put(decision.entry)
+        response = WSUpgradeResponse.create_101_response(extra_headers={"Sec-WebSocket-Protocol": decision.subprotocol})
+        return WSUpgradeResponseWithListener(response, ChargerLink(self.deps, decision))

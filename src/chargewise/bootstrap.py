@@ -1,0 +1,160 @@
+"""The one place that wires everything: store, services, the OCPP port and the HTTP port."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import secrets
+import ssl
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from chargewise.adapters.clock import SystemClock
+from chargewise.adapters.sql import open_store
+from chargewise.adapters.ws_server import LinkSettings, OcppServer, ServerDeps
+from chargewise.domain.model import OcppVersion
+from chargewise.domain.ports import Clock, Store
+from chargewise.handlers.v16.routing import routes as v16_routes
+from chargewise.handlers.v201.routing import routes as v201_routes
+from chargewise.ocpp.schemas import schema_set
+from chargewise.services.central import CentralSystem, Policy, UnknownChargerPolicy
+from chargewise.services.connections import Registry
+from chargewise.services.directory import Directory
+from chargewise.services.meter_writer import MeterWriter
+
+log = logging.getLogger(__name__)
+DIRECTORY_REFRESH = 2.0  # seconds between checks for charger changes made by other processes
+
+
+@dataclass(frozen=True, kw_only=True)
+class TlsSettings:
+    cert: Path
+    key: Path
+    client_ca: Path | None = None  # enables security profile 3 (client certificates)
+    require_client_cert: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    data_dir: Path
+    db_url: str
+    host: str = "0.0.0.0"
+    ocpp_port: int = 9000
+    http_port: int = 8080
+    policy: Policy = field(default_factory=Policy)
+    link: LinkSettings = field(default_factory=LinkSettings)
+    per_charger: dict[str, LinkSettings] = field(default_factory=dict)
+    tls: TlsSettings | None = None
+    admin_token: str | None = None
+
+
+@dataclass(kw_only=True)
+class App:
+    settings: Settings
+    store: Store
+    central: CentralSystem
+    directory: Directory
+    registry: Registry
+    ocpp: OcppServer
+    admin_token: str
+    token_is_new: bool
+    http: object | None = None
+    _refresher: asyncio.Task[None] | None = None
+
+    async def stop(self) -> None:
+        """Close charger links, finish pending writes, close the HTTP port and the store."""
+        if self._refresher is not None:
+            self._refresher.cancel()
+        await self.ocpp.stop()
+        await self.central.meters.drain()
+        if self.http is not None:
+            from chargewise.adapters.http_api import HttpServer
+
+            assert isinstance(self.http, HttpServer)
+            await self.http.stop()
+        await self.store.close()
+
+
+def admin_token(settings: Settings) -> tuple[str, bool]:
+    """``$CHARGEWISE_ADMIN_TOKEN``, else the token kept in the data directory, else a new one (returned
+    with True so the caller prints it once)."""
+    if settings.admin_token:
+        return settings.admin_token, False
+    path = settings.data_dir / "admin-token"
+    if path.exists():
+        return path.read_text().strip(), False
+    token = secrets.token_urlsafe(24)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    path.write_text(token + "\n")
+    path.chmod(0o600)
+    return token, True
+
+
+def tls_context(tls: TlsSettings) -> ssl.SSLContext:
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(tls.cert, tls.key)
+    if tls.client_ca is not None:
+        context.load_verify_locations(tls.client_ca)
+        context.verify_mode = ssl.CERT_REQUIRED if tls.require_client_cert else ssl.CERT_OPTIONAL
+    return context
+
+
+async def start(settings: Settings, *, clock: Clock | None = None, with_http: bool = True) -> App:
+    """Open the store, start both ports; the returned :class:`App` must be stopped with ``await app.stop()``."""
+    for version in OcppVersion:
+        schema_set(version)  # compile every schema now, not on a charger's first message
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    store = await open_store(settings.db_url)
+    clock = clock or SystemClock()
+    central = CentralSystem(store=store, clock=clock, policy=settings.policy, meter_writer=MeterWriter(store))
+    directory = Directory()
+    directory.load(await store.list_chargers())
+    registry = Registry()
+    deps = ServerDeps(
+        central=central, directory=directory, registry=registry,
+        routes={OcppVersion.V16: v16_routes(), OcppVersion.V201: v201_routes()},
+        unknown_chargers=settings.policy.unknown_chargers, settings=settings.link, per_charger=settings.per_charger,
+    )  # fmt: skip
+    ocpp = OcppServer(
+        deps, host=settings.host, port=settings.ocpp_port,
+        ssl_context=tls_context(settings.tls) if settings.tls else None,
+    )  # fmt: skip
+    token, new = admin_token(settings)
+    app = App(
+        settings=settings, store=store, central=central, directory=directory, registry=registry, ocpp=ocpp,
+        admin_token=token, token_is_new=new,
+    )  # fmt: skip
+    try:
+        await ocpp.start()
+        if with_http:
+            from chargewise.adapters.http_api import HttpServer
+
+            app.http = HttpServer(app, host=settings.host, port=settings.http_port)
+            await app.http.start()
+    except BaseException:
+        await app.stop()
+        raise
+    app._refresher = asyncio.get_running_loop().create_task(_refresh_directory(app))
+    return app
+
+
+async def _refresh_directory(app: App) -> None:
+    """Pick up chargers added, approved or removed by another process (the CLI) on the same store."""
+    revision = await app.store.directory_revision()
+    while True:
+        await asyncio.sleep(DIRECTORY_REFRESH)
+        try:
+            current = await app.store.directory_revision()
+            if current != revision:
+                app.directory.load(await app.store.list_chargers())
+                revision = current
+        except Exception:
+            log.exception("directory refresh failed; retrying")
+
+
+def env_flag(name: str) -> bool:
+    return os.environ.get(name, "").lower() in ("1", "true", "yes")
+
+
+__all__ = ["App", "Settings", "TlsSettings", "UnknownChargerPolicy", "start"]

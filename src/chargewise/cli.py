@@ -1,0 +1,197 @@
+"""The ``chargewise`` command. Every error is one line saying what is wrong and how to fix it, exit code 2."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import signal
+import sys
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from chargewise import __version__
+from chargewise.config import ConfigError, FileConfig, data_dir, database_url, load_file
+
+
+class UsageError(Exception):
+    """A bad argument or state the user can fix; printed as one line."""
+
+
+# ---------------------------------------------------------------------- parser
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="chargewise", description="OCPP 1.6J / 2.0.1 central system")
+    parser.add_argument("--version", action="version", version=f"chargewise {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = sub.add_parser("serve", help="run the central system (OCPP WebSocket port + REST API)")
+    _store_options(serve)
+    _server_options(serve)
+
+    demo = sub.add_parser("demo", help="serve on SQLite with a simulated site of ~20 chargers")
+    _store_options(demo)
+    demo.add_argument("--ocpp-port", type=_port, default=9000)
+    demo.add_argument("--http-port", type=_port, default=8080)
+    demo.add_argument("--duration", type=float, default=None, help="stop after N seconds (default: until Ctrl-C)")
+
+    chargers = sub.add_parser("chargers", help="list, add, approve, remove chargers, set passwords")
+    csub = chargers.add_subparsers(dest="action", required=True, metavar="ACTION")
+    _store_options(csub.add_parser("list", help="all known chargers"))
+    add = csub.add_parser("add", help="add a charger (Accepted unless --pending)")
+    add.add_argument("charger_id")
+    add.add_argument("--password", help="HTTP Basic password (16-40 chars) for security profile 1/2")
+    add.add_argument("--pending", action="store_true", help="add as Pending instead of Accepted")
+    add.add_argument("--quirks", default="", help="comma-separated schema deviations to accept (see README)")
+    _store_options(add)
+    for name, text in (("approve", "accept a pending charger"), ("remove", "forget a charger")):
+        p = csub.add_parser(name, help=text)
+        p.add_argument("charger_id")
+        _store_options(p)
+    pw = csub.add_parser("set-password", help="set (or with --clear remove) a charger's Basic-auth password")
+    pw.add_argument("charger_id")
+    pw.add_argument("password", nargs="?")
+    pw.add_argument("--clear", action="store_true")
+    _store_options(pw)
+
+    tokens = sub.add_parser("tokens", help="id tokens (RFID cards, app tokens)")
+    tsub = tokens.add_subparsers(dest="action", required=True, metavar="ACTION")
+    tadd = tsub.add_parser("add", help="add or replace an accepted token")
+    tadd.add_argument("id_tag")
+    tadd.add_argument("--expires", type=_datetime, help="expiry, ISO 8601 (e.g. 2027-01-01T00:00:00Z)")
+    tadd.add_argument("--parent", help="parent / group id tag")
+    _store_options(tadd)
+    _store_options(tsub.add_parser("list", help="all tokens"))
+    block = tsub.add_parser("block", help="block a token")
+    block.add_argument("id_tag")
+    _store_options(block)
+
+    txs = sub.add_parser("transactions", help="charging transactions")
+    xsub = txs.add_subparsers(dest="action", required=True, metavar="ACTION")
+    xlist = xsub.add_parser("list", help="newest first")
+    xlist.add_argument("--charger", dest="charger_id")
+    xlist.add_argument("--active", action="store_true", help="only transactions still running")
+    _store_options(xlist)
+
+    call = sub.add_parser("call", help="send an OCPP command to a connected charger and print its answer")
+    call.add_argument("charger_id")
+    call.add_argument("ocpp_action", metavar="ACTION", help="e.g. Reset, RemoteStartTransaction, GetVariables")
+    call.add_argument("payload", nargs="?", default="{}", help="JSON payload (default {})")
+    call.add_argument(
+        "--server", default=None, help="REST base URL of the running server (default http://127.0.0.1:8080)"
+    )
+    _store_options(call)
+
+    from chargewise.simulator import cli as simulator_cli
+
+    simulator_cli.add_arguments(sub.add_parser("simulate", help="simulated chargers against any CSMS URL"))
+    return parser
+
+
+def _store_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data-dir", help="data directory (default $CHARGEWISE_DATA_DIR or ./data)")
+    p.add_argument("--db", help="database URL (default $CHARGEWISE_DB or SQLite in the data directory)")
+    p.add_argument("-v", "--verbose", action="store_true", help="log more")
+
+
+def _server_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--config", type=Path, help="TOML config file (default DATA_DIR/chargewise.toml if present)")
+    p.add_argument("--host", help="address to listen on (default 0.0.0.0)")
+    p.add_argument("--ocpp-port", type=_port, help="OCPP WebSocket port (default 9000)")
+    p.add_argument("--http-port", type=_port, help="REST API port (default 8080)")
+    p.add_argument("--unknown-chargers", choices=["accept", "pending", "reject"], help="policy (default pending)")
+    p.add_argument("--free-charging", action="store_true", help="accept any id tag (homes)")
+    p.add_argument("--tls-cert", type=Path, help="PEM certificate chain: serve wss:// (security profile 2/3)")
+    p.add_argument("--tls-key", type=Path, help="PEM private key for --tls-cert")
+    p.add_argument("--tls-client-ca", type=Path, help="CA for charger client certificates (security profile 3)")
+    p.add_argument("--require-client-cert", action="store_true", help="refuse chargers without a client cert")
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"port {port} out of range 0-65535")
+    return port
+
+
+def _datetime(text: str) -> datetime:
+    from chargewise.handlers.context import parse_time
+    from chargewise.ocpp.errors import RemoteProtocolError
+
+    try:
+        return parse_time(text)
+    except RemoteProtocolError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO 8601 date-time") from None
+
+
+# ---------------------------------------------------------------------- commands
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if getattr(args, "verbose", False) else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        return _run(args)
+    except (UsageError, ConfigError) as exc:
+        print(f"chargewise: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _run(args: argparse.Namespace) -> int:
+    from chargewise.cli_commands import COMMANDS
+
+    runner: Callable[[argparse.Namespace], Awaitable[int]] = COMMANDS[args.command]
+    _install_uvloop()
+    return asyncio.run(_guard(runner(args)))
+
+
+async def _guard(work: Awaitable[int]) -> int:
+    """Turn store and network failures into one-line errors."""
+    import sqlalchemy.exc
+
+    try:
+        return await work
+    except sqlalchemy.exc.OperationalError as exc:
+        raise UsageError(f"cannot use the database: {exc.orig} (check --db / --data-dir)") from None
+    except OSError as exc:
+        if exc.errno == 98:
+            raise UsageError(
+                f"{exc.strerror}: another process uses that port; pick another with --ocpp-port/--http-port"
+            ) from None
+        raise UsageError(f"{exc.strerror or exc}") from None
+
+
+def _install_uvloop() -> None:
+    if os.environ.get("CHARGEWISE_NO_UVLOOP"):
+        return
+    try:
+        import uvloop
+    except ImportError:
+        return
+    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+
+
+def load_config(args: argparse.Namespace) -> tuple[Path, str, FileConfig]:
+    directory = data_dir(args.data_dir)
+    return directory, database_url(args.db, directory), load_file(getattr(args, "config", None), directory)
+
+
+def print_json(value: Any) -> None:
+    print(json.dumps(value, indent=2, default=str))
+
+
+def wait_for_signal() -> asyncio.Event:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    return stop

@@ -1,0 +1,98 @@
+"""Configuration: command-line options over environment variables over an optional TOML file over defaults.
+
+A config file (``--config FILE``, or ``chargewise.toml`` in the data directory if present) may hold::
+
+    [server]
+    host = "0.0.0.0"
+    ocpp_port = 9000
+    http_port = 8080
+    unknown_chargers = "pending"   # accept | pending | reject
+    heartbeat_interval = 300
+    free_charging = false          # homes: accept any id tag
+
+    [link]                         # defaults for every charger
+    ping_interval = 60
+    ping_timeout = 30
+    call_timeout = 30
+    max_message_size = 65536
+
+    [chargers."CP-1"]              # per-charger overrides of [link]
+    ping_interval = 20
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import msgspec
+
+
+class ConfigError(Exception):
+    """A bad configuration value; the message says which and how to fix it."""
+
+
+class ServerConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    host: str = "0.0.0.0"
+    ocpp_port: int = 9000
+    http_port: int = 8080
+    unknown_chargers: str = "pending"
+    heartbeat_interval: int = 300
+    free_charging: bool = False
+
+
+class LinkConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    ping_interval: float = 60.0
+    ping_timeout: float = 30.0
+    call_timeout: float = 30.0
+    max_message_size: int = 64 * 1024
+
+
+class LinkOverride(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    ping_interval: float | None = None
+    ping_timeout: float | None = None
+    call_timeout: float | None = None
+
+
+class FileConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    server: ServerConfig = msgspec.field(default_factory=ServerConfig)
+    link: LinkConfig = msgspec.field(default_factory=LinkConfig)
+    chargers: dict[str, LinkOverride] = msgspec.field(default_factory=dict)
+
+
+def data_dir(option: str | None) -> Path:
+    """``--data-dir``, else ``$CHARGEWISE_DATA_DIR``, else ``./data``."""
+    return Path(option or os.environ.get("CHARGEWISE_DATA_DIR") or "data")
+
+
+def database_url(option: str | None, directory: Path) -> str:
+    """``--db``, else ``$CHARGEWISE_DB``, else SQLite in the data directory."""
+    url = option or os.environ.get("CHARGEWISE_DB")
+    if url:
+        if not url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ConfigError(
+                f"unsupported database URL {url!r}: use sqlite+aiosqlite:///PATH or postgresql+asyncpg://USER@HOST/DB"
+            )
+        return url
+    return f"sqlite+aiosqlite:///{directory.resolve() / 'chargewise.db'}"
+
+
+def load_file(path: Path | None, directory: Path) -> FileConfig:
+    """Read the config file; a missing default file means defaults, a missing named file is an error."""
+    if path is None:
+        path = directory / "chargewise.toml"
+        if not path.exists():
+            return FileConfig()
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
+    try:
+        config = msgspec.toml.decode(raw, type=FileConfig)
+    except msgspec.ValidationError as exc:
+        raise ConfigError(f"{path}: {exc} (see the config section of the README)") from None
+    except msgspec.DecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+    if config.server.unknown_chargers not in ("accept", "pending", "reject"):
+        raise ConfigError(f"{path}: server.unknown_chargers must be accept, pending or reject")
+    return config

@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+from chargewise.domain.model import BootInfo, Registration
+from chargewise.handlers.context import Context, Payload, format_time
+
+
+async def handle(ctx: Context, payload: Payload) -> Payload:
+    boot = BootInfo(
+        vendor=payload["chargePointVendor"],
+        model=payload["chargePointModel"],
+        serial_number=payload.get("chargePointSerialNumber") or payload.get("chargeBoxSerialNumber"),
+        firmware_version=payload.get("firmwareVersion"),
+    )
+    registration = await ctx.central.boot(ctx.charger_id, ctx.version, boot)
+    policy = ctx.central.policy
+    interval = policy.heartbeat_interval if registration is Registration.ACCEPTED else policy.pending_retry_interval
+    return {"status": registration.value, "currentTime": format_time(ctx.now), "interval": interval}

@@ -1,0 +1,13 @@
+from __future__ import annotations
+
+from chargewise.handlers.context import Payload, format_time
+from chargewise.services.central import Authorization
+
+
+def id_tag_info(auth: Authorization) -> Payload:
+    info: Payload = {"status": auth.status.value}
+    if auth.expires_at is not None:
+        info["expiryDate"] = format_time(auth.expires_at)
+    if auth.parent_id_tag is not None:
+        info["parentIdTag"] = auth.parent_id_tag
+    return info

@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+from typing import Any
+
+from chargewise.domain.meter import ENERGY_REGISTER, default_unit, normalise
+from chargewise.domain.model import MeterSample, Transaction
+from chargewise.handlers.context import Context, Payload, parse_number, parse_time
+
+
+async def handle(ctx: Context, payload: Payload) -> Payload:
+    connector = payload["connectorId"]
+    tx = await find_transaction(ctx, payload.get("transactionId"))
+    samples = to_samples(ctx.charger_id, connector, tx.id if tx else None, payload["meterValue"])
+    await ctx.central.record_samples(samples)
+    return {}
+
+
+async def find_transaction(ctx: Context, transaction_id: int | None) -> Transaction | None:
+    """Our transaction for a 1.6 transactionId, if it is this charger's (else the samples are kept unlinked)."""
+    if transaction_id is None:
+        return None
+    tx = await ctx.central.store.get_transaction(transaction_id)
+    return tx if tx is not None and tx.charger_id == ctx.charger_id else None
+
+
+def to_samples(charger_id: str, connector: int, tx_id: int | None, meter_values: list[Any]) -> list[MeterSample]:
+    samples = []
+    for mv in meter_values:
+        at = parse_time(mv["timestamp"])
+        for sv in mv["sampledValue"]:
+            measurand = sv.get("measurand", ENERGY_REGISTER)
+            value, unit = normalise(
+                parse_number(sv["value"], "sampledValue.value"), sv.get("unit") or default_unit(measurand)
+            )
+            samples.append(
+                MeterSample(
+                    charger_id=charger_id, evse_id=connector, transaction_id=tx_id, timestamp=at,
+                    measurand=measurand, value=value, unit=unit, phase=sv.get("phase"), context=sv.get("context"),
+                )
+            )  # fmt: skip
+    return samples

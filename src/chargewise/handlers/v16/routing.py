@@ -1,0 +1,34 @@
+"""The OCPP 1.6J route table: one line per action the central system answers."""
+
+from __future__ import annotations
+
+from chargewise.handlers.context import Handler
+from chargewise.handlers.v16 import (
+    authorize,
+    boot_notification,
+    data_transfer,
+    heartbeat,
+    meter_values,
+    notifications,
+    start_transaction,
+    status_notification,
+    stop_transaction,
+)
+
+
+def routes() -> dict[str, Handler]:
+    return {
+        "BootNotification": boot_notification.handle,
+        "Heartbeat": heartbeat.handle,
+        "StatusNotification": status_notification.handle,
+        "Authorize": authorize.handle,
+        "StartTransaction": start_transaction.handle,
+        "StopTransaction": stop_transaction.handle,
+        "MeterValues": meter_values.handle,
+        "DataTransfer": data_transfer.handle,
+        "FirmwareStatusNotification": notifications.handle,
+        "DiagnosticsStatusNotification": notifications.handle,
+        "SecurityEventNotification": notifications.handle,
+        "LogStatusNotification": notifications.handle,
+        "SignedFirmwareStatusNotification": notifications.handle,
+    }

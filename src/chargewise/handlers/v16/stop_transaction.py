@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+from chargewise.handlers.context import Context, Payload, parse_time
+from chargewise.handlers.v16.id_tag_info import id_tag_info
+from chargewise.handlers.v16.meter_values import find_transaction, to_samples
+
+
+async def handle(ctx: Context, payload: Payload) -> Payload:
+    tx = await find_transaction(ctx, payload["transactionId"])
+    stopped_at = parse_time(payload["timestamp"])
+    if tx is not None:
+        # samples first: if we die between the two writes, the retried stop finds them already stored
+        await ctx.central.record_samples(
+            to_samples(ctx.charger_id, tx.evse_id, tx.id, payload.get("transactionData", []))
+        )
+        await ctx.central.stop_transaction(
+            tx, stopped_at=stopped_at, meter_stop_wh=float(payload["meterStop"]), reason=payload.get("reason", "Local")
+        )
+    # an unknown transactionId is acknowledged all the same: refusing it would block the charger's queue forever
+    if "idTag" in payload:
+        return {"idTagInfo": id_tag_info(await ctx.central.authorize(payload["idTag"]))}
+    return {}

@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+from chargewise.domain.model import BootInfo, Registration
+from chargewise.handlers.context import Context, Payload, format_time
+
+
+async def handle(ctx: Context, payload: Payload) -> Payload:
+    station = payload["chargingStation"]
+    boot = BootInfo(
+        vendor=station["vendorName"],
+        model=station["model"],
+        serial_number=station.get("serialNumber"),
+        firmware_version=station.get("firmwareVersion"),
+        reason=payload["reason"],
+    )
+    registration = await ctx.central.boot(ctx.charger_id, ctx.version, boot)
+    policy = ctx.central.policy
+    interval = policy.heartbeat_interval if registration is Registration.ACCEPTED else policy.pending_retry_interval
+    return {"status": registration.value, "currentTime": format_time(ctx.now), "interval": interval}

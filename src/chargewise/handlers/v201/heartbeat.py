@@ -1,0 +1,7 @@
+from __future__ import annotations
+
+from chargewise.handlers.context import Context, Payload, format_time
+
+
+async def handle(ctx: Context, payload: Payload) -> Payload:
+    return {"currentTime": format_time(ctx.now)}

@@ -1,0 +1,140 @@
+"""The central system's use cases, version-neutral. Handlers translate OCPP messages into these calls.
+
+Every method that acknowledges something a charger reported returns only after it is durably stored.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from chargewise.domain.model import (
+    BootInfo,
+    ConnectorStatus,
+    IdToken,
+    MeterSample,
+    OcppVersion,
+    Registration,
+    TokenStatus,
+    Transaction,
+)
+from chargewise.domain.ports import Clock, NewTransaction, Store
+from chargewise.services.meter_writer import MeterWriter
+
+TOUCH_EVERY = timedelta(seconds=60)
+
+
+class UnknownChargerPolicy(enum.StrEnum):
+    """What to do with a charger id the operator has not added."""
+
+    ACCEPT = "accept"  # add it as Accepted
+    PENDING = "pending"  # add it as Pending: BootNotification answers Pending until an operator approves it
+    REJECT = "reject"  # refuse the WebSocket upgrade
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Policy:
+    unknown_chargers: UnknownChargerPolicy = UnknownChargerPolicy.PENDING
+    heartbeat_interval: int = 300
+    pending_retry_interval: int = 60
+    free_charging: bool = False  # homes: any id tag is accepted (and recorded)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Authorization:
+    status: TokenStatus
+    expires_at: datetime | None = None
+    parent_id_tag: str | None = None
+
+
+class CentralSystem:
+    """Use cases over one :class:`Store`. Build one per process in ``bootstrap``."""
+
+    def __init__(self, *, store: Store, clock: Clock, policy: Policy, meter_writer: MeterWriter) -> None:
+        self.store = store
+        self.clock = clock
+        self.policy = policy
+        self.meters = meter_writer
+        self._touched: dict[str, datetime] = {}
+
+    # ------------------------------------------------------------------ chargers
+    async def boot(self, charger_id: str, version: OcppVersion, boot: BootInfo) -> Registration:
+        """Record a BootNotification; answer with the returned registration (and the heartbeat interval)."""
+        now = self.clock.now()
+        await self.store.record_boot(charger_id, version, boot, now)
+        charger = await self.store.get_charger(charger_id)
+        return charger.registration if charger is not None else Registration.REJECTED
+
+    async def seen(self, charger_id: str) -> datetime:
+        """Note that the charger spoke; ``last_seen`` is written at most once a minute per charger."""
+        now = self.clock.now()
+        last = self._touched.get(charger_id)
+        if last is None or now - last >= TOUCH_EVERY:
+            self._touched[charger_id] = now
+            await self.store.touch(charger_id, now)
+        return now
+
+    async def connected(self, charger_id: str) -> None:
+        now = self.clock.now()
+        self._touched[charger_id] = now
+        await self.store.record_connection(charger_id, connected=True, at=now)
+
+    async def disconnected(self, charger_id: str) -> None:
+        self._touched.pop(charger_id, None)
+        await self.store.record_connection(charger_id, connected=False, at=self.clock.now())
+
+    async def status(
+        self, charger_id: str, evse_id: int, connector_id: int, status: ConnectorStatus, error: str | None, at: datetime
+    ) -> None:
+        await self.store.set_connector_status(charger_id, evse_id, connector_id, status, error, at)
+
+    # ------------------------------------------------------------------ tokens
+    async def authorize(self, id_tag: str) -> Authorization:
+        """Look the token up; in free-charging mode unknown tokens are accepted."""
+        token = await self.store.get_token(id_tag)
+        if token is None:
+            return Authorization(status=TokenStatus.ACCEPTED if self.policy.free_charging else TokenStatus.INVALID)
+        return Authorization(
+            status=token.status_at(self.clock.now()), expires_at=token.expires_at, parent_id_tag=token.parent_id_tag
+        )
+
+    async def add_token(self, token: IdToken) -> None:
+        await self.store.put_token(token)
+
+    # ------------------------------------------------------------------ transactions
+    async def start_transaction(self, new: NewTransaction) -> tuple[Transaction, Authorization]:
+        """Open (or, for a retried message, find) the transaction. It is recorded even when the token is
+        refused: the charger may already be delivering energy, and the answer tells it to stop."""
+        auth = await self.authorize(new.id_tag) if new.id_tag else Authorization(status=TokenStatus.ACCEPTED)
+        tx, _created = await self.store.start_transaction(new)
+        return tx, auth
+
+    async def record_samples(self, samples: list[MeterSample]) -> None:
+        """Store meter samples durably (group-committed with other chargers' samples)."""
+        await self.meters.write(samples)
+
+    async def stop_transaction(
+        self, tx: Transaction, *, stopped_at: datetime, meter_stop_wh: float | None, reason: str | None
+    ) -> Transaction | None:
+        return await self.store.stop_transaction(
+            tx.id, stopped_at=stopped_at, meter_stop_wh=meter_stop_wh, reason=reason
+        )
+
+    async def reap(
+        self, charger_id: str, *, reason: str, started_before: datetime, evse_id: int | None = None
+    ) -> list[Transaction]:
+        """Close the charger's transactions (on ``evse_id``, or all) that began before ``started_before`` and
+        were never stopped, using the last known register reading; return them.
+
+        Called when a connector reports Available while a transaction is still open on it (the charger lost
+        the transaction, typically in a reboot, and will never send its stop)."""
+        closed = []
+        for tx in await self.store.active_transactions(charger_id):
+            if tx.started_at < started_before and (evse_id is None or tx.evse_id == evse_id):
+                done = await self.store.stop_transaction(
+                    tx.id, stopped_at=self.clock.now(), meter_stop_wh=tx.last_meter_wh, reason=reason
+                )
+                if done is not None:
+                    closed.append(done)
+        return closed

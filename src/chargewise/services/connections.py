@@ -1,0 +1,88 @@
+"""Live connections and remote commands: how the rest of the system talks to a connected charger."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from chargewise.domain.model import OcppVersion
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CallOutcome:
+    """The charger's real answer: a CallResult payload, or a CallError code with its description."""
+
+    action: str
+    payload: dict[str, Any] | None = None
+    error_code: str | None = None
+    error_description: str | None = None
+    error_details: dict[str, Any] | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error_code is None
+
+
+class ChargerOffline(Exception):
+    """The charger has no live connection (or lost it while the call was pending); retry when it reconnects."""
+
+
+class CallTimeout(Exception):
+    """The charger did not answer within its call timeout."""
+
+
+class NotAccepted(Exception):
+    """The charger is connected but its BootNotification has not been accepted, so it may not be commanded."""
+
+
+class Link(Protocol):
+    """One live charger connection, as the services see it."""
+
+    charger_id: str
+    version: OcppVersion
+    connected_at: datetime
+    last_seen: datetime
+    quirk_counts: dict[str, int]
+
+    async def call(self, action: str, payload: dict[str, Any]) -> CallOutcome:
+        """Send a command; raises ChargerOffline, CallTimeout, NotAccepted or LocalProtocolError (bad payload)."""
+        ...
+
+    def close(self, reason: str) -> None: ...
+
+
+class Registry:
+    """Which connection currently speaks for each charger id (the newest authenticated one)."""
+
+    def __init__(self) -> None:
+        self._links: dict[str, Link] = {}
+
+    def register(self, link: Link) -> Link | None:
+        """Make ``link`` current; return the connection it replaces (the caller closes it)."""
+        old = self._links.get(link.charger_id)
+        self._links[link.charger_id] = link
+        return old if old is not link else None
+
+    def unregister(self, link: Link) -> bool:
+        """Forget ``link`` if it is still current; False if a newer connection replaced it already."""
+        if self._links.get(link.charger_id) is link:
+            del self._links[link.charger_id]
+            return True
+        return False
+
+    def get(self, charger_id: str) -> Link | None:
+        return self._links.get(charger_id)
+
+    def __len__(self) -> int:
+        return len(self._links)
+
+    def links(self) -> list[Link]:
+        return list(self._links.values())
+
+    async def call(self, charger_id: str, action: str, payload: dict[str, Any]) -> CallOutcome:
+        """Send ``action`` to the connected charger and return its answer (see :meth:`Link.call`)."""
+        link = self._links.get(charger_id)
+        if link is None:
+            raise ChargerOffline(f"charger {charger_id!r} is not connected")
+        return await link.call(action, payload)
