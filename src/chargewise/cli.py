@@ -108,6 +108,11 @@ def _server_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--tls-key", type=Path, help="PEM private key for --tls-cert")
     p.add_argument("--tls-client-ca", type=Path, help="CA for charger client certificates (security profile 3)")
     p.add_argument("--require-client-cert", action="store_true", help="refuse chargers without a client cert")
+    p.add_argument(
+        "--workers", type=_positive, default=1,
+        help="processes sharing the OCPP port (SO_REUSEPORT), for more chargers than one process has files for; "
+        "the REST API runs in the first, and commands reach only the chargers connected to it",
+    )  # fmt: skip
 
 
 def _port(text: str) -> int:
@@ -118,6 +123,16 @@ def _port(text: str) -> int:
     if not 0 <= port <= 65535:
         raise argparse.ArgumentTypeError(f"port {port} out of range 0-65535")
     return port
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
 
 
 def _datetime(text: str) -> datetime:
@@ -150,6 +165,10 @@ def _run(args: argparse.Namespace) -> int:
     from chargewise.cli_commands import COMMANDS
 
     runner: Callable[[argparse.Namespace], Awaitable[int]] = COMMANDS[args.command]
+    if args.command == "serve" and args.workers > 1:
+        from chargewise.cli_commands import fork_workers
+
+        fork_workers(args)  # returns in each process with args.worker_index set
     _install_uvloop()
     return asyncio.run(_guard(runner(args)))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -73,18 +74,51 @@ def settings_from(args: argparse.Namespace) -> object:
     )  # fmt: skip
 
 
+def fork_workers(args: argparse.Namespace) -> None:
+    """Fork ``args.workers - 1`` children before any event loop exists; each returns with its index set.
+    The first process (index 0) serves the REST API and stops its children when it stops."""
+    import signal
+
+    from chargewise.bootstrap import Settings, admin_token
+
+    settings = settings_from(args)
+    assert isinstance(settings, Settings)
+    admin_token(settings)  # create the token file once, before the processes race for it
+    args.children = []
+    for index in range(1, args.workers):
+        pid = os.fork()
+        if pid == 0:
+            args.worker_index = index
+            signal.signal(signal.SIGINT, signal.SIG_IGN)  # the first process stops us with SIGTERM
+            return
+        args.children.append(pid)
+    args.worker_index = 0
+
+
 async def serve(args: argparse.Namespace) -> int:
     from chargewise.bootstrap import Settings, start
 
     settings = settings_from(args)
     assert isinstance(settings, Settings)
     stop = wait_for_signal()
-    app = await start(settings)
+    worker = getattr(args, "worker_index", 0)
+    children: list[int] = getattr(args, "children", [])
+    try:
+        app = await start(settings, with_http=worker == 0)
+    except BaseException:
+        _stop_children(children)
+        raise
+    if worker > 0:
+        await stop.wait()
+        await app.stop()
+        return 0
     scheme = "wss" if settings.tls else "ws"
     print(f"chargewise {settings.db_url.split('://')[0]} store: {settings.db_url}")
     print(f"OCPP   {scheme}://{settings.host}:{app.ocpp.port}/ocpp/{{charger_id}}  (ocpp1.6, ocpp2.0.1)")
     http_port = app.http.port if app.http is not None else settings.http_port  # type: ignore[attr-defined]
     print(f"REST   http://{settings.host}:{http_port}/api/v1  (OpenAPI at /openapi.json)")
+    if settings.ocpp_port and getattr(args, "children", None):
+        print(f"{len(args.children) + 1} worker processes share the OCPP port")
     if app.token_is_new:
         print(f"admin token (shown once; kept in {settings.data_dir / 'admin-token'}): {app.admin_token}")
     try:
@@ -92,7 +126,19 @@ async def serve(args: argparse.Namespace) -> int:
     finally:
         print("stopping...")
         await app.stop()
+        _stop_children(children)
     return 0
+
+
+def _stop_children(children: list[int]) -> None:
+    import signal
+
+    for pid in children:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
+    for pid in children:
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, 0)
 
 
 # ---------------------------------------------------------------------- chargers

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from typing import Any
 
 import websockets
@@ -26,7 +26,5 @@ async def connect(
             yield cp
         finally:
             task.cancel()
-            try:
+            with suppress(asyncio.CancelledError, websockets.ConnectionClosed):
                 await task
-            except (asyncio.CancelledError, websockets.ConnectionClosed):
-                pass

@@ -47,7 +47,7 @@ BAD_FRAMES = [
     ("wrong direction", lambda v: '[2, "m9", "Reset", {"type": "Hard"}]', "m9",
      {"1.6": "NotSupported", "2.0.1": "NotSupported"}),
     ("missing required field", lambda v: json.dumps([2, "m10", *START_MISSING_FIELD[v]]), "m10",
-     {"1.6": "OccurrenceConstraintViolation", "2.0.1": "OccurrenceConstraintViolation"}),
+     {"1.6": "OccurenceConstraintViolation", "2.0.1": "OccurrenceConstraintViolation"}),  # sic, 1.6 errata
     ("wrong type", lambda v: json.dumps([2, "m11", *START_WRONG_TYPE[v]]), "m11",
      {"1.6": "TypeConstraintViolation", "2.0.1": "TypeConstraintViolation"}),
     ("unexpected property", lambda v: json.dumps([2, "m12", "Heartbeat", {"extra": 1}]), "m12", FORMAT),
@@ -81,8 +81,10 @@ async def booted(url: str, charger_id: str, version: str, **kwargs: object) -> C
 
 
 async def rest(server: RunningServer, method: str, path: str, **kwargs: object) -> tuple[int, object]:
-    async with aiohttp.ClientSession() as http, http.request(method, server.http_url + path,
-                                                              headers=server.headers, **kwargs) as r:  # type: ignore[arg-type]
+    async with (
+        aiohttp.ClientSession() as http,
+        http.request(method, server.http_url + path, headers=server.headers, **kwargs) as r,
+    ):  # type: ignore[arg-type]
         return r.status, await r.json(content_type=None)
 
 
@@ -134,7 +136,9 @@ async def test_invalid_identity_is_refused(server: RunningServer) -> None:
 
 
 async def test_bad_credentials_are_refused_with_401(server: RunningServer) -> None:
-    status, _ = await rest(server, "POST", "/api/v1/chargers", json={"id": "SECURE", "password": "correct-horse-battery"})
+    status, _ = await rest(
+        server, "POST", "/api/v1/chargers", json={"id": "SECURE", "password": "correct-horse-battery"}
+    )
     assert status == 201
 
     def basic(user: str, password: str) -> dict[str, str]:

@@ -59,7 +59,7 @@ async def test_v201_session_end_to_end(server: RunningServer) -> None:
         assert auth.id_token_info["status"] == "Accepted"
         common = {"transaction_info": {"transaction_id": "tx-abc"}, "evse": {"id": 1, "connector_id": 1}}
 
-        def register(wh: float, minutes: float) -> list[dict[str, object]]:  # noqa: E306
+        def register(wh: float, minutes: float) -> list[dict[str, object]]:
             return [
                 {
                     "timestamp": ts(minutes),

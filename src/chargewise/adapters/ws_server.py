@@ -109,6 +109,13 @@ class ChargerLink(WSListener):
     # ------------------------------------------------------------------ connection lifecycle
     def on_ws_connected(self, transport: WSTransport) -> None:
         self._transport = transport
+        refusal = certificate_refusal(transport, self.charger_id)
+        if refusal is not None:  # security profile 3: the TLS handshake checked the chain, we check the identity
+            log.warning("%s: %s", self.charger_id, refusal)
+            self._closed = True
+            transport.send_close(WSCloseCode.POLICY_VIOLATION, refusal.encode()[:120])
+            transport.disconnect()
+            return
         old = self.deps.registry.register(self)  # the newest authenticated connection wins
         if old is not None:
             old.close("replaced by a newer connection")
@@ -125,6 +132,8 @@ class ChargerLink(WSListener):
         self.opened.set()
 
     def on_ws_disconnected(self, transport: WSTransport) -> None:
+        if self._closed and not self.opened.is_set() and self.deps.registry.get(self.charger_id) is not self:
+            return  # refused in on_ws_connected: never registered
         self._closed = True
         for handle in (self._deadline, self._ping, self._pong_due):
             if handle is not None:
@@ -209,6 +218,7 @@ class ChargerLink(WSListener):
             self.quirk_counts[quirk] = self.quirk_counts.get(quirk, 0) + 1
         if not self.opened.is_set():
             await self.opened.wait()
+        await self.deps.central.seen(self.charger_id)
         ctx = Context(charger_id=self.charger_id, version=self.version, central=self.deps.central, now=self.last_seen)
         try:
             answer = await self.routes[call.action](ctx, call.payload)
@@ -267,6 +277,19 @@ class ChargerLink(WSListener):
         self._deadline = None
         self._dispatch(self.session.expire(self._loop.time()))
         self._flush()
+
+
+def certificate_refusal(transport: WSTransport, charger_id: str) -> str | None:
+    """Why a client certificate does not identify ``charger_id`` (None if there is none, or it matches)."""
+    if not transport.is_secure:
+        return None
+    cert = transport.underlying_transport.get_extra_info("peercert")
+    if not cert:
+        return None
+    names = [value for rdn in cert.get("subject", ()) for key, value in rdn if key == "commonName"]
+    if charger_id not in names:
+        return f"client certificate is for {', '.join(names) or 'no common name'}, not {charger_id}"
+    return None
 
 
 def _settle(event: ResultReceived | ErrorReceived | CallTimedOut) -> None:

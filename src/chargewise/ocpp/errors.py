@@ -38,7 +38,7 @@ _V16 = {
     ErrorKind.FORMAT: "FormationViolation",
     ErrorKind.PROTOCOL: "ProtocolError",
     ErrorKind.PROPERTY_CONSTRAINT: "PropertyConstraintViolation",
-    ErrorKind.OCCURRENCE_CONSTRAINT: "OccurrenceConstraintViolation",
+    ErrorKind.OCCURRENCE_CONSTRAINT: "OccurenceConstraintViolation",  # sic: OCPP-J 1.6 errata 5.1, not fixed
     ErrorKind.TYPE_CONSTRAINT: "TypeConstraintViolation",
     ErrorKind.NOT_IMPLEMENTED: "NotImplemented",
     ErrorKind.NOT_SUPPORTED: "NotSupported",
@@ -51,6 +51,7 @@ _V201 = {
     ErrorKind.MALFORMED: "RpcFrameworkError",
     ErrorKind.MESSAGE_TYPE: "MessageTypeNotSupported",
     ErrorKind.FORMAT: "FormatViolation",
+    ErrorKind.OCCURRENCE_CONSTRAINT: "OccurrenceConstraintViolation",
 }
 _CODES: dict[OcppVersion, dict[ErrorKind, str]] = {OcppVersion.V16: _V16, OcppVersion.V201: _V201}
 
@@ -83,13 +84,17 @@ def kind_for_schema_rule(rule: str) -> ErrorKind:
 
 
 class RemoteProtocolError(Exception):
-    """The peer broke the protocol. Answer with :attr:`kind` as a CallError (id ``"-1"`` if unreadable)."""
+    """The peer broke the protocol. Answer with :attr:`kind` as a CallError (id ``"-1"`` if unreadable), unless
+    :attr:`message_type` says the broken message was itself an answer (3 or 4): answers are never answered."""
 
-    def __init__(self, kind: ErrorKind, description: str, *, unique_id: str | None = None) -> None:
+    def __init__(
+        self, kind: ErrorKind, description: str, *, unique_id: str | None = None, message_type: int | None = None
+    ) -> None:
         super().__init__(description)
         self.kind = kind
         self.description = description
         self.unique_id = unique_id
+        self.message_type = message_type
 
 
 class LocalProtocolError(Exception):

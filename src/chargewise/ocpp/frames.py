@@ -81,14 +81,19 @@ def _parse_call(msg: list[Any], unique_id: str) -> Call:
 
 def _parse_result(msg: list[Any], unique_id: str) -> CallResult:
     if len(msg) != 3 or not isinstance(msg[2], dict):
-        raise RemoteProtocolError(ErrorKind.FORMAT, "CALLRESULT is [3, id, payload]", unique_id=unique_id)
+        raise RemoteProtocolError(
+            ErrorKind.FORMAT, "CALLRESULT is [3, id, payload]", unique_id=unique_id, message_type=CALL_RESULT
+        )
     return CallResult(unique_id=unique_id, payload=msg[2])
 
 
 def _parse_error(msg: list[Any], unique_id: str) -> CallError:
     if len(msg) != 5 or not isinstance(msg[2], str) or not isinstance(msg[3], str) or not isinstance(msg[4], dict):
         raise RemoteProtocolError(
-            ErrorKind.FORMAT, "CALLERROR is [4, id, code, description, details]", unique_id=unique_id
+            ErrorKind.FORMAT,
+            "CALLERROR is [4, id, code, description, details]",
+            unique_id=unique_id,
+            message_type=CALL_ERROR,
         )
     return CallError(unique_id=unique_id, code=msg[2], description=msg[3], details=msg[4] or None)
 

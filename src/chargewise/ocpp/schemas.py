@@ -33,6 +33,7 @@ class Violation:
     message: str
     definition: Any
     schema: Any
+    value: Any = None  # the offending value (the whole object for required / additionalProperties)
 
 
 class SchemaSet:
@@ -71,7 +72,7 @@ def schema_set(version: OcppVersion) -> SchemaSet:
 def _compile(path: Path) -> Validate:
     schema = json.loads(path.read_text(encoding="utf-8"))
     schema.pop("$schema", None)  # draft-04 and draft-06 keywords used here are handled alike
-    validate: Validate = fastjsonschema.compile(schema)
+    validate: Validate = fastjsonschema.compile(schema, use_default=False)  # judge, never fill in defaults
     return validate
 
 
@@ -86,5 +87,6 @@ def _check(validate: Validate, payload: Any) -> Violation | None:
             message=exc.message,
             definition=exc.rule_definition,
             schema=exc.definition,
+            value=exc.value,
         )
     return None

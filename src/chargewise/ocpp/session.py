@@ -141,6 +141,8 @@ class Session:
         try:
             frame = frames.parse(data)
         except RemoteProtocolError as exc:
+            if exc.message_type in (frames.CALL_RESULT, frames.CALL_ERROR):
+                return self._receive_broken_answer(exc, now)  # an answer is never answered
             return [self._reject(exc.unique_id or frames.UNREADABLE_ID, exc.kind, exc.description)]
         if isinstance(frame, Call):
             return self._receive_call(frame)
@@ -195,6 +197,15 @@ class Session:
                 quirks=tuple(applied),
             )
         ]
+
+    def _receive_broken_answer(self, exc: RemoteProtocolError, now: float) -> list[Event]:
+        pending = self._in_flight
+        if pending is None or pending.unique_id != exc.unique_id:
+            return [MessageRejected(reason=f"malformed answer dropped: {exc.description}", answer=None)]
+        self._in_flight = None
+        self._send_next(now)
+        code = error_code(exc.kind, self.version)
+        return [self._error(pending, code, f"invalid answer: {exc.description}", None, from_peer=False)]
 
     # ------------------------------------------------------------------ answering
     def reply(self, unique_id: str, payload: Payload) -> list[Event]:
@@ -310,7 +321,9 @@ def describe(violation: Violation) -> str:
         shown = ", ".join(map(str, allowed[:6])) + (", ..." if len(allowed) > 6 else "")
         return f"{where}: value not allowed (one of {shown})"
     if violation.rule == "required":
-        return f"{where}: missing required {', '.join(map(str, violation.definition))}"
-    if violation.rule == "additionalProperties":
-        return violation.message.replace("data", where, 1)
-    return violation.message.replace("data.", "", 1).replace("data", "payload", 1)
+        present = violation.value if isinstance(violation.value, dict) else {}
+        missing = [str(name) for name in violation.definition if name not in present]
+        return f"{where}: missing required {', '.join(missing)}"
+    # fastjsonschema starts its message with the value's own name ("data.meterValue[0]"): put ours instead
+    name = "data" + "".join(f"[{part}]" if part.isdigit() else f".{part}" for part in violation.path)
+    return f"{where} {violation.message.removeprefix(name).lstrip()}"

@@ -57,6 +57,7 @@ class CentralSystem:
         self.policy = policy
         self.meters = meter_writer
         self._touched: dict[str, datetime] = {}
+        self._owners: dict[int, tuple[str, int]] = {}  # transaction id -> (charger id, evse id), for MeterValues
 
     # ------------------------------------------------------------------ chargers
     async def boot(self, charger_id: str, version: OcppVersion, boot: BootInfo) -> Registration:
@@ -108,7 +109,26 @@ class CentralSystem:
         refused: the charger may already be delivering energy, and the answer tells it to stop."""
         auth = await self.authorize(new.id_tag) if new.id_tag else Authorization(status=TokenStatus.ACCEPTED)
         tx, _created = await self.store.start_transaction(new)
+        self._remember(tx)
         return tx, auth
+
+    async def transaction_owner(self, transaction_id: int) -> tuple[str, int] | None:
+        """``(charger_id, evse_id)`` of a transaction, from memory when possible: MeterValues name their
+        transaction on every message, and a database read each time would cost more than the write."""
+        owner = self._owners.get(transaction_id)
+        if owner is None:
+            tx = await self.store.get_transaction(transaction_id)
+            if tx is None:
+                return None
+            owner = self._remember(tx)
+        return owner
+
+    def _remember(self, tx: Transaction) -> tuple[str, int]:
+        if len(self._owners) > 200_000:  # bounded: forget the oldest half
+            for key in list(self._owners)[:100_000]:
+                del self._owners[key]
+        owner = self._owners[tx.id] = (tx.charger_id, tx.evse_id)
+        return owner
 
     async def record_samples(self, samples: list[MeterSample]) -> None:
         """Store meter samples durably (group-committed with other chargers' samples)."""

@@ -8,15 +8,17 @@ from chargewise.handlers.context import Context, Payload, parse_number, parse_ti
 
 
 async def handle(ctx: Context, payload: Payload) -> Payload:
-    connector = payload["connectorId"]
-    tx = await find_transaction(ctx, payload.get("transactionId"))
-    samples = to_samples(ctx.charger_id, connector, tx.id if tx else None, payload["meterValue"])
-    await ctx.central.record_samples(samples)
+    connector, tx_id = payload["connectorId"], payload.get("transactionId")
+    if tx_id is not None:
+        owner = await ctx.central.transaction_owner(tx_id)
+        if owner is None or owner[0] != ctx.charger_id:
+            tx_id = None  # not this charger's transaction: the samples are kept, unlinked
+    await ctx.central.record_samples(to_samples(ctx.charger_id, connector, tx_id, payload["meterValue"]))
     return {}
 
 
 async def find_transaction(ctx: Context, transaction_id: int | None) -> Transaction | None:
-    """Our transaction for a 1.6 transactionId, if it is this charger's (else the samples are kept unlinked)."""
+    """Our transaction for a 1.6 transactionId, if it is this charger's."""
     if transaction_id is None:
         return None
     tx = await ctx.central.store.get_transaction(transaction_id)

@@ -1,0 +1,7 @@
+"""``python -m chargewise`` is the ``chargewise`` command."""
+
+import sys
+
+from chargewise.cli import main
+
+sys.exit(main())

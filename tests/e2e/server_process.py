@@ -1,0 +1,86 @@
+"""Run ``chargewise serve`` as a real process (for kill and restart tests)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import aiohttp
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+class ServerProcess:
+    def __init__(self, data_dir: Path, *extra: str) -> None:
+        self.data_dir = data_dir
+        self.ocpp_port, self.http_port = free_port(), free_port()
+        self.extra = extra
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.token = "kill-test-token"
+
+    @property
+    def ocpp_url(self) -> str:
+        return f"ws://127.0.0.1:{self.ocpp_port}/ocpp"
+
+    @property
+    def http_url(self) -> str:
+        return f"http://127.0.0.1:{self.http_port}"
+
+    async def start(self, wait: float = 20) -> None:
+        env = {**os.environ, "CHARGEWISE_ADMIN_TOKEN": self.token}
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "chargewise", "serve", "--host", "127.0.0.1", "--ocpp-port", str(self.ocpp_port),
+             "--http-port", str(self.http_port), "--data-dir", str(self.data_dir), "--unknown-chargers", "accept",
+             "--free-charging", *self.extra],
+            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        deadline = time.monotonic() + wait
+        async with aiohttp.ClientSession() as http:
+            while time.monotonic() < deadline:
+                if self.proc.poll() is not None:
+                    raise RuntimeError(f"server exited: {self.proc.stdout.read().decode() if self.proc.stdout else ''}")
+                try:
+                    async with http.get(f"{self.http_url}/healthz") as r:
+                        if r.status == 200:
+                            return
+                except aiohttp.ClientError:
+                    pass
+                await asyncio.sleep(0.1)
+        raise RuntimeError("server did not start in time")
+
+    def kill(self) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(10)
+        if self.proc.stdout:
+            self.proc.stdout.close()
+
+    def terminate(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        if self.proc is not None and self.proc.stdout:
+            self.proc.stdout.close()
+
+    async def get(self, path: str) -> object:
+        async with (
+            aiohttp.ClientSession() as http,
+            http.get(self.http_url + path, headers={"Authorization": f"Bearer {self.token}"}) as r,
+        ):
+            assert r.status == 200, await r.text()
+            return await r.json()

@@ -1,0 +1,67 @@
+"""A dead link (the charger stops answering WebSocket pings) is marked offline within interval + timeout."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import os
+import time
+from pathlib import Path
+
+import aiohttp
+
+from chargewise.adapters.ws_server import LinkSettings
+from tests.conftest import start_server
+
+
+async def silent_charger(host: str, port: int, charger_id: str) -> asyncio.StreamWriter:
+    """Complete a WebSocket handshake by hand, then never read or answer anything (a half-open link)."""
+    reader, writer = await asyncio.open_connection(host, port)
+    key = base64.b64encode(os.urandom(16)).decode()
+    writer.write(
+        f"GET /ocpp/{charger_id} HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: ocpp1.6\r\n\r\n".encode()
+    )
+    status = await reader.readline()
+    assert b"101" in status, status
+    return writer
+
+
+async def test_dead_link_is_marked_offline(tmp_path: Path) -> None:
+    link = LinkSettings(ping_interval=0.5, ping_timeout=0.5)
+    server = await start_server(tmp_path / "data", link=link)
+    writer = await silent_charger("127.0.0.1", server.app.ocpp.port, "HALFOPEN")
+    try:
+        connected_at = time.monotonic()
+        async with aiohttp.ClientSession(headers=server.headers) as http:
+            charger: dict[str, object] = {}
+            while time.monotonic() - connected_at < 5:
+                async with http.get(f"{server.http_url}/api/v1/chargers/HALFOPEN") as r:
+                    charger = await r.json() if r.status == 200 else {}
+                if charger and not charger["connected"]:
+                    break
+                await asyncio.sleep(0.1)
+            offline_after = time.monotonic() - connected_at
+        assert charger["connected"] is False and charger["offline_since"] is not None
+        # marked offline within interval + timeout (+ scheduling slack), not before the first ping was due
+        assert link.ping_interval <= offline_after <= link.ping_interval + link.ping_timeout + 0.6, offline_after
+    finally:
+        writer.close()
+        await server.app.stop()
+
+
+async def test_answering_charger_stays_online(tmp_path: Path) -> None:
+    import websockets
+
+    server = await start_server(tmp_path / "data", link=LinkSettings(ping_interval=0.3, ping_timeout=0.3))
+    try:
+        async with websockets.connect(f"{server.ocpp_url}/ALIVE", subprotocols=["ocpp1.6"]):  # type: ignore[list-item]
+            await asyncio.sleep(1.5)  # several ping rounds, answered by the client library
+            async with (
+                aiohttp.ClientSession(headers=server.headers) as http,
+                http.get(f"{server.http_url}/api/v1/chargers/ALIVE") as r,
+            ):
+                charger = await r.json()
+            assert charger["connected"] is True and charger["offline_since"] is None
+    finally:
+        await server.app.stop()

@@ -1,0 +1,56 @@
+"""A transaction orphaned by a reboot (the charger forgot it and never sends its stop) is closed with a reason."""
+
+from __future__ import annotations
+
+import json
+
+import aiohttp
+import websockets
+
+from tests.conftest import RunningServer
+
+
+async def rpc(ws: websockets.ClientConnection, unique_id: str, action: str, payload: dict[str, object]) -> object:
+    await ws.send(json.dumps([2, unique_id, action, payload]))
+    answer = json.loads(await ws.recv())
+    assert answer[0] == 3, answer
+    return answer[2]
+
+
+async def test_reboot_orphan_is_reaped(server: RunningServer) -> None:
+    async with websockets.connect(f"{server.ocpp_url}/REBOOTER", subprotocols=["ocpp1.6"]) as ws:  # type: ignore[list-item]
+        await rpc(ws, "b1", "BootNotification", {"chargePointVendor": "Acme", "chargePointModel": "R"})
+        started = await rpc(ws, "s", "StartTransaction",
+                            {"connectorId": 1, "idTag": "T", "meterStart": 100, "timestamp": "2026-11-25T18:00:00Z"})  # fmt: skip
+        tx_id = started["transactionId"]  # type: ignore[index]
+        await rpc(ws, "m", "MeterValues", {"connectorId": 1, "transactionId": tx_id, "meterValue": [
+            {"timestamp": "2026-11-25T18:10:00Z", "sampledValue": [{"value": "900"}]}]})  # fmt: skip
+        # power cut: the charger reboots with no memory of the transaction and reports the connector free
+        await rpc(ws, "b2", "BootNotification", {"chargePointVendor": "Acme", "chargePointModel": "R"})
+        await rpc(ws, "st", "StatusNotification", {"connectorId": 1, "status": "Available", "errorCode": "NoError",
+                                                   "timestamp": "2026-11-25T18:30:00Z"})  # fmt: skip
+        # another connector's status does not touch it; a transaction on it would remain open
+    async with (
+        aiohttp.ClientSession(headers=server.headers) as http,
+        http.get(f"{server.http_url}/api/v1/transactions/{tx_id}") as r,
+    ):
+        tx = await r.json()
+    assert tx["active"] is False
+    assert tx["stop_reason"] == "Orphaned: connector free, no stop received"
+    assert tx["meter_stop_wh"] == 900.0 and tx["energy_wh"] == 800.0
+
+
+async def test_status_on_another_connector_leaves_it_open(server: RunningServer) -> None:
+    async with websockets.connect(f"{server.ocpp_url}/TWOPORT", subprotocols=["ocpp1.6"]) as ws:  # type: ignore[list-item]
+        await rpc(ws, "b1", "BootNotification", {"chargePointVendor": "Acme", "chargePointModel": "R"})
+        started = await rpc(ws, "s", "StartTransaction",
+                            {"connectorId": 1, "idTag": "T", "meterStart": 0, "timestamp": "2026-11-25T18:00:00Z"})  # fmt: skip
+        await rpc(ws, "st", "StatusNotification", {"connectorId": 2, "status": "Available", "errorCode": "NoError",
+                                                   "timestamp": "2026-11-25T18:30:00Z"})  # fmt: skip
+    async with (
+        aiohttp.ClientSession(headers=server.headers) as http,
+        http.get(
+            f"{server.http_url}/api/v1/transactions/{started['transactionId']}"  # type: ignore[index]
+        ) as r,
+    ):
+        assert (await r.json())["active"] is True

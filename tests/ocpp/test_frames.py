@@ -1,0 +1,102 @@
+"""OCPP-J framing: parse and encode are inverses, and every malformed message names its fault and its id."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from chargewise.ocpp import frames
+from chargewise.ocpp.errors import ErrorKind, RemoteProtocolError
+from chargewise.ocpp.frames import Call, CallError, CallResult, Frame
+
+BOOT = {"chargePointVendor": "Elektra", "chargePointModel": "Wallbox-22"}
+ID_36 = "0123456789abcdef0123456789abcdef0123"  # the longest id OCPP-J allows
+
+ROUND_TRIPS: list[tuple[Frame, list[object]]] = [
+    (Call(unique_id="19223201", action="BootNotification", payload=BOOT), [2, "19223201", "BootNotification", BOOT]),
+    (Call(unique_id=ID_36, action="Heartbeat", payload={}), [2, ID_36, "Heartbeat", {}]),
+    (
+        CallResult(unique_id="19223201", payload={"status": "Accepted", "interval": 300}),
+        [3, "19223201", {"status": "Accepted", "interval": 300}],
+    ),
+    (CallResult(unique_id="7", payload={"vendorName": "Zürich ⚡"}), [3, "7", {"vendorName": "Zürich ⚡"}]),
+    (
+        CallError(unique_id="162376037", code="NotSupported", description="no", details={"hint": "later"}),
+        [4, "162376037", "NotSupported", "no", {"hint": "later"}],
+    ),
+    (CallError(unique_id="-1", code="RpcFrameworkError"), [4, "-1", "RpcFrameworkError", "", {}]),
+]
+
+
+@pytest.mark.parametrize(("frame", "wire"), ROUND_TRIPS)
+def test_encode_writes_the_ocpp_j_array(frame: Frame, wire: list[object]) -> None:
+    data = frames.encode(frame)
+    assert isinstance(data, bytes)
+    assert json.loads(data) == wire
+
+
+@pytest.mark.parametrize(("frame", "wire"), ROUND_TRIPS)
+def test_parse_inverts_encode(frame: Frame, wire: list[object]) -> None:
+    assert frames.parse(frames.encode(frame)) == frame
+    assert frames.parse(json.dumps(wire)) == frame
+
+
+def test_parse_accepts_text_and_bytes_with_whitespace() -> None:
+    text = '[2,  "19223201" , "BootNotification",\n {"chargePointVendor": "Elektra", "chargePointModel": "Wallbox-22"}]'
+    expected = Call(unique_id="19223201", action="BootNotification", payload=BOOT)
+    assert frames.parse(text) == expected
+    assert frames.parse(text.encode()) == expected
+
+
+def test_empty_call_error_details_read_as_none() -> None:
+    parsed = frames.parse('[4, "5", "GenericError", "boom", {}]')
+    assert parsed == CallError(unique_id="5", code="GenericError", description="boom", details=None)
+    assert frames.encode(parsed) == b'[4,"5","GenericError","boom",{}]'
+
+
+MALFORMED = [
+    # (case, wire text, kind, unique_id in the error)
+    ("not-json", '[2, "1", "Heartbeat", {', ErrorKind.MALFORMED, None),
+    ("empty-text", "", ErrorKind.MALFORMED, None),
+    ("invalid-utf8", b'[2, "1", "\xff", {}]', ErrorKind.MALFORMED, None),
+    ("object-not-array", '{"messageTypeId": 2, "uniqueId": "1"}', ErrorKind.MALFORMED, None),
+    ("string-not-array", '"Heartbeat"', ErrorKind.MALFORMED, None),
+    ("number-not-array", "2", ErrorKind.MALFORMED, None),
+    ("empty-array", "[]", ErrorKind.MALFORMED, None),
+    ("too-short", '[2, "1"]', ErrorKind.MALFORMED, None),
+    ("id-is-a-number", '[2, 1, "Heartbeat", {}]', ErrorKind.MALFORMED, None),
+    ("id-is-null", '[2, null, "Heartbeat", {}]', ErrorKind.MALFORMED, None),
+    ("id-is-empty", '[2, "", "Heartbeat", {}]', ErrorKind.MALFORMED, None),
+    ("id-is-37-chars", f'[2, "{ID_36}x", "Heartbeat", {{}}]', ErrorKind.MALFORMED, None),
+    ("unknown-type-id", '[5, "abc", "Heartbeat", {}]', ErrorKind.MESSAGE_TYPE, "abc"),
+    ("type-id-zero", '[0, "abc", {}]', ErrorKind.MESSAGE_TYPE, "abc"),
+    ("type-id-is-a-string", '["2", "abc", "Heartbeat", {}]', ErrorKind.MESSAGE_TYPE, "abc"),
+    ("call-payload-is-array", '[2, "abc", "Heartbeat", []]', ErrorKind.FORMAT, "abc"),
+    ("call-payload-is-null", '[2, "abc", "Heartbeat", null]', ErrorKind.FORMAT, "abc"),
+    ("call-payload-is-string", '[2, "abc", "Heartbeat", "{}"]', ErrorKind.FORMAT, "abc"),
+    ("call-without-payload", '[2, "abc", "Heartbeat"]', ErrorKind.FORMAT, "abc"),
+    ("call-with-extra-element", '[2, "abc", "Heartbeat", {}, {}]', ErrorKind.FORMAT, "abc"),
+    ("call-action-not-a-string", '[2, "abc", 17, {}]', ErrorKind.FORMAT, "abc"),
+    ("result-payload-is-array", '[3, "abc", []]', ErrorKind.FORMAT, "abc"),
+    ("result-with-extra-element", '[3, "abc", {}, {}]', ErrorKind.FORMAT, "abc"),
+    ("error-with-4-elements", '[4, "abc", "GenericError", "boom"]', ErrorKind.FORMAT, "abc"),
+    ("error-with-6-elements", '[4, "abc", "GenericError", "boom", {}, {}]', ErrorKind.FORMAT, "abc"),
+    ("error-code-not-a-string", '[4, "abc", 500, "boom", {}]', ErrorKind.FORMAT, "abc"),
+    ("error-details-null", '[4, "abc", "GenericError", "boom", null]', ErrorKind.FORMAT, "abc"),
+]
+
+
+@pytest.mark.parametrize(("data", "kind", "unique_id"), [pytest.param(d, k, u, id=case) for case, d, k, u in MALFORMED])
+def test_malformed_message_raises_remote_error(data: str | bytes, kind: ErrorKind, unique_id: str | None) -> None:
+    with pytest.raises(RemoteProtocolError) as caught:
+        frames.parse(data)
+    assert caught.value.kind is kind
+    assert caught.value.unique_id == unique_id
+    assert caught.value.description
+    assert str(caught.value) == caught.value.description
+
+
+def test_unreadable_id_constant_is_minus_one() -> None:
+    assert frames.UNREADABLE_ID == "-1"
+    assert frames.MAX_ID_LENGTH == 36
