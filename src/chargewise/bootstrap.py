@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import secrets
@@ -66,6 +67,8 @@ class App:
         """Close charger links, finish pending writes, close the HTTP port and the store."""
         if self._refresher is not None:
             self._refresher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._refresher
         await self.ocpp.stop()
         await self.central.meters.drain()
         if self.http is not None:

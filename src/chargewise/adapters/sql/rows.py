@@ -1,0 +1,136 @@
+"""Conversions between table rows and domain objects: the only place that knows both shapes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import Row
+
+from chargewise.domain.meter import ENERGY_REGISTER
+from chargewise.domain.model import (
+    BootInfo,
+    Charger,
+    ConnectorState,
+    ConnectorStatus,
+    IdToken,
+    MeterSample,
+    OcppVersion,
+    Registration,
+    TokenStatus,
+    Transaction,
+)
+
+
+def charger(row: Row[Any], connectors: list[ConnectorState]) -> Charger:
+    version = row.ocpp_version
+    return Charger(
+        id=row.id,
+        registration=Registration(row.registration),
+        ocpp_version=None if version is None else OcppVersion(version),
+        password_hash=row.password_hash,
+        boot=None if row.vendor is None else boot(row),
+        connected=bool(row.connected),
+        last_seen=row.last_seen,
+        offline_since=row.offline_since,
+        quirks=tuple(json.loads(row.quirks)),
+        connectors=connectors,
+    )
+
+
+def boot(row: Row[Any]) -> BootInfo:
+    return BootInfo(
+        vendor=row.vendor,
+        model=row.model,
+        serial_number=row.serial_number,
+        firmware_version=row.firmware_version,
+        reason=row.boot_reason,
+    )
+
+
+def connector(row: Row[Any]) -> ConnectorState:
+    return ConnectorState(
+        evse_id=row.evse_id,
+        connector_id=row.connector_id,
+        status=ConnectorStatus(row.status),
+        error_code=row.error_code,
+        updated_at=row.updated_at,
+    )
+
+
+def group_connectors(rows: Iterable[Row[Any]]) -> dict[str, list[ConnectorState]]:
+    """Connector states by charger id, in row order (query them sorted by charger, evse, connector)."""
+    grouped: dict[str, list[ConnectorState]] = {}
+    for row in rows:
+        grouped.setdefault(row.charger_id, []).append(connector(row))
+    return grouped
+
+
+def transaction(row: Row[Any]) -> Transaction:
+    return Transaction(
+        id=row.id,
+        charger_id=row.charger_id,
+        evse_id=row.evse_id,
+        connector_id=row.connector_id,
+        id_tag=row.id_tag,
+        started_at=row.started_at,
+        meter_start_wh=row.meter_start_wh,
+        remote_id=row.remote_id,
+        stopped_at=row.stopped_at,
+        meter_stop_wh=row.meter_stop_wh,
+        stop_reason=row.stop_reason,
+        last_meter_wh=row.last_meter_wh,
+        last_seq_no=row.last_seq_no,
+    )
+
+
+def token(row: Row[Any]) -> IdToken:
+    return IdToken(
+        id_tag=row.id_tag,
+        status=TokenStatus(row.status),
+        expires_at=row.expires_at,
+        parent_id_tag=row.parent_id_tag,
+    )
+
+
+def sample(row: Row[Any]) -> MeterSample:
+    return MeterSample(
+        charger_id=row.charger_id,
+        evse_id=row.evse_id,
+        transaction_id=row.transaction_id,
+        timestamp=row.timestamp,
+        measurand=row.measurand,
+        value=row.value,
+        unit=row.unit,
+        phase=row.phase,
+        context=row.context,
+    )
+
+
+def sample_values(sample: MeterSample) -> dict[str, Any]:
+    return {
+        "charger_id": sample.charger_id,
+        "evse_id": sample.evse_id,
+        "transaction_id": sample.transaction_id,
+        "timestamp": sample.timestamp,
+        "measurand": sample.measurand,
+        "value": sample.value,
+        "unit": sample.unit,
+        "phase": sample.phase,
+        "context": sample.context,
+    }
+
+
+def register_readings(samples: Sequence[MeterSample]) -> dict[int, float]:
+    """The highest energy register reading per transaction (registers only count up).
+
+    Per-phase readings (``phase`` set) are left out: the register of a transaction is the total.
+    """
+    highest: dict[int, float] = {}
+    for s in samples:
+        if s.transaction_id is None or s.measurand != ENERGY_REGISTER or s.phase is not None:
+            continue
+        if s.value > highest.get(s.transaction_id, float("-inf")):
+            highest[s.transaction_id] = s.value
+    return highest

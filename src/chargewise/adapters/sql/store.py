@@ -1,0 +1,415 @@
+"""``SqlStore``: the ``Store`` port on SQLite or PostgreSQL, with Core statements that run on both.
+
+Every write method runs in one database transaction and returns after it committed. Unknown chargers:
+``remove_charger`` and ``touch`` do nothing, every other charger write raises ``KeyError``.
+
+Cancelling a caller never interrupts the database work it started: the operation finishes in the background
+(a write still commits) and ``close`` waits for it (see ``shield``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import json
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
+
+from sqlalchemy import Table, delete, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError, StatementError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.sql import Select
+
+from chargewise.adapters.sql import rows
+from chargewise.adapters.sql.engine import WRITE
+from chargewise.adapters.sql.shield import Shield
+from chargewise.adapters.sql.statements import (
+    BUMP_DIRECTORY,
+    Upsert,
+    advance_register,
+    connector_states,
+    upsert,
+)
+from chargewise.adapters.sql.tables import (
+    chargers,
+    connectors,
+    directory,
+    id_tokens,
+    meter_samples,
+    transaction_events,
+    transactions,
+)
+from chargewise.domain.model import (
+    BootInfo,
+    Charger,
+    ConnectorStatus,
+    IdToken,
+    MeterSample,
+    OcppVersion,
+    Registration,
+    TokenStatus,
+    Transaction,
+)
+from chargewise.domain.ports import NewTransaction, Store
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _shielded(
+    method: Callable[Concatenate[SqlStore, _P], Coroutine[Any, Any, _R]],
+) -> Callable[Concatenate[SqlStore, _P], Coroutine[Any, Any, _R]]:
+    """Run the method to the end even if its caller is cancelled (``Shield.run``)."""
+
+    @functools.wraps(method)
+    async def run(self: SqlStore, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        return await self._shield.run(method(self, *args, **kwargs))
+
+    return run
+
+
+class SqlStore:
+    """The ``Store`` port on a SQL database. Get one from ``open_store(url)``; ``close()`` it when done."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        """Wrap an engine whose schema is up to date (``engine.upgrade``); the store disposes it on close."""
+        self._engine = engine
+        self._writer = engine.execution_options(**{WRITE: True})
+        self._dialect = engine.dialect.name
+        # SQLite has one writer at a time. Queue our own writers here: waiting on SQLite's busy handler
+        # instead (it sleeps and retries) costs ~100 ms per write under load. Other processes still use it.
+        self._write_turn = asyncio.Lock() if self._dialect == "sqlite" else contextlib.nullcontext()
+        self._shield = Shield()
+
+    async def close(self) -> None:
+        """Wait for operations still running (their callers may have been cancelled), then close every pooled
+        connection; the store cannot be used afterwards."""
+        await self._shield.drain()
+        await self._engine.dispose()
+
+    @contextlib.asynccontextmanager
+    async def _write(self) -> AsyncIterator[AsyncConnection]:
+        # One committed transaction; a bad value (a naive datetime) surfaces as the ValueError it is.
+        try:
+            async with self._write_turn, self._writer.begin() as conn:
+                yield conn
+        except StatementError as error:
+            if isinstance(error.orig, ValueError):
+                raise error.orig from error
+            raise
+
+    def _upsert(self, table: Table) -> Upsert:
+        return upsert(self._dialect, table)
+
+    async def _update_charger(self, charger_id: str, *, listed: bool = False, **values: Any) -> None:
+        # listed: the change is part of the charger directory, so bump its revision in the same transaction.
+        async with self._write() as conn:
+            result = await conn.execute(update(chargers).where(chargers.c.id == charger_id).values(**values))
+            if result.rowcount == 0:
+                raise KeyError(charger_id)
+            if listed:
+                await conn.execute(BUMP_DIRECTORY)
+
+    # --- chargers -------------------------------------------------------------------------------------------
+
+    @_shielded
+    async def get_charger(self, charger_id: str) -> Charger | None:
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(select(chargers).where(chargers.c.id == charger_id))).first()
+            if row is None:
+                return None
+            states = await conn.execute(connector_states().where(connectors.c.charger_id == charger_id))
+            return rows.charger(row, [rows.connector(state) for state in states])
+
+    @_shielded
+    async def list_chargers(self) -> list[Charger]:
+        async with self._engine.connect() as conn:
+            found = (await conn.execute(select(chargers))).all()
+            states = rows.group_connectors(await conn.execute(connector_states()))
+        # Sorted here, not in SQL: PostgreSQL's collation would order mixed-case ids differently.
+        return sorted((rows.charger(row, states.get(row.id, [])) for row in found), key=lambda c: c.id)
+
+    @_shielded
+    async def add_charger(
+        self, charger_id: str, *, registration: Registration, password_hash: str | None = None
+    ) -> Charger:
+        statement = self._upsert(chargers).values(
+            id=charger_id,
+            registration=registration.value,
+            password_hash=password_hash,
+            connected=False,
+            quirks="[]",
+        )
+        async with self._write() as conn:
+            result = await conn.execute(statement.on_conflict_do_nothing(index_elements=[chargers.c.id]))
+            if result.rowcount == 0:
+                raise KeyError(charger_id)
+            await conn.execute(BUMP_DIRECTORY)
+        return Charger(id=charger_id, registration=registration, password_hash=password_hash)
+
+    @_shielded
+    async def set_registration(self, charger_id: str, registration: Registration) -> None:
+        await self._update_charger(charger_id, listed=True, registration=registration.value)
+
+    @_shielded
+    async def set_password_hash(self, charger_id: str, password_hash: str | None) -> None:
+        await self._update_charger(charger_id, listed=True, password_hash=password_hash)
+
+    @_shielded
+    async def remove_charger(self, charger_id: str) -> None:
+        async with self._write() as conn:
+            await conn.execute(delete(connectors).where(connectors.c.charger_id == charger_id))
+            result = await conn.execute(delete(chargers).where(chargers.c.id == charger_id))
+            if result.rowcount:
+                await conn.execute(BUMP_DIRECTORY)
+
+    @_shielded
+    async def set_quirks(self, charger_id: str, quirks: tuple[str, ...]) -> None:
+        await self._update_charger(charger_id, listed=True, quirks=json.dumps(list(quirks)))
+
+    @_shielded
+    async def directory_revision(self) -> int:
+        """Poll it (cheap: one row); when it differs from the last value seen, reload the chargers."""
+        async with self._engine.connect() as conn:
+            return int((await conn.execute(select(directory.c.revision))).scalar_one())
+
+    @_shielded
+    async def record_boot(self, charger_id: str, version: OcppVersion, boot: BootInfo, at: datetime) -> None:
+        await self._update_charger(
+            charger_id,
+            ocpp_version=version.value,
+            vendor=boot.vendor,
+            model=boot.model,
+            serial_number=boot.serial_number,
+            firmware_version=boot.firmware_version,
+            boot_reason=boot.reason,
+            last_seen=at,
+        )
+
+    @_shielded
+    async def record_connection(self, charger_id: str, *, connected: bool, at: datetime) -> None:
+        if connected:
+            await self._update_charger(charger_id, connected=True, offline_since=None, last_seen=at)
+        else:
+            await self._update_charger(charger_id, connected=False, offline_since=at)
+
+    @_shielded
+    async def touch(self, charger_id: str, at: datetime) -> None:
+        async with self._write() as conn:
+            await conn.execute(update(chargers).where(chargers.c.id == charger_id).values(last_seen=at))
+
+    @_shielded
+    async def set_connector_status(
+        self,
+        charger_id: str,
+        evse_id: int,
+        connector_id: int,
+        status: ConnectorStatus,
+        error_code: str | None,
+        at: datetime,
+    ) -> None:
+        statement = self._upsert(connectors).values(
+            charger_id=charger_id,
+            evse_id=evse_id,
+            connector_id=connector_id,
+            status=status.value,
+            error_code=error_code,
+            updated_at=at,
+        )
+        statement = statement.on_conflict_do_update(
+            index_elements=[connectors.c.charger_id, connectors.c.evse_id, connectors.c.connector_id],
+            set_={
+                "status": statement.excluded.status,
+                "error_code": statement.excluded.error_code,
+                "updated_at": statement.excluded.updated_at,
+            },
+            where=connectors.c.updated_at <= statement.excluded.updated_at,
+        )
+        try:
+            async with self._write() as conn:
+                await conn.execute(statement)
+        except IntegrityError as error:  # the foreign key: no such charger
+            raise KeyError(charger_id) from error
+
+    # --- transactions ---------------------------------------------------------------------------------------
+
+    @_shielded
+    async def start_transaction(self, new: NewTransaction) -> tuple[Transaction, bool]:
+        statement = self._upsert(transactions).values(
+            charger_id=new.charger_id,
+            evse_id=new.evse_id,
+            connector_id=new.connector_id,
+            id_tag=new.id_tag,
+            remote_id=new.remote_id,
+            dedupe_key=new.dedupe_key,
+            started_at=new.started_at,
+            meter_start_wh=new.meter_start_wh,
+        )
+        # A retry or a racing duplicate inserts nothing (the unique key) and reads the row that won.
+        statement = statement.on_conflict_do_nothing(
+            index_elements=[transactions.c.charger_id, transactions.c.dedupe_key]
+        )
+        existing = select(transactions).where(
+            transactions.c.charger_id == new.charger_id, transactions.c.dedupe_key == new.dedupe_key
+        )
+        async with self._write() as conn:
+            created = (await conn.execute(statement)).rowcount == 1
+            row = (await conn.execute(existing)).one()
+        return rows.transaction(row), created
+
+    @_shielded
+    async def stop_transaction(
+        self, transaction_id: int, *, stopped_at: datetime, meter_stop_wh: float | None, reason: str | None
+    ) -> Transaction | None:
+        statement = (
+            update(transactions)
+            .where(transactions.c.id == transaction_id, transactions.c.stopped_at.is_(None))
+            .values(stopped_at=stopped_at, meter_stop_wh=meter_stop_wh, stop_reason=reason)
+        )
+        async with self._write() as conn:
+            await conn.execute(statement)
+            return await _one_transaction(conn, select(transactions).where(transactions.c.id == transaction_id))
+
+    @_shielded
+    async def get_transaction(self, transaction_id: int) -> Transaction | None:
+        async with self._engine.connect() as conn:
+            return await _one_transaction(conn, select(transactions).where(transactions.c.id == transaction_id))
+
+    @_shielded
+    async def find_by_remote_id(self, charger_id: str, remote_id: str) -> Transaction | None:
+        query = (
+            select(transactions)
+            .where(transactions.c.charger_id == charger_id, transactions.c.remote_id == remote_id)
+            .order_by(transactions.c.id.desc())
+            .limit(1)
+        )
+        async with self._engine.connect() as conn:
+            return await _one_transaction(conn, query)
+
+    @_shielded
+    async def list_transactions(
+        self, *, charger_id: str | None = None, active: bool | None = None, limit: int = 500
+    ) -> list[Transaction]:
+        """Newest (highest id) first."""
+        query = select(transactions).order_by(transactions.c.id.desc()).limit(limit)
+        if charger_id is not None:
+            query = query.where(transactions.c.charger_id == charger_id)
+        if active is not None:
+            stopped = transactions.c.stopped_at
+            query = query.where(stopped.is_(None) if active else stopped.is_not(None))
+        async with self._engine.connect() as conn:
+            return [rows.transaction(row) for row in await conn.execute(query)]
+
+    @_shielded
+    async def active_transactions(self, charger_id: str) -> list[Transaction]:
+        """Oldest (lowest id) first."""
+        query = (
+            select(transactions)
+            .where(transactions.c.charger_id == charger_id, transactions.c.stopped_at.is_(None))
+            .order_by(transactions.c.id)
+        )
+        async with self._engine.connect() as conn:
+            return [rows.transaction(row) for row in await conn.execute(query)]
+
+    @_shielded
+    async def accept_event(self, transaction_id: int, seq_no: int) -> bool:
+        """Also raise ``KeyError`` for an unknown transaction."""
+        statement = self._upsert(transaction_events).values(transaction_id=transaction_id, seq_no=seq_no)
+        advance = (
+            update(transactions)
+            .where(
+                transactions.c.id == transaction_id,
+                or_(transactions.c.last_seq_no.is_(None), transactions.c.last_seq_no < seq_no),
+            )
+            .values(last_seq_no=seq_no)
+        )
+        try:
+            async with self._write() as conn:
+                fresh = (await conn.execute(statement.on_conflict_do_nothing())).rowcount == 1
+                if fresh:
+                    await conn.execute(advance)
+        except IntegrityError as error:  # the foreign key: no such transaction
+            raise KeyError(transaction_id) from error
+        return fresh
+
+    @_shielded
+    async def has_event(self, transaction_id: int, seq_no: int) -> bool:
+        query = select(transaction_events.c.seq_no).where(
+            transaction_events.c.transaction_id == transaction_id, transaction_events.c.seq_no == seq_no
+        )
+        async with self._engine.connect() as conn:
+            return (await conn.execute(query)).first() is not None
+
+    @_shielded
+    async def add_meter_samples(self, samples: Sequence[MeterSample]) -> None:
+        """One database transaction for the whole batch: bulk insert, then advance the energy registers."""
+        if not samples:
+            return
+        readings = rows.register_readings(samples)
+        async with self._write() as conn:
+            await conn.execute(insert(meter_samples), [rows.sample_values(s) for s in samples])
+            if readings:
+                await conn.execute(advance_register(), [{"tx": k, "wh": v} for k, v in readings.items()])
+
+    @_shielded
+    async def meter_samples(self, transaction_id: int) -> list[MeterSample]:
+        query = (
+            select(meter_samples)
+            .where(meter_samples.c.transaction_id == transaction_id)
+            .order_by(meter_samples.c.timestamp, meter_samples.c.id)
+        )
+        async with self._engine.connect() as conn:
+            return [rows.sample(row) for row in await conn.execute(query)]
+
+    # --- tokens ---------------------------------------------------------------------------------------------
+
+    @_shielded
+    async def get_token(self, id_tag: str) -> IdToken | None:
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(select(id_tokens).where(id_tokens.c.id_tag == id_tag))).first()
+        return None if row is None else rows.token(row)
+
+    @_shielded
+    async def put_token(self, token: IdToken) -> None:
+        """Create or replace the token."""
+        statement = self._upsert(id_tokens).values(
+            id_tag=token.id_tag,
+            status=token.status.value,
+            expires_at=token.expires_at,
+            parent_id_tag=token.parent_id_tag,
+        )
+        statement = statement.on_conflict_do_update(
+            index_elements=[id_tokens.c.id_tag],
+            set_={
+                "status": statement.excluded.status,
+                "expires_at": statement.excluded.expires_at,
+                "parent_id_tag": statement.excluded.parent_id_tag,
+            },
+        )
+        async with self._write() as conn:
+            await conn.execute(statement)
+
+    @_shielded
+    async def list_tokens(self) -> list[IdToken]:
+        async with self._engine.connect() as conn:
+            found = [rows.token(row) for row in await conn.execute(select(id_tokens))]
+        return sorted(found, key=lambda t: t.id_tag)  # code-point order on every database
+
+    @_shielded
+    async def set_token_status(self, id_tag: str, status: TokenStatus) -> None:
+        statement = update(id_tokens).where(id_tokens.c.id_tag == id_tag).values(status=status.value)
+        async with self._write() as conn:
+            result = await conn.execute(statement)
+        if result.rowcount == 0:
+            raise KeyError(id_tag)
+
+
+async def _one_transaction(conn: AsyncConnection, query: Select[Any]) -> Transaction | None:
+    row = (await conn.execute(query)).first()
+    return None if row is None else rows.transaction(row)
+
+
+if TYPE_CHECKING:  # mypy proves here that SqlStore implements the whole port
+    _implements: type[Store] = SqlStore

@@ -1,0 +1,172 @@
+"""The SQL schema as SQLAlchemy Core tables, the one place queries take their column names from.
+
+The schema itself is created and changed by the Alembic migrations in ``migrations/versions``; when you change
+a table here, add a migration that makes the same change (``tests/adapters`` compares the two).
+Enums are stored as their string values and times as timezone-aware UTC (see ``UtcDateTime``).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Double,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator, TypeEngine
+
+metadata = MetaData()
+
+#: Width of ``datetime.isoformat(timespec="microseconds")`` for a UTC time: 2024-01-31T12:00:00.000000+00:00
+_ISO_WIDTH = 32
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC datetime: ``timestamptz`` on PostgreSQL, fixed-width ISO-8601 text on SQLite.
+
+    The SQLite text always carries microseconds and ``+00:00``, so text order is time order. Binding a naive
+    datetime raises ``ValueError`` (a bug on our side: the domain only uses aware times).
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(String(_ISO_WIDTH))
+        return dialect.type_descriptor(DateTime(timezone=True))
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: pass a timezone-aware UTC datetime")
+        value = value.astimezone(UTC)
+        return value.isoformat(timespec="microseconds") if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, str):
+            return datetime.fromisoformat(value).astimezone(UTC)
+        assert isinstance(value, datetime)
+        return value.astimezone(UTC)
+
+
+#: 64-bit ids on PostgreSQL; SQLite needs plain INTEGER for the column to alias the rowid.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+chargers = Table(
+    "chargers",
+    metadata,
+    Column("id", String, primary_key=True),
+    Column("registration", String, nullable=False),
+    Column("ocpp_version", String),
+    Column("password_hash", Text),
+    Column("vendor", String),
+    Column("model", String),
+    Column("serial_number", String),
+    Column("firmware_version", String),
+    Column("boot_reason", String),
+    Column("connected", Boolean, nullable=False),
+    Column("last_seen", UtcDateTime),
+    Column("offline_since", UtcDateTime),
+    Column("quirks", Text, nullable=False),  # JSON array of strings
+)
+
+connectors = Table(
+    "connectors",
+    metadata,
+    Column("charger_id", String, ForeignKey("chargers.id", ondelete="CASCADE"), primary_key=True),
+    Column("evse_id", Integer, primary_key=True),
+    Column("connector_id", Integer, primary_key=True),
+    Column("status", String, nullable=False),
+    Column("error_code", String),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+id_tokens = Table(
+    "id_tokens",
+    metadata,
+    Column("id_tag", String, primary_key=True),
+    Column("status", String, nullable=False),
+    Column("expires_at", UtcDateTime),
+    Column("parent_id_tag", String),
+)
+
+# One row (id 1): its revision goes up in the same transaction as any change to the charger directory
+# (chargers added or removed, registration, password or quirks), so other processes can poll for changes.
+directory = Table(
+    "directory",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("revision", BigInteger, nullable=False),
+)
+
+# No foreign key to chargers: a removed charger's transactions stay for billing.
+transactions = Table(
+    "transactions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("charger_id", String, nullable=False),
+    Column("evse_id", Integer, nullable=False),
+    Column("connector_id", Integer, nullable=False),
+    Column("id_tag", String),
+    Column("remote_id", String),
+    Column("dedupe_key", String, nullable=False),
+    Column("started_at", UtcDateTime, nullable=False),
+    Column("meter_start_wh", Double),
+    Column("stopped_at", UtcDateTime),
+    Column("meter_stop_wh", Double),
+    Column("stop_reason", String),
+    Column("last_meter_wh", Double),
+    Column("last_seq_no", Integer),
+    UniqueConstraint("charger_id", "dedupe_key", name="uq_transactions_charger_dedupe"),
+    Index("ix_transactions_charger_stopped", "charger_id", "stopped_at"),
+    Index("ix_transactions_charger_remote", "charger_id", "remote_id"),
+    sqlite_autoincrement=True,  # never reuse an id: it is the 1.6 transactionId chargers hold on to
+)
+
+transaction_events = Table(
+    "transaction_events",
+    metadata,
+    Column(
+        "transaction_id",
+        Integer,
+        ForeignKey("transactions.id", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    Column("seq_no", Integer, primary_key=True, autoincrement=False),
+)
+
+# transaction_id has no foreign key on purpose: one sample for an unknown transaction must not fail the
+# whole group-commit batch it travels in.
+meter_samples = Table(
+    "meter_samples",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("charger_id", String, nullable=False),
+    Column("evse_id", Integer, nullable=False),
+    Column("transaction_id", Integer),
+    Column("timestamp", UtcDateTime, nullable=False),
+    Column("measurand", String, nullable=False),
+    Column("value", Double, nullable=False),
+    Column("unit", String),
+    Column("phase", String),
+    Column("context", String),
+    Index("ix_meter_samples_transaction_timestamp", "transaction_id", "timestamp"),
+)
