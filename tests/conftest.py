@@ -2,15 +2,64 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import os
+import secrets
+from collections.abc import AsyncIterator, Coroutine, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
+import asyncpg
 import pytest
 
 from chargewise.adapters.ws_server import LinkSettings
 from chargewise.bootstrap import App, Settings, start
 from chargewise.services.central import Policy, UnknownChargerPolicy
+from tests.services import require_service
+
+PG_ADMIN = os.environ.get("CHARGEWISE_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
+PG_START = "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
+T = TypeVar("T")
+
+
+def _run(coroutine: Coroutine[Any, Any, T]) -> T:
+    # Session set-up runs outside the tests' event loops: give it a private one.
+    loop = asyncio.new_event_loop()
+    try:
+        return loop.run_until_complete(coroutine)
+    finally:
+        loop.close()
+
+
+async def _execute(dsn: str, *statements: str) -> None:
+    connection = await asyncpg.connect(dsn)
+    try:
+        for statement in statements:
+            await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[str]:
+    """The asyncpg DSN of a scratch database that lives as long as the test session."""
+    server = urlsplit(PG_ADMIN)
+    require_service("PostgreSQL", server.hostname or "127.0.0.1", server.port or 5432, PG_START)
+    name = f"chargewise_test_{secrets.token_hex(6)}"
+    _run(_execute(PG_ADMIN, f'CREATE DATABASE "{name}"'))
+    try:
+        yield PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        _run(_execute(PG_ADMIN, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture
+def postgres_url(postgres_database: str) -> str:
+    """The session's database with no tables at all (migrations included), as a SQLAlchemy URL."""
+    _run(_execute(postgres_database, "DROP SCHEMA public CASCADE", "CREATE SCHEMA public"))
+    return postgres_database.replace("postgresql://", "postgresql+asyncpg://", 1)
 
 
 @dataclass
@@ -49,8 +98,24 @@ async def start_server(
 
 @pytest.fixture
 async def server(tmp_path: Path) -> AsyncIterator[RunningServer]:
-    """A server accepting unknown chargers, free charging on; stopped after the test."""
+    """A server on SQLite accepting unknown chargers, free charging on; stopped after the test."""
     running = await start_server(tmp_path / "data")
+    try:
+        yield running
+    finally:
+        await running.app.stop()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest) -> str | None:
+    """None (SQLite in the data directory), then an empty PostgreSQL scratch database."""
+    return request.getfixturevalue("postgres_url") if request.param == "postgresql" else None  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+async def any_db_server(db_url: str | None, tmp_path: Path) -> AsyncIterator[RunningServer]:
+    """Like ``server``, once on SQLite and once on the local PostgreSQL."""
+    running = await start_server(tmp_path / "data", db_url=db_url)
     try:
         yield running
     finally:

@@ -24,7 +24,8 @@ async def get_json(server: RunningServer, path: str) -> object:
         return await r.json()
 
 
-async def test_v16_session_end_to_end(server: RunningServer) -> None:
+async def test_v16_session_end_to_end(any_db_server: RunningServer) -> None:
+    server = any_db_server
     async with connect(server.ocpp_url, "LIB16", "1.6") as cp:
         boot = await cp.call(call16.BootNotification(charge_point_vendor="Acme", charge_point_model="Lib-1"))
         assert boot.status == "Accepted" and boot.interval == 300
@@ -50,7 +51,8 @@ async def test_v16_session_end_to_end(server: RunningServer) -> None:
     assert charger["boot"]["vendor"] == "Acme" and charger["ocpp_version"] == "1.6"
 
 
-async def test_v201_session_end_to_end(server: RunningServer) -> None:
+async def test_v201_session_end_to_end(any_db_server: RunningServer) -> None:
+    server = any_db_server
     async with connect(server.ocpp_url, "LIB201", "2.0.1") as cp:
         boot = await cp.call(call201.BootNotification(
             charging_station={"model": "Lib-2", "vendor_name": "Acme"}, reason="PowerUp"))  # fmt: skip
