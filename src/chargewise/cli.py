@@ -12,7 +12,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from chargewise import __version__
 from chargewise.config import ConfigError, FileConfig, data_dir, database_url, load_file
@@ -23,8 +23,15 @@ class UsageError(Exception):
 
 
 # ---------------------------------------------------------------------- parser
+class Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line that names the fix, not a usage block."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see: {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="chargewise", description="OCPP 1.6J / 2.0.1 central system")
+    parser = Parser(prog="chargewise", description="OCPP 1.6J / 2.0.1 central system")
     parser.add_argument("--version", action="version", version=f"chargewise {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
