@@ -17,7 +17,7 @@ import pytest
 from chargewise.adapters.ws_server import LinkSettings
 from chargewise.bootstrap import App, Settings, start
 from chargewise.services.central import Policy, UnknownChargerPolicy
-from tests.services import require_service
+from tests.external_services import require_service
 
 PG_ADMIN = os.environ.get("CHARGEWISE_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
 PG_START = "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"

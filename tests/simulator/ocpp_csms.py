@@ -49,26 +49,38 @@ class Csms:
     boot_interval: int = 300
     ping_interval: float | None = None
     ping_timeout: float | None = None
+    close_timeout: float = 0.2  # how long a failing connection waits for the peer's close before aborting
     refuse: bool = False
     records: list[Record] = field(default_factory=list)
     events: list[tuple[float, str, str]] = field(default_factory=list)  # (time, charger id, open/close/refused)
     headers: dict[str, str | None] = field(default_factory=dict)  # Authorization header seen per charger
     points: dict[str, Any] = field(default_factory=dict)
 
+    port: int = 0
+
     async def __aenter__(self) -> Csms:
-        self._server = await websockets.serve(
-            self._serve,
-            "127.0.0.1",
-            0,
-            subprotocols=["ocpp1.6", "ocpp2.0.1"],  # type: ignore[list-item]
-            ping_interval=self.ping_interval,
-            ping_timeout=self.ping_timeout,
-            process_request=self._process_request,
-        )
-        self.port = self._server.sockets[0].getsockname()[1]
+        await self.start()
         return self
 
     async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    async def start(self) -> None:
+        """Listen (again) on 127.0.0.1, on the same port after a :meth:`stop`."""
+        self._server = await websockets.serve(
+            self._serve,
+            "127.0.0.1",
+            self.port,
+            subprotocols=["ocpp1.6", "ocpp2.0.1"],  # type: ignore[list-item]
+            ping_interval=self.ping_interval,
+            ping_timeout=self.ping_timeout,
+            close_timeout=self.close_timeout,
+            process_request=self._process_request,
+        )
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def stop(self) -> None:
+        """Stop listening and close every connection (close frame 1001), as a server going down does."""
         self._server.close()
         await self._server.wait_closed()
 
@@ -110,11 +122,9 @@ class Csms:
     def opens(self, charger_id: str) -> list[float]:
         return [t for t, cid, what in self.events if cid == charger_id and what in ("open", "refused")]
 
-    async def wait_for(self, predicate: Callable[[], object], timeout: float = 20.0) -> None:
-        """Poll ``predicate`` until it is truthy; fail the test after ``timeout`` seconds."""
-        async with asyncio.timeout(timeout):
-            while not predicate():
-                await asyncio.sleep(0.02)
+    async def wait_for(self, predicate: Callable[[], object], within: float = 20.0) -> None:
+        """Poll ``predicate`` until it is truthy; fail the test after ``within`` seconds."""
+        await until(predicate, within)
 
     async def call(self, charger_id: str, request: Any) -> Any:
         return await self.points[charger_id].call(request)
@@ -122,6 +132,15 @@ class Csms:
     async def close_charger(self, charger_id: str) -> None:
         """Close the charger's WebSocket cleanly (a close frame), as a server restart would."""
         await self.points[charger_id]._connection.close()
+
+
+async def until(predicate: Callable[[], object], within: float = 20.0) -> None:
+    """Poll ``predicate`` every 20 ms until it is truthy; TimeoutError after ``within`` seconds."""
+    async with asyncio.timeout(within):
+        while True:
+            if predicate():
+                return
+            await asyncio.sleep(0.02)
 
 
 _tx_ids = itertools.count(1)

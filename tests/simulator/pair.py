@@ -14,8 +14,9 @@ from typing import Any
 from chargewise.domain.model import OcppVersion
 from chargewise.ocpp.session import CallReceived, ErrorReceived, ResultReceived, Role, Session
 from chargewise.simulator.clock import iso
-from chargewise.simulator.faults import NetworkPath, load_scenario
-from chargewise.simulator.firmware import Disconnect, Download, Firmware, Upload
+from chargewise.simulator.faults import ConnectorFault, FlowsBlackholed, LinkLost, NetworkPath, Scenario, load_scenario
+from chargewise.simulator.firmware import Firmware
+from chargewise.simulator.ports import Disconnect, Download, Upload
 from chargewise.simulator.templates import Template, load_template
 from chargewise.simulator.workload import Visit
 
@@ -78,13 +79,15 @@ class Pair:
         version: OcppVersion,
         template: Template | str = "esp32-generic",
         *,
-        scenario: str = "healthy",
+        scenario: str | Scenario = "healthy",
         visits: list[Visit] | None = None,
         seed: str = "test",
         table: dict[str, Callable[[dict[str, Any], float], dict[str, Any]]] | None = None,
+        downloads: dict[str, bytes | None] | None = None,
     ) -> None:
         self.template = load_template(template) if isinstance(template, str) else template
-        self.path = NetworkPath(load_scenario(scenario), radio=self.template.radio, seed=seed, start=T0)
+        scen = load_scenario(scenario) if isinstance(scenario, str) else scenario
+        self.path = NetworkPath(scen, radio=self.template.radio, seed=seed, start=T0)
         self.fw = Firmware(
             charger_id="CP1", template=self.template, version=version, seed=seed, radio=self.path, visits=visits
         )
@@ -92,7 +95,9 @@ class Pair:
         self.now = T0
         self.online = True
         self.link_up = False
+        self.blackholed = False  # half-open: frames die in both directions
         self.effects: list[Any] = []
+        self.downloads = downloads or {}  # url -> image (None: HTTP 404); other URLs give b"image"
         self.fw.power_on(self.now)
 
     def flush(self) -> None:
@@ -105,12 +110,13 @@ class Pair:
                     self.link_up = False
                     self.fw.disconnected(self.now)
                 elif isinstance(effect, Download):
-                    self.fw.download_done(self.now, ok=True, body=b"image")
+                    body = self.downloads.get(effect.url, b"image")
+                    self.fw.download_done(self.now, ok=body is not None, body=body or b"", detail="HTTP 404")
                 elif isinstance(effect, Upload):
                     self.fw.upload_done(self.now, ok=True)
             if not out:
                 return
-            if not self.link_up:
+            if not self.link_up or self.blackholed:
                 continue
             back: list[bytes] = []
             for frame in out:
@@ -127,9 +133,10 @@ class Pair:
         self.flush()
         return self.csms.results.get(unique_id)
 
-    def cut(self) -> None:
-        """The connection drops (no close frame) and stays down until :meth:`restore`."""
-        self.online = False
+    def cut(self, *, stay_down: bool = True) -> None:
+        """The connection drops (no close frame); with ``stay_down`` it stays down until :meth:`restore`."""
+        self.online = not stay_down
+        self.blackholed = False
         if self.link_up:
             self.link_up = False
             self.fw.disconnected(self.now)
@@ -143,7 +150,8 @@ class Pair:
         end = self.now + seconds
         while True:
             self.flush()
-            due = [t for t in (self.fw.next_deadline(), self.fw.connect_at if not self.link_up else None) if t]
+            connect = self.fw.connect_at if not self.link_up else None
+            due = [t for t in (self.fw.next_deadline(), connect, self.path.next_wakeup()) if t]
             step = min(due) if due else end
             if step > end:
                 self.now = end
@@ -151,6 +159,7 @@ class Pair:
                 self.flush()
                 return
             self.now = max(self.now, step)
+            self._network()
             if not self.link_up and self.fw.connect_at is not None and self.fw.connect_at <= self.now:
                 if self.online:
                     self.link_up = True
@@ -158,3 +167,19 @@ class Pair:
                 else:
                     self.fw.connect_failed(self.now, "tcp", "unreachable")
             self.fw.tick(self.now)
+
+    def _network(self) -> None:
+        for event in self.path.advance(self.now, car_present=self.fw.car_present):
+            if isinstance(event, LinkLost):
+                self.cut(stay_down=False)
+            elif isinstance(event, FlowsBlackholed):
+                self.blackholed = self.link_up
+            elif isinstance(event, ConnectorFault):
+                self.fw.connector_fault(event.connector, event.error_code, self.now)
+        failure = None if self.link_up else self.path.attempt()
+        if failure is not None and self.fw.connect_at is not None and self.fw.connect_at <= self.now:
+            self.fw.connect_failed(self.now, failure.stage, failure.detail)
+
+    def sent(self, action: str) -> list[dict[str, Any]]:
+        """Payloads of ``action`` the CSMS received, in order."""
+        return [payload for _, name, payload in self.csms.received if name == action]

@@ -153,7 +153,7 @@ _ROUTES: list[tuple[str, str, str, type | None, Any, dict[int, str]]] = [
     ("/healthz", "get", "Liveness and connected-charger count", None, Health, {}),
     ("/api/v1/chargers", "get", "All known chargers", None, list[ChargerView], {}),
     ("/api/v1/chargers", "post", "Add a charger (with a password: profile 1/2)", NewCharger, ChargerView,
-     {409: "exists"}),
+     {400: "invalid body, registration or password (16-40 characters)", 409: "exists"}),
     ("/api/v1/chargers/{id}", "get", "One charger with its connectors", None, ChargerView, {404: "unknown"}),
     ("/api/v1/chargers/{id}", "delete", "Remove a charger (closes its link)", None, None, {404: "unknown"}),
     ("/api/v1/chargers/{id}/approve", "post", "Accept a pending charger", None, ChargerView, {404: "unknown"}),
@@ -164,7 +164,7 @@ _ROUTES: list[tuple[str, str, str, type | None, Any, dict[int, str]]] = [
     ("/api/v1/transactions/{id}", "get", "One transaction with energy and meter samples", None, TransactionView,
      {404: "unknown"}),
     ("/api/v1/tokens", "get", "Id tokens", None, list[TokenView], {}),
-    ("/api/v1/tokens", "post", "Add or replace an id token", NewToken, TokenView, {}),
+    ("/api/v1/tokens", "post", "Add or replace an id token", NewToken, TokenView, {400: "invalid body or status"}),
 ]  # fmt: skip
 
 

@@ -39,9 +39,8 @@ async def body(request: web.Request, model: type[Any]) -> Any:
     try:
         return msgspec.json.decode(await request.read(), type=model)
     except (msgspec.ValidationError, msgspec.DecodeError) as exc:
-        raise web.HTTPBadRequest(
-            body=msgspec.json.encode(m.Problem(error=f"invalid request body: {exc}")), content_type="application/json"
-        ) from None
+        message = msgspec.json.encode(m.Problem(error=f"invalid request body: {exc}")).decode()
+        raise web.HTTPBadRequest(text=message, content_type="application/json") from None
 
 
 @web.middleware
@@ -156,8 +155,13 @@ async def list_tokens(request: web.Request) -> web.Response:
 
 async def put_token(request: web.Request) -> web.Response:
     new: m.NewToken = await body(request, m.NewToken)
-    token = IdToken(id_tag=new.id_tag, status=TokenStatus(new.status), expires_at=new.expires_at,
-                    parent_id_tag=new.parent_id_tag)  # fmt: skip
+    try:
+        status = TokenStatus(new.status)
+    except ValueError:
+        return problem(400, f"status must be one of {', '.join(s.value for s in TokenStatus)}")
+    if new.expires_at is not None and new.expires_at.tzinfo is None:
+        return problem(400, "expires_at needs a time zone, e.g. 2027-01-01T00:00:00Z")
+    token = IdToken(id_tag=new.id_tag, status=status, expires_at=new.expires_at, parent_id_tag=new.parent_id_tag)
     await request.app[APP_KEY].store.put_token(token)
     return ok(m.token_view(token), 201)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -41,6 +42,9 @@ def format_time(moment: datetime) -> str:
 
 def parse_number(value: Any, field: str) -> float:
     try:
-        return float(value)
+        number = float(value)
     except (TypeError, ValueError):
         raise RemoteProtocolError(ErrorKind.PROPERTY_CONSTRAINT, f"{field}: {value!r} is not a number") from None
+    if not math.isfinite(number):
+        raise RemoteProtocolError(ErrorKind.PROPERTY_CONSTRAINT, f"{field}: {value!r} is not a finite number")
+    return number

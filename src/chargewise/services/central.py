@@ -63,7 +63,10 @@ class CentralSystem:
     async def boot(self, charger_id: str, version: OcppVersion, boot: BootInfo) -> Registration:
         """Record a BootNotification; answer with the returned registration (and the heartbeat interval)."""
         now = self.clock.now()
-        await self.store.record_boot(charger_id, version, boot, now)
+        try:
+            await self.store.record_boot(charger_id, version, boot, now)
+        except KeyError:  # removed by an operator (maybe from another process) while it was connected
+            return Registration.REJECTED
         charger = await self.store.get_charger(charger_id)
         return charger.registration if charger is not None else Registration.REJECTED
 

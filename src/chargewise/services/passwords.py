@@ -23,12 +23,13 @@ def verify_password(password: str, stored: str) -> bool:
         scheme, n, r, p, salt, digest = stored.split("$")
         if scheme != "scrypt":
             return False
+        expected = base64.b64decode(digest)  # a corrupt digest is a mismatch, not an error (binascii.Error)
         candidate = hashlib.scrypt(
             password.encode(), salt=base64.b64decode(salt), n=int(n), r=int(r), p=int(p), dklen=32
         )
     except (ValueError, TypeError):
         return False
-    return hmac.compare_digest(candidate, base64.b64decode(digest))
+    return hmac.compare_digest(candidate, expected)
 
 
 def check_new_password(password: str) -> str:

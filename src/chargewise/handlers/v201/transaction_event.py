@@ -33,7 +33,7 @@ async def handle(ctx: Context, payload: Payload) -> Payload:
             remote_id=info["transactionId"],
         )  # fmt: skip
         tx, auth = await ctx.central.start_transaction(new)
-    elif token is not None:
+    elif token:  # "" is a NoAuthorization token: nothing to authorize, as for Started
         auth = await ctx.central.authorize(token)
     if await ctx.central.store.has_event(tx.id, payload["seqNo"]):  # a retry of an event we stored: acknowledge
         return {"idTokenInfo": id_token_info(auth)} if token is not None else {}

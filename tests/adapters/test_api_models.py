@@ -1,0 +1,138 @@
+"""The OpenAPI document: OpenAPI 3.1 in shape, in step with the routes the HTTP API serves, every $ref resolvable."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any, cast
+
+import pytest
+
+from chargewise import __version__
+from chargewise.adapters import http_api
+from chargewise.adapters.api_models import openapi_document
+
+METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
+UNDOCUMENTED = {("get", "/openapi.json")}  # the document does not describe itself (as FastAPI's does not)
+
+
+@pytest.fixture(scope="module")
+def doc() -> dict[str, Any]:
+    return openapi_document()
+
+
+def served_routes() -> set[tuple[str, str]]:
+    """(method, path template) of every route ``http_api.build`` registers (HEAD is aiohttp's automatic twin)."""
+    web_app = http_api.build(cast("Any", object()))  # routing does not touch the App
+    return {
+        (route.method.lower(), route.resource.canonical)
+        for route in web_app.router.routes()
+        if route.method != "HEAD" and route.resource is not None
+    }
+
+
+def operations(doc: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    for path, item in doc["paths"].items():
+        for method, op in item.items():
+            yield method, path, op
+
+
+def refs(node: Any) -> Iterator[str]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "$ref":
+                yield value
+            else:
+                yield from refs(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from refs(item)
+
+
+def resolve(doc: dict[str, Any], ref: str) -> Any:
+    """Follow a local JSON pointer (``#/a/b``); KeyError if it leads nowhere."""
+    assert ref.startswith("#/"), f"only local references are expected: {ref}"
+    node: Any = doc
+    for part in ref[2:].split("/"):
+        node = node[part.replace("~1", "/").replace("~0", "~")]
+    return node
+
+
+def test_top_level_is_openapi_3_1(doc: dict[str, Any]) -> None:
+    assert doc["openapi"] == "3.1.0"
+    assert doc["info"] == {"title": "chargewise", "version": __version__}
+    assert doc["components"]["securitySchemes"]["bearer"] == {"type": "http", "scheme": "bearer"}
+    assert set(doc) <= {"openapi", "info", "jsonSchemaDialect", "servers", "paths", "webhooks", "components",
+                        "security", "tags", "externalDocs"}  # fmt: skip
+
+
+def test_every_served_route_is_documented_and_nothing_else(doc: dict[str, Any]) -> None:
+    documented = {(method, path) for method, path, _ in operations(doc)}
+    assert documented == served_routes() - UNDOCUMENTED
+    assert served_routes() >= UNDOCUMENTED
+
+
+def test_every_ref_resolves_to_a_component_schema(doc: dict[str, Any]) -> None:
+    found = list(refs(doc))
+    assert found, "the document should reference its models"
+    for ref in found:
+        assert ref.startswith("#/components/schemas/"), ref
+        assert isinstance(resolve(doc, ref), dict), ref
+
+
+def test_every_component_is_used(doc: dict[str, Any]) -> None:
+    used = {ref.rsplit("/", 1)[1] for ref in refs(doc)}
+    assert set(doc["components"]["schemas"]) == used
+
+
+def test_operations_are_well_formed(doc: dict[str, Any]) -> None:
+    for method, path, op in operations(doc):
+        where = f"{method.upper()} {path}"
+        assert method in METHODS, where
+        assert op["summary"], where
+        assert any(status.startswith("2") for status in op["responses"]), where
+        for status, response in op["responses"].items():
+            assert re.fullmatch(r"[1-5]\d\d", status), where
+            assert response["description"], where
+        templated = re.findall(r"\{(\w+)\}", path)
+        declared = [p["name"] for p in op.get("parameters", []) if p["in"] == "path"]
+        assert declared == templated, where
+        assert all(p["required"] is True for p in op.get("parameters", []) if p["in"] == "path"), where
+        assert (op.get("security") == [{"bearer": []}]) is path.startswith("/api/"), where
+
+
+def test_request_bodies_and_created_statuses(doc: dict[str, Any]) -> None:
+    with_body = {(m, p) for m, p, op in operations(doc) if "requestBody" in op}
+    assert with_body == {("post", "/api/v1/chargers"), ("post", "/api/v1/chargers/{id}/calls"),
+                         ("post", "/api/v1/tokens")}  # fmt: skip
+    paths = doc["paths"]
+    assert "201" in paths["/api/v1/chargers"]["post"]["responses"]
+    assert "201" in paths["/api/v1/tokens"]["post"]["responses"]
+    assert set(paths["/api/v1/chargers/{id}"]["delete"]["responses"]) == {"204", "404"}
+    assert set(paths["/api/v1/chargers/{id}/calls"]["post"]["responses"]) == {"200", "400", "409", "504"}
+
+
+def test_operations_with_a_body_document_the_400_they_answer_to_a_bad_one(doc: dict[str, Any]) -> None:
+    # http_api.body() answers 400 with a Problem to any body that does not decode into the request model
+    # (and add_charger answers 400 to a password outside 16-40 characters)
+    with_body = [(m, p, op) for m, p, op in operations(doc) if "requestBody" in op]
+    missing = [f"{m.upper()} {p}" for m, p, op in with_body if "400" not in op["responses"]]
+    assert missing == []
+
+
+def test_transaction_view_carries_energy_and_samples(doc: dict[str, Any]) -> None:
+    ok = doc["paths"]["/api/v1/transactions/{id}"]["get"]["responses"]["200"]
+    view = resolve(doc, ok["content"]["application/json"]["schema"]["$ref"])
+    assert {"id", "charger_id", "energy_wh", "meter_samples", "active", "started_at"} <= set(view["properties"])
+    listing = doc["paths"]["/api/v1/transactions"]["get"]["responses"]["200"]["content"]["application/json"]
+    assert listing["schema"]["type"] == "array"
+    assert listing["schema"]["items"]["$ref"] == ok["content"]["application/json"]["schema"]["$ref"]
+
+
+def test_errors_are_problems(doc: dict[str, Any]) -> None:
+    for method, path, op in operations(doc):
+        for status, response in op["responses"].items():
+            if status.startswith(("4", "5")):
+                schema = response["content"]["application/json"]["schema"]
+                assert schema == {"$ref": "#/components/schemas/Problem"}, f"{method} {path} {status}"
+    assert resolve(doc, "#/components/schemas/Problem")["required"] == ["error"]

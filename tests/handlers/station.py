@@ -1,0 +1,78 @@
+"""A charger's view of the handlers: one charger in a central system over the in-memory store, a stepping
+clock, and every request and answer checked against the official OCPP schema of its version."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from chargewise.adapters.memory import MemoryStore
+from chargewise.domain.model import Charger, MeterSample, OcppVersion, Registration, Transaction
+from chargewise.handlers.context import Context, Handler, Payload
+from chargewise.ocpp.schemas import schema_set
+from chargewise.services.central import CentralSystem, Policy
+from chargewise.services.meter_writer import MeterWriter
+from tests.domain.clock import SteppingClock
+
+CHARGER_ID = "CP-1"
+
+
+class SampleStore(MemoryStore):
+    """The real in-memory store that also keeps every committed sample in arrival order, linked or not."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.samples: list[MeterSample] = []
+
+    async def add_meter_samples(self, samples: Sequence[MeterSample]) -> None:
+        await super().add_meter_samples(samples)
+        self.samples.extend(samples)
+
+
+@dataclass
+class Station:
+    version: OcppVersion
+    store: SampleStore
+    clock: SteppingClock
+    central: CentralSystem
+    charger_id: str = CHARGER_ID
+
+    def context(self) -> Context:
+        return Context(charger_id=self.charger_id, version=self.version, central=self.central, now=self.clock.now())
+
+    async def send(self, handle: Handler, action: str, payload: Payload, *, schema_valid: bool = True) -> Payload:
+        """Run ``handle`` as the server would for ``action`` and return its answer, which must conform to the
+        official response schema. ``schema_valid=False`` lets a request through that the schema would stop
+        (as a charger's leniency profile may)."""
+        schemas = schema_set(self.version)
+        if schema_valid:
+            assert schemas.check_request(action, payload) is None, "the test's request breaks the schema"
+        answer = await handle(self.context(), payload)
+        assert schemas.check_response(action, answer) is None, answer
+        return answer
+
+    async def charger(self) -> Charger:
+        found = await self.store.get_charger(self.charger_id)
+        assert found is not None
+        return found
+
+    async def transaction(self, transaction_id: int) -> Transaction:
+        found = await self.store.get_transaction(transaction_id)
+        assert found is not None
+        return found
+
+    async def only_transaction(self) -> Transaction:
+        transactions = await self.store.list_transactions()
+        assert len(transactions) == 1, transactions
+        return transactions[0]
+
+
+async def open_station(
+    version: OcppVersion, *, registration: Registration = Registration.ACCEPTED, policy: Policy | None = None
+) -> Station:
+    """A known charger ``CP-1`` (and ``CP-2``, its neighbour) with ``registration``; strict policy by default."""
+    store, clock = SampleStore(), SteppingClock()
+    await store.add_charger(CHARGER_ID, registration=registration)
+    await store.add_charger("CP-2", registration=Registration.ACCEPTED)
+    central = CentralSystem(store=store, clock=clock, policy=policy or Policy(), meter_writer=MeterWriter(store))
+    return Station(version=version, store=store, clock=clock, central=central)

@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+from chargewise.handlers.v16 import (
+    authorize,
+    boot_notification,
+    data_transfer,
+    heartbeat,
+    meter_values,
+    notifications,
+    start_transaction,
+    status_notification,
+    stop_transaction,
+)
+from chargewise.handlers.v16.routing import routes
+from chargewise.ocpp.v16 import catalog
+
+# issue 2, point 5: the inbound 1.6 actions the central system answers
+ISSUE = {
+    "BootNotification", "Heartbeat", "StatusNotification", "Authorize", "StartTransaction", "StopTransaction",
+    "MeterValues", "DataTransfer", "FirmwareStatusNotification", "DiagnosticsStatusNotification",
+    "SecurityEventNotification",
+}  # fmt: skip
+# the 1.6 security whitepaper's other two status reports (answers to GetLog / SignedUpdateFirmware), which
+# arrive beside SecurityEventNotification from the same chargers: routed deliberately, never by accident
+WHITEPAPER = {"LogStatusNotification", "SignedFirmwareStatusNotification"}
+
+
+def test_table_covers_exactly_the_issues_actions_and_the_whitepapers_reports() -> None:
+    table = routes()
+    assert set(table) >= ISSUE
+    assert set(table) - ISSUE == WHITEPAPER
+
+
+def test_every_routed_action_is_a_charger_action_with_schemas() -> None:
+    for action in routes():
+        assert action in catalog.CHARGER_ACTIONS, action
+        assert catalog.request_schema(action).exists(), action
+        assert catalog.response_schema(action).exists(), action
+
+
+def test_each_action_goes_to_its_namesake_module() -> None:
+    table = routes()
+    assert table == {
+        "BootNotification": boot_notification.handle,
+        "Heartbeat": heartbeat.handle,
+        "StatusNotification": status_notification.handle,
+        "Authorize": authorize.handle,
+        "StartTransaction": start_transaction.handle,
+        "StopTransaction": stop_transaction.handle,
+        "MeterValues": meter_values.handle,
+        "DataTransfer": data_transfer.handle,
+        **dict.fromkeys(WHITEPAPER | {"FirmwareStatusNotification", "DiagnosticsStatusNotification",
+                                      "SecurityEventNotification"}, notifications.handle),
+    }  # fmt: skip
+
+
+def test_each_call_builds_a_fresh_table() -> None:
+    assert routes() is not routes()

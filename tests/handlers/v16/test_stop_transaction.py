@@ -1,0 +1,89 @@
+from __future__ import annotations
+
+from typing import Any
+
+from chargewise.domain.meter import ENERGY_REGISTER
+from chargewise.domain.model import IdToken, TokenStatus
+from chargewise.handlers.v16 import start_transaction
+from chargewise.handlers.v16.stop_transaction import handle
+from tests.domain.clock import T0
+from tests.handlers.station import Station
+
+
+async def start(station: Station) -> int:
+    answer = await station.send(start_transaction.handle, "StartTransaction", {
+        "connectorId": 2, "idTag": "TAG", "meterStart": 1000, "timestamp": "2024-05-01T12:00:00Z",
+    })  # fmt: skip
+    transaction_id: int = answer["transactionId"]
+    return transaction_id
+
+
+def stop(transaction_id: int, **extra: Any) -> dict[str, Any]:
+    return {"transactionId": transaction_id, "meterStop": 6000, "timestamp": "2024-05-01T13:00:00Z", **extra}
+
+
+async def test_stop_closes_the_transaction_with_its_energy(station: Station) -> None:
+    tx_id = await start(station)
+    assert await station.send(handle, "StopTransaction", stop(tx_id, reason="EVDisconnected")) == {}
+    tx = await station.transaction(tx_id)
+    assert (tx.active, tx.stopped_at, tx.meter_stop_wh, tx.stop_reason, tx.energy_wh) == (
+        False, T0.replace(hour=13), 6000.0, "EVDisconnected", 5000.0,
+    )  # fmt: skip
+
+
+async def test_reason_defaults_to_local(station: Station) -> None:
+    tx_id = await start(station)
+    await station.send(handle, "StopTransaction", stop(tx_id))
+    assert (await station.transaction(tx_id)).stop_reason == "Local"
+
+
+async def test_transaction_data_is_stored_in_base_units(station: Station) -> None:
+    tx_id = await start(station)
+    begin = [{"value": "1", "unit": "kWh", "context": "Transaction.Begin"}]
+    end = [
+        {"value": "6", "unit": "kWh", "context": "Transaction.End"},
+        {"value": "0", "measurand": "Power.Active.Import"},
+    ]
+    data = [
+        {"timestamp": "2024-05-01T12:00:00Z", "sampledValue": begin},
+        {"timestamp": "2024-05-01T13:00:00Z", "sampledValue": end},
+    ]
+    await station.send(handle, "StopTransaction", stop(tx_id, transactionData=data))
+    stored = await station.store.meter_samples(tx_id)
+    assert [(s.measurand, s.value, s.unit, s.context, s.evse_id) for s in stored] == [
+        (ENERGY_REGISTER, 1000.0, "Wh", "Transaction.Begin", 2),
+        (ENERGY_REGISTER, 6000.0, "Wh", "Transaction.End", 2),
+        ("Power.Active.Import", 0.0, "W", None, 2),
+    ]
+
+
+async def test_id_tag_gets_id_tag_info(station: Station) -> None:
+    await station.central.add_token(IdToken(id_tag="TAG", status=TokenStatus.BLOCKED))
+    tx_id = await start(station)
+    assert await station.send(handle, "StopTransaction", stop(tx_id, idTag="TAG")) == {
+        "idTagInfo": {"status": "Blocked"}
+    }
+
+
+async def test_unknown_transaction_is_acknowledged_and_nothing_is_stored(station: Station) -> None:
+    data = [{"timestamp": "2024-05-01T12:30:00Z", "sampledValue": [{"value": "1"}]}]
+    assert await station.send(handle, "StopTransaction", stop(4242, transactionData=data)) == {}
+    assert await station.store.list_transactions() == []
+    assert station.store.samples == []
+
+
+async def test_another_chargers_transaction_is_not_stopped(station: Station) -> None:
+    station.charger_id = "CP-2"
+    theirs = await start(station)
+    station.charger_id = "CP-1"
+    answer = await station.send(handle, "StopTransaction", stop(theirs, idTag="X"))
+    assert answer == {"idTagInfo": {"status": "Invalid"}}  # acknowledged as if unknown
+    assert (await station.transaction(theirs)).active
+
+
+async def test_a_retried_stop_changes_nothing(station: Station) -> None:
+    tx_id = await start(station)
+    await station.send(handle, "StopTransaction", stop(tx_id, reason="Remote"))
+    await station.send(handle, "StopTransaction", stop(tx_id, meterStop=7000, reason="Local"))
+    tx = await station.transaction(tx_id)
+    assert (tx.meter_stop_wh, tx.stop_reason) == (6000.0, "Remote")
