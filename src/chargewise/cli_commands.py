@@ -46,10 +46,14 @@ def settings_from(args: argparse.Namespace) -> object:
     base = LinkSettings(ping_interval=link.ping_interval, ping_timeout=link.ping_timeout,
                         call_timeout=link.call_timeout, max_message_size=link.max_message_size)  # fmt: skip
     per_charger = {
-        cid: replace(base, **{k: v for k, v in (("ping_interval", o.ping_interval), ("ping_timeout", o.ping_timeout),
-                                                 ("call_timeout", o.call_timeout)) if v is not None})
+        cid: replace(
+            base,
+            ping_interval=base.ping_interval if o.ping_interval is None else o.ping_interval,
+            ping_timeout=base.ping_timeout if o.ping_timeout is None else o.ping_timeout,
+            call_timeout=base.call_timeout if o.call_timeout is None else o.call_timeout,
+        )
         for cid, o in config.chargers.items()
-    }  # fmt: skip
+    }
     tls = None
     if args.tls_cert or args.tls_key:
         if not (args.tls_cert and args.tls_key):

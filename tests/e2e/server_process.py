@@ -39,7 +39,7 @@ class ServerProcess:
 
     async def start(self, wait: float = 20) -> None:
         env = {**os.environ, "CHARGEWISE_ADMIN_TOKEN": self.token}
-        self.proc = subprocess.Popen(
+        self.proc = subprocess.Popen(  # noqa: ASYNC220 - starting it is instant; we poll it below
             [sys.executable, "-m", "chargewise", "serve", "--host", "127.0.0.1", "--ocpp-port", str(self.ocpp_port),
              "--http-port", str(self.http_port), "--data-dir", str(self.data_dir), "--unknown-chargers", "accept",
              "--free-charging", *self.extra],

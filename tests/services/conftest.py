@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from tests.domain.clock import SteppingClock
 
 from chargewise.adapters.memory import MemoryStore
 from chargewise.services.central import CentralSystem, Policy
 from chargewise.services.meter_writer import MeterWriter
+from tests.domain.clock import SteppingClock
 
 MakeCentral = Callable[[Policy], CentralSystem]
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 
-from tests.domain.clock import T0, SteppingClock
-
 from chargewise.adapters.memory import MemoryStore
 from chargewise.domain.meter import ENERGY_REGISTER
 from chargewise.domain.model import (
@@ -21,6 +19,7 @@ from chargewise.domain.model import (
 from chargewise.domain.ports import NewTransaction
 from chargewise.services.central import CentralSystem, Policy
 from chargewise.services.meter_writer import MeterWriter
+from tests.domain.clock import T0, SteppingClock
 
 BOOT = BootInfo(vendor="Elektra", model="Wallbox-22", serial_number="EL-1", firmware_version="4.2.1")
 REASON = "Orphaned: connector free, no stop received"

@@ -6,10 +6,10 @@ from datetime import datetime
 from typing import Any
 
 import pytest
-from tests.domain.clock import T0
 
 from chargewise.domain.model import OcppVersion
 from chargewise.services.connections import CallOutcome, ChargerOffline, Link, Registry
+from tests.domain.clock import T0
 
 
 class FakeLink:

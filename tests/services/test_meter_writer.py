@@ -7,12 +7,12 @@ from collections.abc import Sequence
 from datetime import timedelta
 
 import pytest
-from tests.domain.clock import T0
 
 from chargewise.adapters.memory import MemoryStore
 from chargewise.domain.meter import ENERGY_REGISTER
 from chargewise.domain.model import MeterSample
 from chargewise.services.meter_writer import MeterWriter
+from tests.domain.clock import T0
 
 
 class BatchStore(MemoryStore):
