@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
+from datetime import UTC
 from typing import Any
 
 from sqlalchemy import Row
@@ -120,6 +121,27 @@ def sample_values(sample: MeterSample) -> dict[str, Any]:
         "phase": sample.phase,
         "context": sample.context,
     }
+
+
+_SAMPLE_COLUMNS = "charger_id, evse_id, transaction_id, timestamp, measurand, value, unit, phase, context"
+_SAMPLE_INSERT = {
+    "sqlite": f"INSERT INTO meter_samples ({_SAMPLE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    "postgresql": f"INSERT INTO meter_samples ({_SAMPLE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+}
+
+
+def sample_insert(dialect: str, samples: Sequence[MeterSample]) -> tuple[str, list[tuple[Any, ...]]]:
+    """The driver-level INSERT for ``samples`` and its parameter tuples (timestamps as ``UtcDateTime`` binds
+    them: ISO-8601 text with microseconds on SQLite, aware datetimes on PostgreSQL)."""
+    text = dialect == "sqlite"
+    return _SAMPLE_INSERT[dialect], [
+        (
+            s.charger_id, s.evse_id, s.transaction_id,
+            s.timestamp.astimezone(UTC).isoformat(timespec="microseconds") if text else s.timestamp,
+            s.measurand, s.value, s.unit, s.phase, s.context,
+        )
+        for s in samples
+    ]  # fmt: skip
 
 
 def register_readings(samples: Sequence[MeterSample]) -> dict[int, float]:
