@@ -70,7 +70,7 @@ class App:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._refresher
         await self.ocpp.stop()
-        await self.central.meters.drain()
+        await self.central.drain()
         if self.http is not None:
             from chargewise.adapters.http_api import HttpServer
 

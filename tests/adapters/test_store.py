@@ -563,3 +563,24 @@ async def test_unsupported_urls_are_refused() -> None:
         await open_store("sqlite+aiosqlite:///x.db?synchronous=off")
     with pytest.raises(ValueError, match="MemoryStore"):
         await open_store("sqlite+aiosqlite:///:memory:")
+
+
+async def test_record_connections_in_one_batch(store: Store) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from chargewise.domain.model import Registration
+    from chargewise.domain.ports import ConnectionChange
+
+    t0 = datetime(2026, 11, 25, 18, 0, tzinfo=UTC)
+    for cid in ("A", "B"):
+        await store.add_charger(cid, registration=Registration.ACCEPTED)
+    await store.record_connections([
+        ConnectionChange(charger_id="A", connected=True, at=t0),
+        ConnectionChange(charger_id="B", connected=True, at=t0),
+        ConnectionChange(charger_id="GONE", connected=True, at=t0),  # removed meanwhile: skipped
+        ConnectionChange(charger_id="B", connected=False, at=t0 + timedelta(seconds=5)),  # later change wins
+    ])  # fmt: skip
+    a, b = await store.get_charger("A"), await store.get_charger("B")
+    assert a is not None and a.connected and a.offline_since is None and a.last_seen == t0
+    assert b is not None and not b.connected and b.offline_since == t0 + timedelta(seconds=5)
+    assert await store.get_charger("GONE") is None

@@ -26,7 +26,7 @@ from chargewise.domain.model import (
     TokenStatus,
     Transaction,
 )
-from chargewise.domain.ports import NewTransaction, Store
+from chargewise.domain.ports import ConnectionChange, NewTransaction, Store
 
 
 class MemoryStore:
@@ -108,6 +108,11 @@ class MemoryStore:
             charger.offline_since, charger.last_seen = None, _utc(at)
         else:
             charger.offline_since = _utc(at)
+
+    async def record_connections(self, changes: Sequence[ConnectionChange]) -> None:
+        for change in changes:
+            if change.charger_id in self._chargers:
+                await self.record_connection(change.charger_id, connected=change.connected, at=change.at)
 
     async def touch(self, charger_id: str, at: datetime) -> None:
         charger = self._chargers.get(charger_id)

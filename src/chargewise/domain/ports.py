@@ -50,6 +50,13 @@ class NewTransaction:
     remote_id: str | None = None
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ConnectionChange:
+    charger_id: str
+    connected: bool
+    at: datetime
+
+
 class ChargerStore(Protocol):
     async def get_charger(self, charger_id: str) -> Charger | None: ...
 
@@ -82,6 +89,11 @@ class ChargerStore(Protocol):
 
     async def record_connection(self, charger_id: str, *, connected: bool, at: datetime) -> None:
         """Connected: clears ``offline_since``. Disconnected: sets it to ``at``."""
+        ...
+
+    async def record_connections(self, changes: Sequence[ConnectionChange]) -> None:
+        """:meth:`record_connection` for many chargers in one database transaction, in order; unknown charger
+        ids are skipped (removed while connected)."""
         ...
 
     async def touch(self, charger_id: str, at: datetime) -> None:

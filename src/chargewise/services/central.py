@@ -19,7 +19,8 @@ from chargewise.domain.model import (
     TokenStatus,
     Transaction,
 )
-from chargewise.domain.ports import Clock, NewTransaction, Store
+from chargewise.domain.ports import Clock, ConnectionChange, NewTransaction, Store
+from chargewise.services.group_commit import GroupCommit
 from chargewise.services.meter_writer import MeterWriter
 
 TOUCH_EVERY = timedelta(seconds=60)
@@ -57,7 +58,10 @@ class CentralSystem:
         self.policy = policy
         self.meters = meter_writer
         self._touched: dict[str, datetime] = {}
-        self._owners: dict[int, tuple[str, int]] = {}  # transaction id -> (charger id, evse id), for MeterValues
+        self._owners: dict[int, tuple[str, int]] = {}
+        self._connections = GroupCommit(
+            store.record_connections
+        )  # a reconnect storm is a few commits  # transaction id -> (charger id, evse id), for MeterValues
 
     # ------------------------------------------------------------------ chargers
     async def boot(self, charger_id: str, version: OcppVersion, boot: BootInfo) -> Registration:
@@ -82,11 +86,17 @@ class CentralSystem:
     async def connected(self, charger_id: str) -> None:
         now = self.clock.now()
         self._touched[charger_id] = now
-        await self.store.record_connection(charger_id, connected=True, at=now)
+        await self._connections.write([ConnectionChange(charger_id=charger_id, connected=True, at=now)])
 
     async def disconnected(self, charger_id: str) -> None:
         self._touched.pop(charger_id, None)
-        await self.store.record_connection(charger_id, connected=False, at=self.clock.now())
+        change = ConnectionChange(charger_id=charger_id, connected=False, at=self.clock.now())
+        await self._connections.write([change])
+
+    async def drain(self) -> None:
+        """Wait for pending connection and meter writes (before closing the store)."""
+        await self._connections.drain()
+        await self.meters.drain()
 
     async def status(
         self, charger_id: str, evse_id: int, connector_id: int, status: ConnectorStatus, error: str | None, at: datetime

@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
-from sqlalchemy import Table, delete, or_, select, update
+from sqlalchemy import Table, bindparam, delete, or_, select, update
 from sqlalchemy.exc import IntegrityError, StatementError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql import Select
@@ -52,7 +52,7 @@ from chargewise.domain.model import (
     TokenStatus,
     Transaction,
 )
-from chargewise.domain.ports import NewTransaction, Store
+from chargewise.domain.ports import ConnectionChange, NewTransaction, Store
 
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
@@ -194,6 +194,23 @@ class SqlStore:
             await self._update_charger(charger_id, connected=True, offline_since=None, last_seen=at)
         else:
             await self._update_charger(charger_id, connected=False, offline_since=at)
+
+    @_shielded
+    async def record_connections(self, changes: Sequence[ConnectionChange]) -> None:
+        latest = {c.charger_id: c for c in changes}  # in order: the last change per charger wins
+        online = [{"cid": c.charger_id, "at": c.at} for c in latest.values() if c.connected]
+        offline = [{"cid": c.charger_id, "at": c.at} for c in latest.values() if not c.connected]
+        where = chargers.c.id == bindparam("cid")
+        async with self._write() as conn:
+            if online:
+                statement = (
+                    update(chargers).where(where).values(connected=True, offline_since=None, last_seen=bindparam("at"))
+                )
+                await conn.execute(statement, online)
+            if offline:
+                await conn.execute(
+                    update(chargers).where(where).values(connected=False, offline_since=bindparam("at")), offline
+                )
 
     @_shielded
     async def touch(self, charger_id: str, at: datetime) -> None:
