@@ -75,6 +75,36 @@ class ServerDeps:
         task.add_done_callback(self.tasks.discard)
 
 
+class Flag:
+    """A one-bit ``asyncio.Event`` that allocates nothing until somebody waits (50,000 idle links)."""
+
+    __slots__ = ("_set", "_waiters")
+
+    def __init__(self) -> None:
+        self._set = False
+        self._waiters: list[asyncio.Future[None]] | None = None
+
+    def is_set(self) -> bool:
+        return self._set
+
+    def set(self) -> None:
+        self._set = True
+        for waiter in self._waiters or ():
+            if not waiter.done():
+                waiter.set_result(None)
+        self._waiters = None
+
+    def clear(self) -> None:
+        self._set = False
+
+    async def wait(self) -> None:
+        if self._set:
+            return
+        waiter = asyncio.get_running_loop().create_future()
+        self._waiters = [*(self._waiters or ()), waiter]
+        await waiter
+
+
 class ChargerLink(WSListener):
     """One charger's connection: implements ``services.connections.Link``."""
 
@@ -93,8 +123,8 @@ class ChargerLink(WSListener):
         self.routes = deps.routes[admission.version]
         self.connected_at = self.last_seen = deps.central.clock.now()
         self.quirk_counts: dict[str, int] = {}
-        self.accepted = asyncio.Event()  # set by this connection's accepted BootNotification
-        self.opened = asyncio.Event()  # set once the charger's record exists and is marked connected
+        self.accepted = Flag()  # set by this connection's accepted BootNotification
+        self.opened = Flag()  # set once the charger's record exists and is marked connected
         self._admission = admission
         self._transport: WSTransport | None = None
         self._loop = asyncio.get_running_loop()
@@ -322,6 +352,7 @@ class OcppServer:
         self._server = await ws_create_server(
             self._factory, self.host, self.port, ssl=self.ssl_context,
             max_frame_size=self.deps.settings.max_message_size, websocket_handshake_timeout=10,
+            read_buffer_init_size=2048,  # grows on demand; 16 KiB default x 50,000 idle chargers is 800 MiB
             reuse_port=True, logger_name="chargewise.ws",
         )  # fmt: skip
         if self.port == 0:
