@@ -17,6 +17,7 @@ from typing import Any
 import fastjsonschema
 
 from chargewise.domain.model import OcppVersion
+from chargewise.ocpp.fastpath import DATE_TIME_SHAPE, FastCheck, translate
 from chargewise.ocpp.v16 import catalog as v16_catalog
 from chargewise.ocpp.v201 import catalog as v201_catalog
 
@@ -44,19 +45,19 @@ class SchemaSet:
         self.version = version
         self.catalog = CATALOGS[version]
         actions = self.catalog.CHARGER_ACTIONS | self.catalog.CSMS_ACTIONS
-        self._requests = {a: _compile(self.catalog.request_schema(a)) for a in actions}
-        self._responses = {a: _compile(self.catalog.response_schema(a)) for a in actions}
+        self._requests = {a: _Checker(self.catalog.request_schema(a)) for a in actions}
+        self._responses = {a: _Checker(self.catalog.response_schema(a)) for a in actions}
 
     def knows(self, action: str) -> bool:
         return action in self._requests
 
     def check_request(self, action: str, payload: Any) -> Violation | None:
         """Validate a request payload; None when it conforms."""
-        return _check(self._requests[action], payload)
+        return self._requests[action].check(payload)
 
     def check_response(self, action: str, payload: Any) -> Violation | None:
         """Validate the response payload to ``action``; None when it conforms."""
-        return _check(self._responses[action], payload)
+        return self._responses[action].check(payload)
 
 
 _SCHEMA_SETS: dict[OcppVersion, SchemaSet] = {}
@@ -72,22 +73,38 @@ def schema_set(version: OcppVersion) -> SchemaSet:
 
 # RFC 3339 date-time, shape only (handlers parse the value; an impossible date fails there as a property
 # violation). fastjsonschema's own date-time regex validates the calendar too and costs ~1 us per timestamp.
-_DATE_TIME_SHAPE = re.compile(r"\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d:\d\d(?:\.\d+)?(?:[Zz]|[+-]\d\d:?\d\d)?")
+_DATE_TIME_SHAPE = re.compile(DATE_TIME_SHAPE)
 
 
 def _date_time(value: str) -> bool:
     return _DATE_TIME_SHAPE.fullmatch(value) is not None
 
 
-def _compile(path: Path) -> Validate:
-    schema = json.loads(path.read_text(encoding="utf-8"))
-    schema.pop("$schema", None)  # draft-04 and draft-06 keywords used here are handled alike
-    validate: Validate = fastjsonschema.compile(
-        schema,
-        use_default=False,
-        formats={"date-time": _date_time},  # judge, never fill in defaults
-    )
-    return validate
+class _Checker:
+    """One schema: a msgspec fast accept, then the full fastjsonschema check that names the violation."""
+
+    __slots__ = ("_fast", "_full")
+
+    def __init__(self, path: Path) -> None:
+        schema = json.loads(path.read_text(encoding="utf-8"))
+        schema.pop("$schema", None)  # draft-04 and draft-06 keywords used here are handled alike
+        fast = translate(schema, path.stem)
+        self._fast = FastCheck(fast) if fast is not None else None
+        # judge, never fill in defaults
+        self._full: Validate = fastjsonschema.compile(schema, use_default=False, formats={"date-time": _date_time})
+
+    def check(self, payload: Any) -> Violation | None:
+        if self._fast is not None and self._fast.accepts(payload):
+            return None
+        return _check(self._full, payload)
+
+    def check_fully(self, payload: Any) -> Violation | None:
+        """The JSON-schema check alone (tests compare it with the fast accept)."""
+        return _check(self._full, payload)
+
+    @property
+    def fast(self) -> FastCheck | None:
+        return self._fast
 
 
 def _check(validate: Validate, payload: Any) -> Violation | None:
