@@ -13,6 +13,8 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+import msgspec
+
 from chargewise.domain.meter import ENERGY_REGISTER
 from chargewise.domain.model import (
     BootInfo,
@@ -215,7 +217,8 @@ class MemoryStore:
     async def add_meter_samples(self, samples: Sequence[MeterSample]) -> None:
         """Store the batch, then raise each transaction's register to its highest total reading."""
         stored = [
-            (next(self._sample_ids), replace(s, timestamp=_utc(s.timestamp), value=float(s.value))) for s in samples
+            (next(self._sample_ids), msgspec.structs.replace(s, timestamp=_utc(s.timestamp), value=float(s.value)))
+            for s in samples
         ]
         self._samples.extend(stored)
         for _, s in stored:

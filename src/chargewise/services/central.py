@@ -74,14 +74,19 @@ class CentralSystem:
         charger = await self.store.get_charger(charger_id)
         return charger.registration if charger is not None else Registration.REJECTED
 
-    async def seen(self, charger_id: str) -> datetime:
-        """Note that the charger spoke; ``last_seen`` is written at most once a minute per charger."""
-        now = self.clock.now()
-        last = self._touched.get(charger_id)
-        if last is None or now - last >= TOUCH_EVERY:
+    async def seen(self, charger_id: str, now: datetime | None = None) -> datetime:
+        """Note that the charger spoke (at ``now``, default the clock's time); ``last_seen`` is written at most
+        once a minute per charger."""
+        now = now or self.clock.now()
+        if self.touch_due(charger_id, now):
             self._touched[charger_id] = now
             await self.store.touch(charger_id, now)
         return now
+
+    def touch_due(self, charger_id: str, now: datetime) -> bool:
+        """Whether :meth:`seen` would write (lets a caller skip the call on the hot path)."""
+        last = self._touched.get(charger_id)
+        return last is None or now - last >= TOUCH_EVERY
 
     async def connected(self, charger_id: str) -> None:
         now = self.clock.now()

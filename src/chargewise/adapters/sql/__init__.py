@@ -6,7 +6,7 @@ creates or upgrades the schema and returns a ready store; ``await store.close()`
 
 from __future__ import annotations
 
-from chargewise.adapters.sql.engine import create_engine, upgrade
+from chargewise.adapters.sql.engine import create_engine, inline_writer, upgrade
 from chargewise.adapters.sql.store import SqlStore
 
 __all__ = ["SqlStore", "open_store"]
@@ -23,4 +23,4 @@ async def open_store(url: str) -> SqlStore:
     except BaseException:
         await engine.dispose()
         raise
-    return SqlStore(engine)
+    return SqlStore(engine, inline=inline_writer(url))

@@ -22,6 +22,8 @@ from sqlalchemy import Connection, event, make_url, text
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from chargewise.adapters.sql.inline import InlineSqliteWriter
+
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 #: Execution option read by the SQLite "begin" hook: take the write lock when the transaction starts.
@@ -116,3 +118,16 @@ def alembic_config(url: str | None = None) -> Config:
     if url is not None:
         config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return config
+
+
+def inline_writer(url: str) -> InlineSqliteWriter | None:
+    """For a SQLite URL, the inline writer of meter batches (see ``inline``); None for other databases."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database:
+        return None
+    synchronous = str(parsed.query.get("synchronous", "normal")).lower()
+    database = parsed.database
+    if database.startswith("file:"):
+        return None  # URI file names (tests' shared caches): keep everything on aiosqlite
+    # a short wait: the loop is blocked while it waits, and only another process can hold the lock
+    return InlineSqliteWriter(database, synchronous=synchronous, busy_timeout_ms=2_000)

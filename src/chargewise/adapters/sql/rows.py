@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Row
@@ -133,15 +133,21 @@ _SAMPLE_INSERT = {
 def sample_insert(dialect: str, samples: Sequence[MeterSample]) -> tuple[str, list[tuple[Any, ...]]]:
     """The driver-level INSERT for ``samples`` and its parameter tuples (timestamps as ``UtcDateTime`` binds
     them: ISO-8601 text with microseconds on SQLite, aware datetimes on PostgreSQL)."""
-    text = dialect == "sqlite"
-    return _SAMPLE_INSERT[dialect], [
-        (
-            s.charger_id, s.evse_id, s.transaction_id,
-            s.timestamp.astimezone(UTC).isoformat(timespec="microseconds") if text else s.timestamp,
-            s.measurand, s.value, s.unit, s.phase, s.context,
+    if dialect != "sqlite":
+        return _SAMPLE_INSERT[dialect], [
+            (s.charger_id, s.evse_id, s.transaction_id, s.timestamp, s.measurand, s.value, s.unit, s.phase, s.context)
+            for s in samples
+        ]
+    texts: dict[datetime, str] = {}  # the samples of one meter value share a timestamp: format it once
+    params = []
+    for s in samples:
+        text = texts.get(s.timestamp)
+        if text is None:
+            text = texts[s.timestamp] = s.timestamp.astimezone(UTC).isoformat(timespec="microseconds")
+        params.append(
+            (s.charger_id, s.evse_id, s.transaction_id, text, s.measurand, s.value, s.unit, s.phase, s.context)
         )
-        for s in samples
-    ]  # fmt: skip
+    return _SAMPLE_INSERT[dialect], params
 
 
 def register_readings(samples: Sequence[MeterSample]) -> dict[int, float]:

@@ -24,6 +24,7 @@ from sqlalchemy.sql import Select
 
 from chargewise.adapters.sql import rows
 from chargewise.adapters.sql.engine import WRITE
+from chargewise.adapters.sql.inline import InlineSqliteWriter
 from chargewise.adapters.sql.shield import Shield
 from chargewise.adapters.sql.statements import (
     BUMP_DIRECTORY,
@@ -73,9 +74,12 @@ def _shielded(
 class SqlStore:
     """The ``Store`` port on a SQL database. Get one from ``open_store(url)``; ``close()`` it when done."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
-        """Wrap an engine whose schema is up to date (``engine.upgrade``); the store disposes it on close."""
+    def __init__(self, engine: AsyncEngine, *, inline: InlineSqliteWriter | None = None) -> None:
+        """Wrap an engine whose schema is up to date (``engine.upgrade``); the store disposes it on close.
+        ``inline`` (SQLite only) writes meter batches on the event-loop thread (see ``inline``)."""
         self._engine = engine
+        self._inline = inline
+        self._checkpoint: asyncio.Future[None] | None = None
         self._writer = engine.execution_options(**{WRITE: True})
         self._dialect = engine.dialect.name
         # SQLite has one writer at a time. Queue our own writers here: waiting on SQLite's busy handler
@@ -87,6 +91,10 @@ class SqlStore:
         """Wait for operations still running (their callers may have been cancelled), then close every pooled
         connection; the store cannot be used afterwards."""
         await self._shield.drain()
+        if self._checkpoint is not None:
+            await self._checkpoint
+        if self._inline is not None:
+            self._inline.close()
         await self._engine.dispose()
 
     @contextlib.asynccontextmanager
@@ -366,6 +374,12 @@ class SqlStore:
             return
         readings = rows.register_readings(samples)
         statement, params = rows.sample_insert(self._dialect, samples)
+        if self._inline is not None:
+            async with self._write_turn:
+                self._inline.write_samples(statement, params, readings)
+            if self._inline.checkpoint_due and (self._checkpoint is None or self._checkpoint.done()):
+                self._checkpoint = asyncio.ensure_future(asyncio.to_thread(self._inline.checkpoint))
+            return
         async with self._write() as conn:
             # the hot path: driver-level executemany with ready tuples (SQLAlchemy's per-row parameter
             # processing cost more than SQLite's own insert)

@@ -8,7 +8,7 @@ energy comes from the register's maximum), never zero times.
 
 from __future__ import annotations
 
-from dataclasses import replace
+import msgspec
 
 from chargewise.domain.model import MeterSample, TokenStatus, Transaction
 from chargewise.domain.ports import NewTransaction
@@ -48,4 +48,6 @@ async def handle(ctx: Context, payload: Payload) -> Payload:
 
 
 async def _record(ctx: Context, tx: Transaction, samples: list[MeterSample]) -> None:
-    await ctx.central.record_samples([replace(s, transaction_id=tx.id, evse_id=tx.evse_id) for s in samples])
+    await ctx.central.record_samples(
+        [msgspec.structs.replace(s, transaction_id=tx.id, evse_id=tx.evse_id) for s in samples]
+    )
