@@ -263,8 +263,8 @@ class ChargerLink(WSListener):
         else:
             if call.action == "BootNotification":
                 self._booted(answer)
-        self._flush()
-        self._dispatch(events)
+        if events:  # calls that queued up behind this one
+            self._dispatch(events)
         self._flush()
 
     def _booted(self, answer: dict[str, Any]) -> None:

@@ -169,7 +169,12 @@ class Session:
             return self._reject(call.unique_id, ErrorKind.NOT_IMPLEMENTED, f"unknown action {call.action!r}")
         if call.action not in self._supported:
             return self._reject(call.unique_id, ErrorKind.NOT_SUPPORTED, f"{call.action} is not supported here")
-        violation, applied = conform(call.payload, lambda p: self._schemas.check_request(call.action, p), self.quirks)
+        violation = self._schemas.check_request(call.action, call.payload)
+        applied: list[str] = []
+        if violation is not None and self.quirks:  # a second look, coercing what this charger may deviate in
+            violation, applied = conform(
+                call.payload, lambda p: self._schemas.check_request(call.action, p), self.quirks
+            )
         if violation is not None:
             return self._reject(call.unique_id, _kind(violation), describe(violation))
         return CallReceived(unique_id=call.unique_id, action=call.action, payload=call.payload, quirks=tuple(applied))
