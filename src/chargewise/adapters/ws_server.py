@@ -30,7 +30,7 @@ from picows import (
 from chargewise.adapters.handshake import Admission, Refusal, admit
 from chargewise.domain.model import OcppVersion, Registration
 from chargewise.handlers.context import Context, Handler
-from chargewise.ocpp.errors import ErrorKind, RemoteProtocolError
+from chargewise.ocpp.errors import ErrorKind, LocalProtocolError, RemoteProtocolError
 from chargewise.ocpp.session import (
     CallReceived,
     CallTimedOut,
@@ -254,13 +254,21 @@ class ChargerLink(WSListener):
         ctx = Context(charger_id=self.charger_id, version=self.version, central=self.deps.central, now=self.last_seen)
         try:
             answer = await self.routes[call.action](ctx, call.payload)
-            events = self.session.reply(call.unique_id, answer)
         except RemoteProtocolError as exc:
-            events = self.session.reply_error(call.unique_id, exc.kind, exc.description)
+            answer, kind, description = None, exc.kind, exc.description
         except Exception:  # our fault: nothing was acknowledged, the charger will retry
             log.exception("%s: %s failed", self.charger_id, call.action)
-            events = self.session.reply_error(call.unique_id, ErrorKind.INTERNAL, "internal error; retry later")
+            answer, kind, description = None, ErrorKind.INTERNAL, "internal error; retry later"
+        if self._closed:
+            return  # the charger left while we worked: what was stored stays, the answer has nowhere to go
+        if answer is None:
+            events = self.session.reply_error(call.unique_id, kind, description)
         else:
+            try:
+                events = self.session.reply(call.unique_id, answer)
+            except LocalProtocolError:  # our handler built an invalid answer: a bug, reported as such
+                log.exception("%s: invalid %s answer", self.charger_id, call.action)
+                events = self.session.reply_error(call.unique_id, ErrorKind.INTERNAL, "internal error")
             if call.action == "BootNotification":
                 self._booted(answer)
         if events:  # calls that queued up behind this one

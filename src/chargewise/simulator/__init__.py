@@ -1,7 +1,9 @@
 """Charger simulator: firmware behaviour on the charger side of the sans-I/O OCPP core, EVs, network faults,
-arrival workloads, and an asyncio runner that drives thousands of chargers against any CSMS.
+arrival workloads, and an asyncio runner that drives thousands of chargers against any CSMS (ADR 0003).
 
-Pure parts (no I/O, time passed in): templates, settings, profiles, composite, ev, rf, faults, workload,
-outbox, connector, firmware and the per-version dialects. Adapters: transport (WebSocket), files (HTTP
-uploads/downloads), driver (one charger's pump), runner (many chargers), cli, site (demo) and loadgen.
+Pure (no I/O, time passed in): ``templates``, ``settings``, ``profiles``, ``composite``, ``ev``, ``rf``,
+``faults``, ``workload``, ``outbox``, ``connector``, ``meter``, ``maintenance``, ``firmware`` and the
+per-version ``v16/dialect`` / ``v201/dialect``; ``ports`` names what the firmware needs and hands out.
+Adapters: ``transport`` (WebSocket), ``files`` (HTTP uploads/downloads), ``driver`` (one charger's pump),
+``runner`` (many chargers), ``cli`` (``chargewise simulate``), ``site`` (the demo) and ``loadgen``.
 """

@@ -94,6 +94,8 @@ async def run(args: argparse.Namespace) -> int:
         summary = runner.summary()  # before stopping: "connected at the end" counts live connections
     finally:
         await runner.stop()
+    if args.live:
+        console.line()
     console.print(summary_table(summary, args))
     errors = runner.errors()
     if errors:

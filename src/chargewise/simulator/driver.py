@@ -57,6 +57,31 @@ class _Connection:
 class ChargerDriver:
     """Runs one :class:`Firmware` against ``url`` through ``path``. :meth:`start`, later :meth:`close`."""
 
+    __slots__ = (
+        "_blackholed",
+        "_connect_fn",
+        "_connecting",
+        "_give_up_at",
+        "_last_traffic",
+        "_loop",
+        "_next_ping",
+        "_ping_sent_at",
+        "_send_at",
+        "_tasks",
+        "_timer",
+        "authorization",
+        "clock",
+        "closed",
+        "conn",
+        "error",
+        "files",
+        "frames",
+        "fw",
+        "path",
+        "ssl_context",
+        "url",
+    )
+
     def __init__(
         self,
         *,
@@ -285,10 +310,11 @@ class ChargerDriver:
             except transport.ConnectError as exc:
                 self.fw.connect_failed(self.now(), exc.stage, exc.detail)
                 return
-            if self.closed:
+            now = self.now()
+            wanted = self.fw.connect_at
+            if self.closed or wanted is None or wanted > now:  # rebooted (or gave up) while connecting
                 link.abort()
                 return
-            now = self.now()
             self.conn = _Connection(self, link)
             self._last_traffic = now
             interval = self.fw.settings.int("ws_ping_interval")

@@ -144,6 +144,27 @@ class NetworkPath:
     """One charger's network. Call :meth:`advance` at :meth:`next_wakeup` (and when a car arrives or leaves)
     and act on the events; ask :meth:`attempt` before each connection; read :meth:`sample` for reports."""
 
+    __slots__ = (
+        "_car",
+        "_car_loss",
+        "_car_rng",
+        "_fading",
+        "_latency_rng",
+        "_next_rf",
+        "_next_step",
+        "_rf_rng",
+        "_sample_rng",
+        "_start",
+        "_steps",
+        "ap_index",
+        "dns_ok",
+        "dynamic",
+        "radio",
+        "router_security",
+        "scenario",
+        "tls_error",
+    )
+
     def __init__(self, scenario: Scenario, *, radio: Radio, seed: str, start: float) -> None:
         self.scenario = scenario
         self.radio = radio

@@ -47,7 +47,14 @@ from chargewise.ocpp.session import (
 )
 from chargewise.simulator import maintenance
 from chargewise.simulator.clock import iso
-from chargewise.simulator.composite import Context, Electrical, Limit, composite_schedule, limit_at
+from chargewise.simulator.composite import (
+    CompositePeriod,
+    Context,
+    Electrical,
+    Limit,
+    composite_schedule,
+    limit_at,
+)
 from chargewise.simulator.connector import Connector, Transaction
 from chargewise.simulator.ev import EV
 from chargewise.simulator.faults import RadioSample
@@ -77,6 +84,56 @@ class Phase(enum.Enum):
 
 class Firmware:
     """One simulated charger's behaviour (rules in the module docstring)."""
+
+    __slots__ = (
+        "_attempt",
+        "_boot_retry_at",
+        "_delayed",
+        "_heartbeat_at",
+        "_installed",
+        "_needs_boot",
+        "_new_version",
+        "_out_effects",
+        "_pending_reset",
+        "_pending_security",
+        "_physics_at",
+        "_physics_last",
+        "_reboot_at",
+        "_reset_when_idle",
+        "_rssi_report_at",
+        "_rssi_sample_at",
+        "_tls_failures",
+        "_tx_counter",
+        "_visits",
+        "boot_reason",
+        "charger_id",
+        "connect_at",
+        "connectors",
+        "dialect",
+        "electrical",
+        "failures",
+        "firmware_version",
+        "log",
+        "maintenance",
+        "monitors",
+        "offline_since",
+        "outbox",
+        "phase",
+        "profiles",
+        "radio",
+        "registered",
+        "rng",
+        "rssi",
+        "serial",
+        "session",
+        "settings",
+        "station_reported",
+        "stats",
+        "template",
+        "tx_ids",
+        "version",
+        "weak_signal",
+    )
 
     def __init__(
         self,
@@ -113,7 +170,6 @@ class Firmware:
             supported=self.dialect.supported,
             call_timeout=call_timeout or template.keepalive.call_timeout_s,
         )
-        self._routes = self.dialect.routes()
         self._visits = deque(sorted(visits or [], key=lambda v: v.arrive_s))
         self.phase = Phase.OFF
         self.connect_at: float | None = None
@@ -416,7 +472,7 @@ class Firmware:
         self._refresh(now)
         return removed
 
-    def composite(self, evse_id: int, start: float, duration: float, unit: str) -> list[Any]:
+    def composite(self, evse_id: int, start: float, duration: float, unit: str) -> list[CompositePeriod]:
         """The composite schedule on ``evse_id`` (0: the station's max profiles only)."""
         c = self.connectors[evse_id - 1] if evse_id > 0 else None
         ctx = Context() if c is None or c.tx is None else Context(tx_id=_key(c.tx), tx_start=c.tx.started)
@@ -492,7 +548,7 @@ class Firmware:
                 self.note(now, f"message rejected: {event.reason}")
 
     def _answer(self, call: CallReceived, now: float) -> None:
-        reply = self._routes[call.action](call.payload, now)
+        reply = self.dialect.answer(call.action, call.payload, now)
         delay = self.template.quirks.answer_delay_s
         if delay > 0:
             self._delayed = (now + delay, call.unique_id, reply)
@@ -559,7 +615,7 @@ class Firmware:
             self._boot_retry_at = now + (interval or self.template.keepalive.boot_retry_s)
             return
         if interval > 0:
-            self.settings.values["heartbeat_interval"] = str(interval)
+            self.settings.set("heartbeat_interval", str(interval))
         self.registered = True
         if self._needs_boot:
             kind = "StartupOfTheDevice" if self.boot_reason == "PowerUp" else "ResetOrReboot"
@@ -605,7 +661,7 @@ class Firmware:
         installed = self.maintenance.rebooted()
         if installed is not None and self._new_version:
             self.firmware_version = self._new_version
-            self.settings.values["firmware_version"] = self.firmware_version
+            self.settings.set("firmware_version", self.firmware_version)
             self._installed = installed
         self.connect_at = now + self.template.boot_time_s
         self.offline_since = now
@@ -809,7 +865,7 @@ class Firmware:
         self._rssi_sample_at = now + RSSI_SAMPLE_S
         sample = self.radio.sample(car_present=self.car_present)
         self.rssi = sample
-        self.settings.values["signal_strength"] = str(sample.rssi_dbm)
+        self.settings.set("signal_strength", str(sample.rssi_dbm))
         periodic = self._rssi_report_at is not None and self._rssi_report_at <= now
         if periodic:
             self._rssi_report_at = now + max(1, self.settings.int("rssi_interval"))

@@ -62,15 +62,12 @@ class Reply:
     after: Callable[[float], None] | None = None
 
 
-Handler = Callable[[Payload, float], Reply]
-
-
 class Dialect(Protocol):
     """One OCPP version's messages, built and read for the firmware."""
 
     supported: frozenset[str]
 
-    def routes(self) -> dict[str, Handler]: ...
+    def answer(self, action: str, payload: Payload, now: float) -> Reply: ...
 
     def boot(self, reason: str) -> tuple[str, Payload]: ...
 

@@ -8,6 +8,7 @@ GetVariables or watched with SetVariableMonitoring instead.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from chargewise.simulator.templates import Template
@@ -135,29 +136,42 @@ def defaults(t: Template) -> dict[str, str]:
 
 
 class Settings:
-    """The charger's current configuration. Read typed values with :meth:`int` / :meth:`flag`."""
+    """The charger's current configuration: the template's defaults (shared by every charger of the template)
+    plus this charger's changes. Read typed values with :meth:`int` / :meth:`flag`."""
+
+    __slots__ = ("_changed", "_defaults")
 
     def __init__(self, template: Template) -> None:
-        self.values = defaults(template)
+        self._defaults = _defaults_for(template)
+        self._changed: dict[str, str] = {}
 
     def get(self, name: str) -> str:
-        return self.values[name]
+        return self._changed[name] if name in self._changed else self._defaults[name]
 
     def int(self, name: str) -> int:
-        return int(self.values[name])
+        return int(self.get(name))
 
     def flag(self, name: str) -> bool:
-        return self.values[name].lower() == "true"
+        return self.get(name).lower() == "true"
+
+    def set(self, name: str, value: str) -> None:
+        """Set a value the firmware itself owns (read-only to the CSMS), e.g. the signal strength."""
+        self._changed[name] = value
 
     def change(self, setting: Setting, value: str) -> str:
-        """Set ``setting`` to ``value``. Returns "Accepted" or "Rejected" (read-only or not a valid value)."""
+        """The CSMS sets ``setting`` to ``value``: "Accepted", or "Rejected" (read-only or not a valid value)."""
         if setting.readonly:
             return "Rejected"
         normalised = _normalise(setting, value)
         if normalised is None:
             return "Rejected"
-        self.values[setting.name] = normalised
+        self._changed[setting.name] = normalised
         return "Accepted"
+
+
+@functools.cache
+def _defaults_for(template: Template) -> dict[str, str]:
+    return defaults(template)
 
 
 def _normalise(setting: Setting, value: str) -> str | None:

@@ -2,7 +2,9 @@
 
 The driver only sees :class:`Link` and :class:`LinkEvents`; :func:`connect` is the one picows-specific
 function (picows: ~7x less CPU per frame and less memory per connection than ``websockets``, which matters
-at 10,000 chargers in one process). Pings and pongs are not answered automatically: the driver decides
+at 10,000 chargers in one process). picows would use ``aiofastnet`` transports when that package is
+installed; we ask for the event loop's own (uvloop's) transports instead: 18 KiB instead of 23 KiB RSS per
+simulated charger at 10,000. Pings and pongs are not answered automatically: the driver decides
 (a charger may ignore pings, and a half-open link must not answer them). ``pause_reading`` makes a flow go
 silent in both directions without telling the peer, which is how a half-open link is emulated.
 """
@@ -171,6 +173,7 @@ async def connect(
                 websocket_handshake_timeout=handshake_timeout,
                 read_buffer_init_size=2048,
                 max_redirects=0,
+                use_aiofastnet=False,
             )
     except WSHandshakeError as exc:
         status = exc.response.status if exc.response is not None else "?"

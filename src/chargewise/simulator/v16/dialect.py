@@ -15,6 +15,7 @@ the reason in ``techInfo``.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from chargewise.ocpp.frames import Payload
@@ -23,7 +24,7 @@ from chargewise.simulator.connector import Connector, Transaction
 from chargewise.simulator.faults import RadioSample
 from chargewise.simulator.meter import Sample, samples
 from chargewise.simulator.outbox import Kind, Queued
-from chargewise.simulator.ports import Handler, Reply
+from chargewise.simulator.ports import Reply
 from chargewise.simulator.profiles import ProfileError, Purpose, from_v16
 from chargewise.simulator.rf import CRITICAL_DBM, RECOVERED_DBM
 from chargewise.simulator.settings import BY_KEY, SETTINGS
@@ -38,37 +39,14 @@ _CONTEXTS = {Kind.START: "Transaction.Begin", Kind.STOP: "Transaction.End"}
 
 
 class Dialect16:
-    supported = frozenset(
-        {
-            "RemoteStartTransaction", "RemoteStopTransaction", "Reset", "ChangeAvailability", "GetConfiguration",
-            "ChangeConfiguration", "TriggerMessage", "UnlockConnector", "SetChargingProfile",
-            "ClearChargingProfile", "GetCompositeSchedule", "UpdateFirmware", "GetDiagnostics", "GetLog",
-            "DataTransfer", "ClearCache",
-        }
-    )  # fmt: skip
+    supported: frozenset[str]  # the keys of ROUTES, set below
 
     def __init__(self, fw: Firmware) -> None:
         self.fw = fw
 
-    def routes(self) -> dict[str, Handler]:
-        return {
-            "RemoteStartTransaction": self.remote_start,
-            "RemoteStopTransaction": self.remote_stop,
-            "Reset": self.reset,
-            "ChangeAvailability": self.change_availability,
-            "GetConfiguration": self.get_configuration,
-            "ChangeConfiguration": self.change_configuration,
-            "TriggerMessage": self.trigger_message,
-            "UnlockConnector": self.unlock_connector,
-            "SetChargingProfile": self.set_charging_profile,
-            "ClearChargingProfile": self.clear_charging_profile,
-            "GetCompositeSchedule": self.get_composite_schedule,
-            "UpdateFirmware": self.update_firmware,
-            "GetDiagnostics": self.get_diagnostics,
-            "GetLog": self.get_log,
-            "DataTransfer": self.data_transfer,
-            "ClearCache": lambda p, now: Reply(payload={"status": "Accepted"}),
-        }
+    def answer(self, action: str, payload: Payload, now: float) -> Reply:
+        """Answer the CSMS's call ``action`` (one of :attr:`supported`) through the route table."""
+        return ROUTES[action](self, payload, now)
 
     # ------------------------------------------------------------ messages the charger sends
     def boot(self, reason: str) -> tuple[str, Payload]:
@@ -314,6 +292,9 @@ class Dialect16:
         status = "UnknownMessageId" if p["vendorId"] == VENDOR_ID else "UnknownVendorId"
         return Reply(payload={"status": status})
 
+    def clear_cache(self, p: Payload, now: float) -> Reply:
+        return Reply(payload={"status": "Accepted"})
+
 
 def _sampled(s: Sample, context: str) -> dict[str, Any]:
     row: dict[str, Any] = {"value": _number(s.value), "context": context, "measurand": s.measurand, "unit": s.unit,
@@ -326,3 +307,25 @@ def _sampled(s: Sample, context: str) -> dict[str, Any]:
 def _number(value: float) -> str:
     """A 1.6 sampled value: plain decimal text, no exponent."""
     return str(int(value)) if value == int(value) else f"{value:.2f}".rstrip("0")
+
+
+# The route table: every CSMS call this dialect answers (the same set as ``Dialect16.supported``).
+ROUTES: dict[str, Callable[[Dialect16, Payload, float], Reply]] = {
+    "RemoteStartTransaction": Dialect16.remote_start,
+    "RemoteStopTransaction": Dialect16.remote_stop,
+    "Reset": Dialect16.reset,
+    "ChangeAvailability": Dialect16.change_availability,
+    "GetConfiguration": Dialect16.get_configuration,
+    "ChangeConfiguration": Dialect16.change_configuration,
+    "TriggerMessage": Dialect16.trigger_message,
+    "UnlockConnector": Dialect16.unlock_connector,
+    "SetChargingProfile": Dialect16.set_charging_profile,
+    "ClearChargingProfile": Dialect16.clear_charging_profile,
+    "GetCompositeSchedule": Dialect16.get_composite_schedule,
+    "UpdateFirmware": Dialect16.update_firmware,
+    "GetDiagnostics": Dialect16.get_diagnostics,
+    "GetLog": Dialect16.get_log,
+    "DataTransfer": Dialect16.data_transfer,
+    "ClearCache": Dialect16.clear_cache,
+}
+Dialect16.supported = frozenset(ROUTES)

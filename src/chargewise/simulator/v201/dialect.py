@@ -16,6 +16,7 @@ TransactionEvent of the transaction, and ``offline`` marks events created while 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from chargewise.ocpp.frames import Payload
@@ -25,7 +26,7 @@ from chargewise.simulator.faults import RadioSample
 from chargewise.simulator.firmware import Phase
 from chargewise.simulator.meter import Sample, samples
 from chargewise.simulator.outbox import Kind, Queued
-from chargewise.simulator.ports import Handler, Reply
+from chargewise.simulator.ports import Reply
 from chargewise.simulator.profiles import ProfileError, Purpose, from_v201
 from chargewise.simulator.rf import CRITICAL_DBM, RECOVERED_DBM
 from chargewise.simulator.settings import BY_VARIABLE, SETTINGS, Setting
@@ -43,42 +44,16 @@ _SIGNAL = ("DataLink", "SignalStrength", None)
 
 
 class Dialect201:
-    supported = frozenset(
-        {
-            "RequestStartTransaction", "RequestStopTransaction", "Reset", "ChangeAvailability", "GetVariables",
-            "SetVariables", "GetBaseReport", "TriggerMessage", "UnlockConnector", "SetChargingProfile",
-            "ClearChargingProfile", "GetCompositeSchedule", "UpdateFirmware", "GetLog", "SetVariableMonitoring",
-            "ClearVariableMonitoring", "GetTransactionStatus", "DataTransfer", "ClearCache",
-        }
-    )  # fmt: skip
+    supported: frozenset[str]  # the keys of ROUTES, set below
 
     def __init__(self, fw: Firmware) -> None:
         self.fw = fw
         self._event_id = 0
         self._alerting = False
 
-    def routes(self) -> dict[str, Handler]:
-        return {
-            "RequestStartTransaction": self.request_start,
-            "RequestStopTransaction": self.request_stop,
-            "Reset": self.reset,
-            "ChangeAvailability": self.change_availability,
-            "GetVariables": self.get_variables,
-            "SetVariables": self.set_variables,
-            "GetBaseReport": self.get_base_report,
-            "TriggerMessage": self.trigger_message,
-            "UnlockConnector": self.unlock_connector,
-            "SetChargingProfile": self.set_charging_profile,
-            "ClearChargingProfile": self.clear_charging_profile,
-            "GetCompositeSchedule": self.get_composite_schedule,
-            "UpdateFirmware": self.update_firmware,
-            "GetLog": self.get_log,
-            "SetVariableMonitoring": self.set_variable_monitoring,
-            "ClearVariableMonitoring": self.clear_variable_monitoring,
-            "GetTransactionStatus": self.get_transaction_status,
-            "DataTransfer": lambda p, now: Reply(payload={"status": "UnknownVendorId"}),
-            "ClearCache": lambda p, now: Reply(payload={"status": "Accepted"}),
-        }
+    def answer(self, action: str, payload: Payload, now: float) -> Reply:
+        """Answer the CSMS's call ``action`` (one of :attr:`supported`) through the route table."""
+        return ROUTES[action](self, payload, now)
 
     # ------------------------------------------------------------ messages the charger sends
     def boot(self, reason: str) -> tuple[str, Payload]:
@@ -428,6 +403,12 @@ class Dialect201:
             payload["ongoingIndicator"] = self.fw.transaction(tx_id) is not None
         return Reply(payload=payload)
 
+    def data_transfer_unknown(self, p: Payload, now: float) -> Reply:
+        return Reply(payload={"status": "UnknownVendorId"})
+
+    def clear_cache(self, p: Payload, now: float) -> Reply:
+        return Reply(payload={"status": "Accepted"})
+
 
 def _sampled(s: Sample, context: str) -> dict[str, Any]:
     row: dict[str, Any] = {"value": s.value, "context": context, "measurand": s.measurand,
@@ -435,3 +416,28 @@ def _sampled(s: Sample, context: str) -> dict[str, Any]:
     if s.phase is not None:
         row["phase"] = s.phase
     return row
+
+
+# The route table: every CSMS call this dialect answers (the same set as ``Dialect201.supported``).
+ROUTES: dict[str, Callable[[Dialect201, Payload, float], Reply]] = {
+    "RequestStartTransaction": Dialect201.request_start,
+    "RequestStopTransaction": Dialect201.request_stop,
+    "Reset": Dialect201.reset,
+    "ChangeAvailability": Dialect201.change_availability,
+    "GetVariables": Dialect201.get_variables,
+    "SetVariables": Dialect201.set_variables,
+    "GetBaseReport": Dialect201.get_base_report,
+    "TriggerMessage": Dialect201.trigger_message,
+    "UnlockConnector": Dialect201.unlock_connector,
+    "SetChargingProfile": Dialect201.set_charging_profile,
+    "ClearChargingProfile": Dialect201.clear_charging_profile,
+    "GetCompositeSchedule": Dialect201.get_composite_schedule,
+    "UpdateFirmware": Dialect201.update_firmware,
+    "GetLog": Dialect201.get_log,
+    "SetVariableMonitoring": Dialect201.set_variable_monitoring,
+    "ClearVariableMonitoring": Dialect201.clear_variable_monitoring,
+    "GetTransactionStatus": Dialect201.get_transaction_status,
+    "DataTransfer": Dialect201.data_transfer_unknown,
+    "ClearCache": Dialect201.clear_cache,
+}
+Dialect201.supported = frozenset(ROUTES)
