@@ -14,7 +14,11 @@ from chargewise.simulator import workload
 
 ACN = Path(os.environ.get("CHARGEWISE_ACN_DIR", Path(__file__).resolve().parents[3] / "shared" / "data" / "acn"))
 ACN_FILE = ACN / "caltech_20190301T000000_20190401T000000_5m_208V_6.6kW.json.gz"
-needs_acn = pytest.mark.skipif(not ACN_FILE.exists(), reason="the ACN session file is not next to the repository")
+# Locally the file may be absent (skip, saying where it belongs); under CI=true it is part of the set-up: fail.
+needs_acn = pytest.mark.skipif(
+    not ACN_FILE.exists() and os.environ.get("CI") != "true",
+    reason=f"the ACN session file is not at {ACN_FILE} (../shared/data/acn beside the repository, or set CHARGEWISE_ACN_DIR)",
+)
 
 
 @needs_acn
