@@ -584,3 +584,22 @@ async def test_record_connections_in_one_batch(store: Store) -> None:
     assert a is not None and a.connected and a.offline_since is None and a.last_seen == t0
     assert b is not None and not b.connected and b.offline_since == t0 + timedelta(seconds=5)
     assert await store.get_charger("GONE") is None
+
+
+async def test_record_connections_registers_new_chargers(store: Store) -> None:
+    from datetime import UTC, datetime
+
+    from chargewise.domain.model import Registration
+    from chargewise.domain.ports import ConnectionChange
+
+    t0 = datetime(2026, 11, 25, 18, 0, tzinfo=UTC)
+    await store.add_charger("KNOWN", registration=Registration.ACCEPTED)
+    revision = await store.directory_revision()
+    await store.record_connections([
+        ConnectionChange(charger_id="NEW", connected=True, at=t0, register_as=Registration.PENDING),
+        ConnectionChange(charger_id="KNOWN", connected=True, at=t0, register_as=Registration.PENDING),  # exists: kept
+    ])  # fmt: skip
+    new, known = await store.get_charger("NEW"), await store.get_charger("KNOWN")
+    assert new is not None and new.registration is Registration.PENDING and new.connected
+    assert known is not None and known.registration is Registration.ACCEPTED and known.connected
+    assert await store.directory_revision() == revision  # the admitting server knows them already

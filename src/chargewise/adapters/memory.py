@@ -113,6 +113,8 @@ class MemoryStore:
 
     async def record_connections(self, changes: Sequence[ConnectionChange]) -> None:
         for change in changes:
+            if change.register_as is not None and change.charger_id not in self._chargers:
+                self._chargers[change.charger_id] = Charger(id=change.charger_id, registration=change.register_as)
             if change.charger_id in self._chargers:
                 await self.record_connection(change.charger_id, connected=change.connected, at=change.at)
 

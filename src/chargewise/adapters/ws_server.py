@@ -8,7 +8,6 @@ hands out are sent. No protocol decision is made here.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import ssl
 from collections.abc import Sequence
@@ -153,12 +152,8 @@ class ChargerLink(WSListener):
         self._schedule_ping()
 
     async def _open(self) -> None:
-        if self._admission.new:
-            with contextlib.suppress(KeyError):  # another connection of the same new charger recorded it first
-                await self.deps.central.store.add_charger(
-                    self.charger_id, registration=self._admission.entry.registration
-                )
-        await self.deps.central.connected(self.charger_id)
+        new = self._admission.entry.registration if self._admission.new else None
+        await self.deps.central.connected(self.charger_id, register_as=new)
         self.opened.set()
 
     def on_ws_disconnected(self, transport: WSTransport) -> None:

@@ -52,9 +52,14 @@ class NewTransaction:
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class ConnectionChange:
+    """A charger connected or went offline. ``register_as``: it is new (unknown-charger policy accept or
+    pending): add it with that registration if it is not stored yet (without bumping the directory
+    revision: the server that admitted it knows it already)."""
+
     charger_id: str
     connected: bool
     at: datetime
+    register_as: Registration | None = None
 
 
 class ChargerStore(Protocol):

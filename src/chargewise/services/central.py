@@ -88,10 +88,12 @@ class CentralSystem:
         last = self._touched.get(charger_id)
         return last is None or now - last >= TOUCH_EVERY
 
-    async def connected(self, charger_id: str) -> None:
+    async def connected(self, charger_id: str, *, register_as: Registration | None = None) -> None:
+        """Record the connection (group-committed); ``register_as`` adds a charger seen for the first time."""
         now = self.clock.now()
         self._touched[charger_id] = now
-        await self._connections.write([ConnectionChange(charger_id=charger_id, connected=True, at=now)])
+        change = ConnectionChange(charger_id=charger_id, connected=True, at=now, register_as=register_as)
+        await self._connections.write([change])
 
     async def disconnected(self, charger_id: str) -> None:
         self._touched.pop(charger_id, None)

@@ -205,11 +205,18 @@ class SqlStore:
 
     @_shielded
     async def record_connections(self, changes: Sequence[ConnectionChange]) -> None:
+        new = {c.charger_id: c.register_as for c in changes if c.register_as is not None}
         latest = {c.charger_id: c for c in changes}  # in order: the last change per charger wins
         online = [{"cid": c.charger_id, "at": c.at} for c in latest.values() if c.connected]
         offline = [{"cid": c.charger_id, "at": c.at} for c in latest.values() if not c.connected]
         where = chargers.c.id == bindparam("cid")
         async with self._write() as conn:
+            if new:
+                rows_ = [
+                    {"id": cid, "registration": reg.value, "connected": False, "quirks": "[]"}
+                    for cid, reg in new.items()
+                ]
+                await conn.execute(self._upsert(chargers).on_conflict_do_nothing(index_elements=[chargers.c.id]), rows_)
             if online:
                 statement = (
                     update(chargers).where(where).values(connected=True, offline_since=None, last_seen=bindparam("at"))
