@@ -19,7 +19,7 @@ class GroupCommit(Generic[T]):
         self._flush_batch = flush
         self._max_batch = max_batch
         self._buffer: list[T] = []
-        self._batch_done: asyncio.Future[None] | None = None
+        self._waiters: list[asyncio.Future[None]] = []  # one per write: a cancelled caller cancels only its own
         self._flusher: asyncio.Task[None] | None = None
 
     async def write(self, items: Sequence[T]) -> None:
@@ -27,28 +27,29 @@ class GroupCommit(Generic[T]):
         if not items:
             return
         loop = asyncio.get_running_loop()
-        if self._batch_done is None:
-            self._batch_done = loop.create_future()
-        done = self._batch_done
+        waiter = loop.create_future()
+        self._waiters.append(waiter)
         self._buffer.extend(items)
         if self._flusher is None:
             self._flusher = loop.create_task(self._flush())
-        await asyncio.shield(done)
+        await waiter
 
     async def _flush(self) -> None:
         try:
             while self._buffer:
                 batch, self._buffer = self._buffer, []
-                done, self._batch_done = self._batch_done, None
-                assert done is not None
+                waiters, self._waiters = self._waiters, []
                 try:
                     for start in range(0, len(batch), self._max_batch):
                         await self._flush_batch(batch[start : start + self._max_batch])
                 except Exception as exc:  # the waiting handlers answer InternalError; nothing is acknowledged
-                    done.set_exception(exc)
-                    done.exception()  # mark retrieved: every waiter sees it through shield()
+                    for waiter in waiters:
+                        if not waiter.done():
+                            waiter.set_exception(exc)
                 else:
-                    done.set_result(None)
+                    for waiter in waiters:
+                        if not waiter.done():
+                            waiter.set_result(None)
         finally:
             self._flusher = None
 
