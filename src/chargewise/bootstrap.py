@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import os
 import secrets
@@ -140,6 +141,18 @@ async def start(settings: Settings, *, clock: Clock | None = None, with_http: bo
         raise
     app._refresher = asyncio.get_running_loop().create_task(_refresh_directory(app))
     return app
+
+
+def keep_gc_off_the_hot_path() -> None:
+    """For a server process (``serve``, ``demo``), once, after :func:`start`; not for tests that start many.
+
+    Freeze what start-up built (compiled schemas, SQLAlchemy, modules) out of every later collection, and
+    collect the young generation every 100,000 allocations instead of 700: a message's objects live until
+    its batch commits, and with the defaults they were promoted and rescanned by full collections of
+    200-300 ms every ~0.8 s under MeterValues load (bench: ~40 % of the CPU, and most of the p99 tail)."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(100_000, 50, 100)
 
 
 async def _refresh_directory(app: App) -> None:

@@ -100,7 +100,7 @@ def fork_workers(args: argparse.Namespace) -> None:
 
 
 async def serve(args: argparse.Namespace) -> int:
-    from chargewise.bootstrap import Settings, start
+    from chargewise.bootstrap import Settings, keep_gc_off_the_hot_path, start
 
     settings = settings_from(args)
     assert isinstance(settings, Settings)
@@ -112,6 +112,7 @@ async def serve(args: argparse.Namespace) -> int:
     except BaseException:
         _stop_children(children)
         raise
+    keep_gc_off_the_hot_path()
     if worker > 0:
         await stop.wait()
         await app.stop()

@@ -13,7 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from chargewise.adapters.ws_server import LinkSettings
-from chargewise.bootstrap import App, Settings, start
+from chargewise.bootstrap import App, Settings, keep_gc_off_the_hot_path, start
 from chargewise.cli import wait_for_signal
 from chargewise.config import data_dir, database_url
 from chargewise.services.central import Policy, UnknownChargerPolicy
@@ -34,6 +34,7 @@ async def run_demo(args: argparse.Namespace) -> int:
     console = Console()
     stop = wait_for_signal()
     app = await start(settings)
+    keep_gc_off_the_hot_path()
     site: DemoSite | None = None
     try:
         http_port = app.http.port if app.http is not None else settings.http_port  # type: ignore[attr-defined]
