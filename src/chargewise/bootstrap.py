@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import gc
 import logging
-import os
 import secrets
 import ssl
 from dataclasses import dataclass, field
@@ -20,7 +19,7 @@ from chargewise.domain.ports import Clock, Store
 from chargewise.handlers.v16.routing import routes as v16_routes
 from chargewise.handlers.v201.routing import routes as v201_routes
 from chargewise.ocpp.schemas import schema_set
-from chargewise.services.central import CentralSystem, Policy, UnknownChargerPolicy
+from chargewise.services.central import CentralSystem, Policy
 from chargewise.services.connections import Registry
 from chargewise.services.directory import Directory
 from chargewise.services.meter_writer import MeterWriter
@@ -167,10 +166,3 @@ async def _refresh_directory(app: App) -> None:
                 revision = current
         except Exception:
             log.exception("directory refresh failed; retrying")
-
-
-def env_flag(name: str) -> bool:
-    return os.environ.get(name, "").lower() in ("1", "true", "yes")
-
-
-__all__ = ["App", "Settings", "TlsSettings", "UnknownChargerPolicy", "start"]

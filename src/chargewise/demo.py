@@ -9,7 +9,6 @@ import time
 
 from rich.console import Console, Group
 from rich.live import Live
-from rich.table import Table
 from rich.text import Text
 
 from chargewise.adapters.ws_server import LinkSettings
@@ -84,6 +83,3 @@ def _summary(app: App, site: DemoSite) -> str:
     charging = sum(1 for r in rows if "Charging" in r.statuses)
     power = sum(r.power_w for r in rows) / 1000
     return f"server: {len(app.registry)} chargers connected | site: {charging} charging, {power:.1f} kW"
-
-
-__all__ = ["Table", "run_demo"]
