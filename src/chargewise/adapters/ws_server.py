@@ -129,7 +129,7 @@ class ChargerLink(WSListener):
         self._loop = asyncio.get_running_loop()
         self._fragments: list[bytes] = []
         self._fragment_size = 0
-        self._serving: asyncio.Task[None] | None = None
+        self._serving: asyncio.Task[None] | None = None  # the one inbound call in hand (keeps its task alive)
         self._deadline: asyncio.TimerHandle | None = None
         self._ping: asyncio.TimerHandle | None = None
         self._pong_due: asyncio.TimerHandle | None = None

@@ -14,6 +14,7 @@ import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
+# the rule of ``statements.advance_register`` (registers only count up), as plain SQL for the driver
 _ADVANCE_REGISTER = (
     "UPDATE transactions SET last_meter_wh = ? WHERE id = ? AND (last_meter_wh IS NULL OR last_meter_wh < ?)"
 )

@@ -109,20 +109,6 @@ def sample(row: Row[Any]) -> MeterSample:
     )
 
 
-def sample_values(sample: MeterSample) -> dict[str, Any]:
-    return {
-        "charger_id": sample.charger_id,
-        "evse_id": sample.evse_id,
-        "transaction_id": sample.transaction_id,
-        "timestamp": sample.timestamp,
-        "measurand": sample.measurand,
-        "value": sample.value,
-        "unit": sample.unit,
-        "phase": sample.phase,
-        "context": sample.context,
-    }
-
-
 _SAMPLE_COLUMNS = "charger_id, evse_id, transaction_id, timestamp, measurand, value, unit, phase, context"
 _SAMPLE_INSERT = {
     "sqlite": f"INSERT INTO meter_samples ({_SAMPLE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
