@@ -11,11 +11,13 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Connection, inspect, make_url
+from sqlalchemy import Connection, inspect, make_url, select, text
+from sqlalchemy import column as sa_column
+from sqlalchemy import table as sa_table
 
 from chargewise.adapters.sql import open_store
 from chargewise.adapters.sql.engine import alembic_config, create_engine, upgrade
-from chargewise.adapters.sql.tables import metadata
+from chargewise.adapters.sql.tables import UtcDateTime, metadata
 from chargewise.domain.model import (
     BootInfo,
     ConnectorState,
@@ -603,3 +605,47 @@ async def test_record_connections_registers_new_chargers(store: Store) -> None:
     assert new is not None and new.registration is Registration.PENDING and new.connected
     assert known is not None and known.registration is Registration.ACCEPTED and known.connected
     assert await store.directory_revision() == revision  # the admitting server knows them already
+
+
+_OLD_SAMPLE_COLUMNS = ("charger_id", "evse_id", "transaction_id", "measurand", "value", "unit", "phase", "context")
+
+
+async def test_migration_0003_regroups_samples_into_meter_values_and_back(sql_url: str) -> None:
+    # Rows as revision 0002 stored them (one per sampled value), two instants of one transaction, then a
+    # sample outside any transaction at the same instant.
+    old = sa_table("meter_samples", sa_column("timestamp", UtcDateTime()), *map(sa_column, _OLD_SAMPLE_COLUMNS))
+    rows = [
+        {"timestamp": at(1), "charger_id": "CP1", "evse_id": 1, "transaction_id": 7, "measurand": REGISTER,
+         "value": 1500.0, "unit": "Wh", "phase": None, "context": "Sample.Periodic"},
+        {"timestamp": at(1), "charger_id": "CP1", "evse_id": 1, "transaction_id": 7, "measurand": "Current.Import",
+         "value": 16.0, "unit": "A", "phase": "L1", "context": "Sample.Periodic"},
+        {"timestamp": at(2), "charger_id": "CP1", "evse_id": 1, "transaction_id": 7, "measurand": REGISTER,
+         "value": 1600.0, "unit": "Wh", "phase": None, "context": None},
+        {"timestamp": at(1), "charger_id": "CP1", "evse_id": 1, "transaction_id": None, "measurand": "Voltage",
+         "value": 230.0, "unit": "V", "phase": None, "context": None},
+    ]  # fmt: skip
+    config = alembic_config(sql_url)
+    await asyncio.to_thread(command.upgrade, config, "0002")
+    engine = create_engine(sql_url)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(old.insert(), rows)
+        await asyncio.to_thread(command.upgrade, config, "head")
+        store = await open_store(sql_url)
+        try:
+            got = await store.meter_samples(7)
+        finally:
+            await store.close()
+        assert [(s.timestamp, s.measurand, s.value, s.unit, s.phase, s.context) for s in got] == [
+            (r["timestamp"], r["measurand"], r["value"], r["unit"], r["phase"], r["context"]) for r in rows[:3]
+        ]
+        async with engine.connect() as conn:
+            stored = (await conn.execute(text("SELECT count(*) FROM meter_values"))).scalar()
+        assert stored == 3  # two instants of transaction 7, one without a transaction
+
+        await asyncio.to_thread(command.downgrade, config, "0002")
+        async with engine.connect() as conn:
+            back = (await conn.execute(select(old).order_by(text("id")))).mappings().all()
+        assert sorted((dict(r) for r in back), key=repr) == sorted(rows, key=repr)
+    finally:
+        await engine.dispose()

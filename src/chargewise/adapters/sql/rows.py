@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Any
 
+import msgspec
 from sqlalchemy import Row
 
 from chargewise.domain.meter import ENERGY_REGISTER
@@ -95,45 +96,66 @@ def token(row: Row[Any]) -> IdToken:
     )
 
 
-def sample(row: Row[Any]) -> MeterSample:
-    return MeterSample(
-        charger_id=row.charger_id,
-        evse_id=row.evse_id,
-        transaction_id=row.transaction_id,
-        timestamp=row.timestamp,
-        measurand=row.measurand,
-        value=row.value,
-        unit=row.unit,
-        phase=row.phase,
-        context=row.context,
-    )
+class _Sampled(msgspec.Struct, omit_defaults=True):
+    """One sampled value inside a ``meter_values`` row's JSON array."""
+
+    measurand: str
+    value: float
+    unit: str | None = None
+    phase: str | None = None
+    context: str | None = None
 
 
-_SAMPLE_COLUMNS = "charger_id, evse_id, transaction_id, timestamp, measurand, value, unit, phase, context"
-_SAMPLE_INSERT = {
-    "sqlite": f"INSERT INTO meter_samples ({_SAMPLE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    "postgresql": f"INSERT INTO meter_samples ({_SAMPLE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+_encode_sampled = msgspec.json.Encoder().encode
+_decode_sampled = msgspec.json.Decoder(list[_Sampled]).decode
+
+
+def samples(row: Row[Any]) -> list[MeterSample]:
+    """The samples of one ``meter_values`` row, in the order they were reported."""
+    return [
+        MeterSample(
+            charger_id=row.charger_id, evse_id=row.evse_id, transaction_id=row.transaction_id,
+            timestamp=row.timestamp, measurand=v.measurand, value=v.value, unit=v.unit, phase=v.phase,
+            context=v.context,
+        )
+        for v in _decode_sampled(row.sampled_values)
+    ]  # fmt: skip
+
+
+_VALUE_COLUMNS = "charger_id, evse_id, transaction_id, timestamp, sampled_values"
+_VALUE_INSERT = {
+    "sqlite": f"INSERT INTO meter_values ({_VALUE_COLUMNS}) VALUES (?, ?, ?, ?, ?)",
+    "postgresql": f"INSERT INTO meter_values ({_VALUE_COLUMNS}) VALUES ($1, $2, $3, $4, $5)",
 }
 
 
 def sample_insert(dialect: str, samples: Sequence[MeterSample]) -> tuple[str, list[tuple[Any, ...]]]:
-    """The driver-level INSERT for ``samples`` and its parameter tuples (timestamps as ``UtcDateTime`` binds
-    them: ISO-8601 text with microseconds on SQLite, aware datetimes on PostgreSQL)."""
-    if dialect != "sqlite":
-        return _SAMPLE_INSERT[dialect], [
-            (s.charger_id, s.evse_id, s.transaction_id, s.timestamp, s.measurand, s.value, s.unit, s.phase, s.context)
-            for s in samples
-        ]
-    texts: dict[datetime, str] = {}  # the samples of one meter value share a timestamp: format it once
-    params = []
+    """The driver-level INSERT for ``samples`` and its parameter tuples: one row per run of samples that share
+    charger, EVSE, transaction and timestamp (one OCPP MeterValue). Timestamps are bound as ``UtcDateTime``
+    binds them: ISO-8601 text with microseconds on SQLite, aware datetimes on PostgreSQL."""
+    params: list[tuple[Any, ...]] = []
+    run: list[_Sampled] = []
+    first: MeterSample | None = None
     for s in samples:
-        text = texts.get(s.timestamp)
-        if text is None:
-            text = texts[s.timestamp] = s.timestamp.astimezone(UTC).isoformat(timespec="microseconds")
-        params.append(
-            (s.charger_id, s.evse_id, s.transaction_id, text, s.measurand, s.value, s.unit, s.phase, s.context)
-        )
-    return _SAMPLE_INSERT[dialect], params
+        if first is not None and (
+            s.timestamp != first.timestamp or s.transaction_id != first.transaction_id
+            or s.evse_id != first.evse_id or s.charger_id != first.charger_id
+        ):  # fmt: skip
+            params.append(_value_row(dialect, first, run))
+            run = []
+        if not run:
+            first = s
+        run.append(_Sampled(s.measurand, s.value, s.unit, s.phase, s.context))
+    if first is not None:
+        params.append(_value_row(dialect, first, run))
+    return _VALUE_INSERT[dialect], params
+
+
+def _value_row(dialect: str, first: MeterSample, run: list[_Sampled]) -> tuple[Any, ...]:
+    at: Any = first.timestamp
+    if dialect == "sqlite":
+        at = at.astimezone(UTC).isoformat(timespec="microseconds")
+    return (first.charger_id, first.evse_id, first.transaction_id, at, _encode_sampled(run).decode())
 
 
 def register_readings(samples: Sequence[MeterSample]) -> dict[int, float]:

@@ -38,7 +38,7 @@ from chargewise.adapters.sql.tables import (
     connectors,
     directory,
     id_tokens,
-    meter_samples,
+    meter_values,
     transaction_events,
     transactions,
 )
@@ -397,12 +397,12 @@ class SqlStore:
     @_shielded
     async def meter_samples(self, transaction_id: int) -> list[MeterSample]:
         query = (
-            select(meter_samples)
-            .where(meter_samples.c.transaction_id == transaction_id)
-            .order_by(meter_samples.c.timestamp, meter_samples.c.id)
+            select(meter_values)
+            .where(meter_values.c.transaction_id == transaction_id)
+            .order_by(meter_values.c.timestamp, meter_values.c.id)
         )
         async with self._engine.connect() as conn:
-            return [rows.sample(row) for row in await conn.execute(query)]
+            return [sample for row in await conn.execute(query) for sample in rows.samples(row)]
 
     # --- tokens ---------------------------------------------------------------------------------------------
 
