@@ -71,7 +71,7 @@ def default_unit(measurand: str) -> str | None:
 
 
 def to_samples(charger_id: str, connector: int, tx_id: int | None, meter_value: list[Any]) -> list[dict[str, Any]]:
-    """The same parsing as chargewise's ``handlers.v16.meter_values.to_samples`` (snake_case keys here)."""
+    """The same parsing as chargewise's ``handlers.v16.meter_values.to_meter_values`` (snake_case keys here)."""
     samples = []
     for mv in meter_value:
         at = parse_time(mv["timestamp"])

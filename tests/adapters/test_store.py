@@ -23,9 +23,10 @@ from chargewise.domain.model import (
     ConnectorState,
     ConnectorStatus,
     IdToken,
-    MeterSample,
+    MeterValue,
     OcppVersion,
     Registration,
+    SampledValue,
     TokenStatus,
 )
 from chargewise.domain.ports import NewTransaction, Store
@@ -52,18 +53,17 @@ def new_tx(key: str = "1|TAG|1000|t0", charger_id: str = "CP1", **changes: objec
     return NewTransaction(**fields)  # type: ignore[arg-type]
 
 
-def sample(tx: int | None, minutes: float, value: float, **changes: object) -> MeterSample:
-    fields: dict[str, object] = {
-        "charger_id": "CP1",
-        "evse_id": 1,
-        "transaction_id": tx,
-        "timestamp": at(minutes),
-        "measurand": REGISTER,
-        "value": value,
-        "unit": "Wh",
-    }
-    fields.update(changes)
-    return MeterSample(**fields)  # type: ignore[arg-type]
+def sample(tx: int | None, minutes: float, value: float, **changes: object) -> MeterValue:
+    """A meter value of one sampled value (the energy register in Wh unless ``changes`` say otherwise)."""
+    fields: dict[str, object] = {"measurand": REGISTER, "value": value, "unit": "Wh"} | changes
+    return MeterValue(
+        charger_id="CP1", evse_id=1, transaction_id=tx, timestamp=at(minutes),
+        sampled=(SampledValue(**fields),),  # type: ignore[arg-type]
+    )  # fmt: skip
+
+
+def numbers(values: list[MeterValue]) -> list[float]:
+    return [s.value for v in values for s in v.sampled]
 
 
 # --- chargers -----------------------------------------------------------------------------------------------
@@ -291,7 +291,7 @@ async def test_stop_transaction_is_idempotent(store: Store) -> None:
 
 async def test_energy_comes_from_the_highest_register_reading(store: Store) -> None:
     tx, _ = await store.start_transaction(new_tx(meter_start_wh=1000))
-    await store.add_meter_samples(
+    await store.add_meter_values(
         [
             sample(tx.id, 1, 2000.0),
             sample(tx.id, 3, 5500.0),
@@ -304,44 +304,39 @@ async def test_energy_comes_from_the_highest_register_reading(store: Store) -> N
     got = await store.get_transaction(tx.id)
     assert got is not None and (got.last_meter_wh, got.energy_wh) == (5500.0, 4500.0)
 
-    await store.add_meter_samples([sample(tx.id, 4, 5000.0)])  # a lower register never moves it back
-    await store.add_meter_samples([])
+    await store.add_meter_values([sample(tx.id, 4, 5000.0)])  # a lower register never moves it back
+    await store.add_meter_values([])
     got = await store.get_transaction(tx.id)
     assert got is not None and got.last_meter_wh == 5500.0
 
 
 async def test_samples_for_an_unknown_transaction_do_not_fail_the_batch(store: Store) -> None:
     tx, _ = await store.start_transaction(new_tx())
-    await store.add_meter_samples([sample(tx.id + 1000, 1, 3000.0), sample(tx.id, 1, 2500.0)])
+    await store.add_meter_values([sample(tx.id + 1000, 1, 3000.0), sample(tx.id, 1, 2500.0)])
     got = await store.get_transaction(tx.id)
     assert got is not None and got.last_meter_wh == 2500.0
-    assert [s.value for s in await store.meter_samples(tx.id + 1000)] == [3000.0]
+    assert numbers(await store.meter_values(tx.id + 1000)) == [3000.0]
 
 
-async def test_meter_samples_read_back_ordered_by_timestamp(store: Store) -> None:
+async def test_meter_values_read_back_ordered_by_timestamp(store: Store) -> None:
     tx, _ = await store.start_transaction(new_tx())
     other, _ = await store.start_transaction(new_tx("other"))
-    await store.add_meter_samples([sample(tx.id, 5, 3.0), sample(tx.id, 1, 1.0), sample(other.id, 0, 9.0)])
-    await store.add_meter_samples(
-        [
-            sample(tx.id, 3, 2.0, measurand="Current.Import", unit="A", phase="L2", context="Sample.Periodic"),
-            sample(tx.id, 3, 2.5),  # same timestamp: insertion order breaks the tie
-        ]
-    )
-    got = await store.meter_samples(tx.id)
-    assert [(s.timestamp, s.value) for s in got] == [(at(1), 1.0), (at(3), 2.0), (at(3), 2.5), (at(5), 3.0)]
-    assert got[1] == MeterSample(
-        charger_id="CP1",
-        evse_id=1,
-        transaction_id=tx.id,
-        timestamp=at(3),
-        measurand="Current.Import",
-        value=2.0,
-        unit="A",
-        phase="L2",
-        context="Sample.Periodic",
-    )
-    assert await store.meter_samples(tx.id + 1000) == []
+    await store.add_meter_values([sample(tx.id, 5, 3.0), sample(tx.id, 1, 1.0), sample(other.id, 0, 9.0)])
+    three_phase = MeterValue(
+        charger_id="CP1", evse_id=1, transaction_id=tx.id, timestamp=at(3),
+        sampled=(
+            SampledValue("Current.Import", 2.0, "A", "L2", "Sample.Periodic"),
+            SampledValue("Current.Import", 2.25, "A", "L3", "Sample.Periodic"),
+            SampledValue(REGISTER, 2.5),
+        ),
+    )  # fmt: skip
+    await store.add_meter_values([three_phase, sample(tx.id, 3, 2.75)])  # same timestamp: insertion order wins
+    got = await store.meter_values(tx.id)
+    assert [(v.timestamp, [s.value for s in v.sampled]) for v in got] == [
+        (at(1), [1.0]), (at(3), [2.0, 2.25, 2.5]), (at(3), [2.75]), (at(5), [3.0]),
+    ]  # fmt: skip
+    assert got[1] == three_phase
+    assert await store.meter_values(tx.id + 1000) == []
 
 
 async def test_accept_event_rejects_a_seen_seq_no(store: Store) -> None:
@@ -430,7 +425,7 @@ async def test_data_survives_closing_and_reopening(sql_url: str) -> None:
     await first.add_charger("CP1", registration=Registration.ACCEPTED, password_hash="h")
     await first.set_connector_status("CP1", 1, 1, ConnectorStatus.CHARGING, None, at(1))
     tx, _ = await first.start_transaction(new_tx())
-    await first.add_meter_samples([sample(tx.id, 1, 1500.0)])
+    await first.add_meter_values([sample(tx.id, 1, 1500.0)])
     await first.accept_event(tx.id, 0)
     await first.put_token(IdToken(id_tag="A"))
     charger_before = await first.get_charger("CP1")
@@ -442,7 +437,7 @@ async def test_data_survives_closing_and_reopening(sql_url: str) -> None:
         assert await second.get_charger("CP1") == charger_before
         assert await second.get_transaction(tx.id) == tx_before
         assert tx_before is not None and tx_before.last_meter_wh == 1500.0
-        assert [s.value for s in await second.meter_samples(tx.id)] == [1500.0]
+        assert numbers(await second.meter_values(tx.id)) == [1500.0]
         assert await second.accept_event(tx.id, 0) is False
         assert await second.get_token("A") == IdToken(id_tag="A")
         after, created = await second.start_transaction(new_tx("next"))
@@ -633,12 +628,13 @@ async def test_migration_0003_regroups_samples_into_meter_values_and_back(sql_ur
         await asyncio.to_thread(command.upgrade, config, "head")
         store = await open_store(sql_url)
         try:
-            got = await store.meter_samples(7)
+            got = await store.meter_values(7)
         finally:
             await store.close()
-        assert [(s.timestamp, s.measurand, s.value, s.unit, s.phase, s.context) for s in got] == [
+        assert [(v.timestamp, s.measurand, s.value, s.unit, s.phase, s.context) for v in got for s in v.sampled] == [
             (r["timestamp"], r["measurand"], r["value"], r["unit"], r["phase"], r["context"]) for r in rows[:3]
         ]
+        assert [len(v.sampled) for v in got] == [2, 1]
         async with engine.connect() as conn:
             stored = (await conn.execute(text("SELECT count(*) FROM meter_values"))).scalar()
         assert stored == 3  # two instants of transaction 7, one without a transaction

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
+
+import msgspec
 
 from chargewise.adapters.memory import MemoryStore
-from chargewise.domain.model import Charger, MeterSample, OcppVersion, Registration, Transaction
+from chargewise.domain.model import Charger, MeterValue, OcppVersion, Registration, Transaction
 from chargewise.handlers.context import Context, Handler, Payload
 from chargewise.ocpp.schemas import schema_set
 from chargewise.services.central import CentralSystem, Policy
@@ -17,16 +20,44 @@ from tests.domain.clock import SteppingClock
 CHARGER_ID = "CP-1"
 
 
+@dataclass(frozen=True, kw_only=True)
+class FlatSample:
+    """One sampled value with its meter value's fields: what the handler tests compare."""
+
+    charger_id: str
+    evse_id: int
+    transaction_id: int | None
+    timestamp: datetime
+    measurand: str
+    value: float
+    unit: str | None = None
+    phase: str | None = None
+    context: str | None = None
+
+
+def flatten(values: Sequence[MeterValue]) -> list[FlatSample]:
+    return [
+        FlatSample(charger_id=v.charger_id, evse_id=v.evse_id, transaction_id=v.transaction_id,
+                   timestamp=v.timestamp, **msgspec.structs.asdict(s))
+        for v in values
+        for s in v.sampled
+    ]  # fmt: skip
+
+
 class SampleStore(MemoryStore):
-    """The real in-memory store that also keeps every committed sample in arrival order, linked or not."""
+    """The real in-memory store that also keeps every committed sampled value in arrival order, linked or not."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.samples: list[MeterSample] = []
+        self.samples: list[FlatSample] = []
 
-    async def add_meter_samples(self, samples: Sequence[MeterSample]) -> None:
-        await super().add_meter_samples(samples)
-        self.samples.extend(samples)
+    async def add_meter_values(self, values: Sequence[MeterValue]) -> None:
+        await super().add_meter_values(values)
+        self.samples.extend(flatten(values))
+
+    async def meter_samples(self, transaction_id: int) -> list[FlatSample]:
+        """The transaction's sampled values, flattened, in the order ``meter_values`` gives them."""
+        return flatten(await self.meter_values(transaction_id))
 
 
 @dataclass

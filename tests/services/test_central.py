@@ -10,9 +10,10 @@ from chargewise.domain.meter import ENERGY_REGISTER
 from chargewise.domain.model import (
     BootInfo,
     IdToken,
-    MeterSample,
+    MeterValue,
     OcppVersion,
     Registration,
+    SampledValue,
     TokenStatus,
     Transaction,
 )
@@ -34,10 +35,10 @@ def new_tx(key: str = "1|TAG|1000|t0", *, charger_id: str = "CP-1", **changes: o
     return NewTransaction(**fields)  # type: ignore[arg-type]
 
 
-def register(charger_id: str, evse_id: int, transaction_id: int, wh: float, at_minutes: float) -> MeterSample:
-    return MeterSample(
+def register(charger_id: str, evse_id: int, transaction_id: int, wh: float, at_minutes: float) -> MeterValue:
+    return MeterValue(
         charger_id=charger_id, evse_id=evse_id, transaction_id=transaction_id,
-        timestamp=T0 + timedelta(minutes=at_minutes), measurand=ENERGY_REGISTER, value=wh, unit="Wh",
+        timestamp=T0 + timedelta(minutes=at_minutes), sampled=(SampledValue(ENERGY_REGISTER, wh, "Wh"),),
     )  # fmt: skip
 
 
@@ -209,7 +210,9 @@ async def test_reap_closes_only_older_open_transactions_on_the_evse(
     other_charger, _ = await central.start_transaction(new_tx("d", charger_id="CP-2", evse_id=1))
     done, _ = await central.start_transaction(new_tx("e", evse_id=1))
     await store.stop_transaction(done.id, stopped_at=T0, meter_stop_wh=1000.0, reason="Local")
-    await central.record_samples([register("CP-1", 1, orphan.id, 1800.0, 2), register("CP-1", 1, orphan.id, 2600.0, 4)])
+    await central.record_meter_values(
+        [register("CP-1", 1, orphan.id, 1800.0, 2), register("CP-1", 1, orphan.id, 2600.0, 4)]
+    )
     reaped_at = clock.advance(3600)
 
     closed = await central.reap("CP-1", reason=REASON, started_before=T0 + timedelta(minutes=5), evse_id=1)

@@ -1,4 +1,4 @@
-"""Group commit: many concurrent writers share few store calls, and nobody returns before their samples are in."""
+"""Group commit: many concurrent writers share few store calls, and nobody returns before their values are in."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 
 from chargewise.adapters.memory import MemoryStore
 from chargewise.domain.meter import ENERGY_REGISTER
-from chargewise.domain.model import MeterSample
+from chargewise.domain.model import MeterValue, SampledValue
 from chargewise.services.meter_writer import MeterWriter
 from tests.domain.clock import T0
 
@@ -20,23 +20,24 @@ class BatchStore(MemoryStore):
 
     def __init__(self) -> None:
         super().__init__()
-        self.batches: list[int] = []  # size of each add_meter_samples call, in call order
+        self.batches: list[int] = []  # size of each add_meter_values call, in call order
         self.gate = asyncio.Event()  # a batch "commits" only once the gate is open
         self.gate.set()
         self.failures: list[Exception] = []  # raised by the next calls, one each
 
-    async def add_meter_samples(self, samples: Sequence[MeterSample]) -> None:
-        self.batches.append(len(samples))
+    async def add_meter_values(self, values: Sequence[MeterValue]) -> None:
+        self.batches.append(len(values))
         await self.gate.wait()
         if self.failures:
             raise self.failures.pop(0)
-        await super().add_meter_samples(samples)
+        await super().add_meter_values(values)
 
 
-def samples(tx: int, count: int = 2) -> list[MeterSample]:
+def samples(tx: int, count: int = 2) -> list[MeterValue]:
+    """``count`` meter values of transaction ``tx``, a second apart."""
     return [
-        MeterSample(charger_id=f"CP-{tx}", evse_id=1, transaction_id=tx, timestamp=T0 + timedelta(seconds=i),
-                    measurand=ENERGY_REGISTER, value=1000.0 + i, unit="Wh")
+        MeterValue(charger_id=f"CP-{tx}", evse_id=1, transaction_id=tx, timestamp=T0 + timedelta(seconds=i),
+                   sampled=(SampledValue(ENERGY_REGISTER, 1000.0 + i, "Wh"),))
         for i in range(count)
     ]  # fmt: skip
 
@@ -57,7 +58,7 @@ async def test_concurrent_writers_share_one_commit(store: BatchStore) -> None:
 
     async def charger(tx: int) -> int:
         await writer.write(samples(tx))
-        return len(await store.meter_samples(tx))  # what the store holds the moment write() returned
+        return len(await store.meter_values(tx))  # what the store holds the moment write() returned
 
     stored = await asyncio.gather(*(charger(tx) for tx in range(1, 101)))
 
@@ -75,19 +76,19 @@ async def test_the_next_batch_fills_while_one_commits(store: BatchStore) -> None
 
     assert store.batches == [20]  # the first batch is committing; the other 50 writers wait for the next one
     assert not any(task.done() for task in first + second)
-    assert [len(await store.meter_samples(tx)) for tx in (1, 11)] == [0, 0]
+    assert [len(await store.meter_values(tx)) for tx in (1, 11)] == [0, 0]
 
     store.gate.set()
     await asyncio.gather(*first, *second)
     assert store.batches == [20, 100]
-    assert all([len(await store.meter_samples(tx)) == 2 for tx in range(1, 61)])
+    assert all([len(await store.meter_values(tx)) == 2 for tx in range(1, 61)])
 
 
 async def test_large_batches_are_split(store: BatchStore) -> None:
     writer = MeterWriter(store, max_batch=5)
     await asyncio.gather(writer.write(samples(1, 7)), writer.write(samples(2, 5)))
     assert store.batches == [5, 5, 2]
-    assert [len(await store.meter_samples(tx)) for tx in (1, 2)] == [7, 5]
+    assert [len(await store.meter_values(tx)) for tx in (1, 2)] == [7, 5]
 
 
 async def test_a_failed_batch_fails_each_of_its_writers_and_later_batches_still_work(store: BatchStore) -> None:
@@ -97,10 +98,10 @@ async def test_a_failed_batch_fails_each_of_its_writers_and_later_batches_still_
 
     assert [type(o) for o in outcomes] == [OSError] * 5
     assert all(str(o) == "disk full" for o in outcomes)
-    assert [len(await store.meter_samples(tx)) for tx in range(1, 6)] == [0] * 5  # nothing acknowledged
+    assert [len(await store.meter_values(tx)) for tx in range(1, 6)] == [0] * 5  # nothing acknowledged
 
     await writer.write(samples(6))
-    assert len(await store.meter_samples(6)) == 2
+    assert len(await store.meter_values(6)) == 2
     assert store.batches == [10, 2]
 
 
@@ -116,7 +117,7 @@ async def test_a_failure_reaches_only_the_batch_it_belongs_to(store: BatchStore)
 
     outcomes = await asyncio.gather(*doomed, *survivors, return_exceptions=True)
     assert [type(o) for o in outcomes] == [RuntimeError, RuntimeError, type(None), type(None)]
-    assert [len(await store.meter_samples(tx)) for tx in (1, 2, 3, 4)] == [0, 0, 2, 2]
+    assert [len(await store.meter_values(tx)) for tx in (1, 2, 3, 4)] == [0, 0, 2, 2]
 
 
 async def test_a_cancelled_writer_does_not_cancel_its_batch(store: BatchStore) -> None:
@@ -130,7 +131,7 @@ async def test_a_cancelled_writer_does_not_cancel_its_batch(store: BatchStore) -
     store.gate.set()
     await patient
     assert impatient.cancelled()
-    assert [len(await store.meter_samples(tx)) for tx in (1, 2)] == [2, 2]  # shared batch committed all the same
+    assert [len(await store.meter_values(tx)) for tx in (1, 2)] == [2, 2]  # shared batch committed all the same
 
 
 async def test_empty_write_returns_at_once(store: BatchStore) -> None:
@@ -151,5 +152,5 @@ async def test_drain_waits_for_everything_written_so_far(store: BatchStore) -> N
 
     store.gate.set()
     await drained
-    assert [len(await store.meter_samples(tx)) for tx in (1, 2, 3)] == [2, 2, 2]
+    assert [len(await store.meter_values(tx)) for tx in (1, 2, 3)] == [2, 2, 2]
     await asyncio.gather(*pending)

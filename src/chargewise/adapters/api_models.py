@@ -8,7 +8,7 @@ from typing import Any
 import msgspec
 
 from chargewise import __version__
-from chargewise.domain.model import Charger, IdToken, MeterSample, Transaction
+from chargewise.domain.model import Charger, IdToken, MeterValue, Transaction
 from chargewise.services.connections import CallOutcome, Link
 
 
@@ -123,15 +123,15 @@ def charger_view(c: Charger, link: Link | None) -> ChargerView:
     )  # fmt: skip
 
 
-def transaction_view(tx: Transaction, samples: list[MeterSample] | None) -> TransactionView:
+def transaction_view(tx: Transaction, values: list[MeterValue] | None) -> TransactionView:
     return TransactionView(
         id=tx.id, charger_id=tx.charger_id, evse_id=tx.evse_id, connector_id=tx.connector_id, id_tag=tx.id_tag,
         remote_id=tx.remote_id, started_at=tx.started_at, stopped_at=tx.stopped_at, active=tx.active,
         meter_start_wh=tx.meter_start_wh, meter_stop_wh=tx.meter_stop_wh, energy_wh=tx.energy_wh,
         stop_reason=tx.stop_reason,
-        meter_samples=None if samples is None else [
-            SampleView(timestamp=s.timestamp, measurand=s.measurand, value=s.value, unit=s.unit, phase=s.phase,
-                       context=s.context) for s in samples
+        meter_samples=None if values is None else [
+            SampleView(timestamp=v.timestamp, measurand=s.measurand, value=s.value, unit=s.unit, phase=s.phase,
+                       context=s.context) for v in values for s in v.sampled
         ],
     )  # fmt: skip
 

@@ -145,7 +145,7 @@ async def get_transaction(request: web.Request) -> web.Response:
     tx = await store.get_transaction(tx_id)
     if tx is None:
         return problem(404, f"no transaction {tx_id}")
-    return ok(m.transaction_view(tx, await store.meter_samples(tx_id)))
+    return ok(m.transaction_view(tx, await store.meter_values(tx_id)))
 
 
 # ---------------------------------------------------------------------- tokens

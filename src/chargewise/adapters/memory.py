@@ -15,14 +15,13 @@ from typing import TYPE_CHECKING
 
 import msgspec
 
-from chargewise.domain.meter import ENERGY_REGISTER
 from chargewise.domain.model import (
     BootInfo,
     Charger,
     ConnectorState,
     ConnectorStatus,
     IdToken,
-    MeterSample,
+    MeterValue,
     OcppVersion,
     Registration,
     TokenStatus,
@@ -40,10 +39,10 @@ class MemoryStore:
         self._transactions: dict[int, Transaction] = {}
         self._dedupe: dict[tuple[str, str], int] = {}
         self._events: set[tuple[int, int]] = set()
-        self._samples: list[tuple[int, MeterSample]] = []
+        self._values: list[tuple[int, MeterValue]] = []
         self._tokens: dict[str, IdToken] = {}
         self._ids = itertools.count(1)
-        self._sample_ids = itertools.count(1)
+        self._value_ids = itertools.count(1)
         self._revision = 0  # bumped by every change to the charger directory
 
     async def close(self) -> None:
@@ -216,23 +215,21 @@ class MemoryStore:
     async def has_event(self, transaction_id: int, seq_no: int) -> bool:
         return (transaction_id, seq_no) in self._events
 
-    async def add_meter_samples(self, samples: Sequence[MeterSample]) -> None:
+    async def add_meter_values(self, values: Sequence[MeterValue]) -> None:
         """Store the batch, then raise each transaction's register to its highest total reading."""
-        stored = [
-            (next(self._sample_ids), msgspec.structs.replace(s, timestamp=_utc(s.timestamp), value=float(s.value)))
-            for s in samples
-        ]
-        self._samples.extend(stored)
-        for _, s in stored:
-            transaction = self._transactions.get(s.transaction_id) if s.transaction_id is not None else None
-            if transaction is None or s.measurand != ENERGY_REGISTER or s.phase is not None:
-                continue  # per-phase readings are not the transaction's register
-            if transaction.last_meter_wh is None or transaction.last_meter_wh < s.value:
-                transaction.last_meter_wh = s.value
+        stored = [(next(self._value_ids), _stored(v)) for v in values]
+        self._values.extend(stored)
+        for _, v in stored:
+            transaction = self._transactions.get(v.transaction_id) if v.transaction_id is not None else None
+            register = v.register_wh()
+            if transaction is None or register is None:
+                continue
+            if transaction.last_meter_wh is None or transaction.last_meter_wh < register:
+                transaction.last_meter_wh = register
 
-    async def meter_samples(self, transaction_id: int) -> list[MeterSample]:
-        found = [(s.timestamp, key, s) for key, s in self._samples if s.transaction_id == transaction_id]
-        return [s for _, _, s in sorted(found, key=lambda item: item[:2])]
+    async def meter_values(self, transaction_id: int) -> list[MeterValue]:
+        found = [(v.timestamp, key, v) for key, v in self._values if v.transaction_id == transaction_id]
+        return [v for _, _, v in sorted(found, key=lambda item: item[:2])]
 
     # --- tokens ---------------------------------------------------------------------------------------------
 
@@ -257,6 +254,12 @@ def _utc(at: datetime) -> datetime:
     if at.tzinfo is None:
         raise ValueError(f"naive datetime {at!r}: pass a timezone-aware UTC datetime")
     return at.astimezone(UTC)
+
+
+def _stored(value: MeterValue) -> MeterValue:
+    """As a database gives it back: the time in UTC, numbers as floats."""
+    sampled = tuple(msgspec.structs.replace(v, value=float(v.value)) for v in value.sampled)
+    return msgspec.structs.replace(value, timestamp=_utc(value.timestamp), sampled=sampled)
 
 
 def _float(value: float | None) -> float | None:

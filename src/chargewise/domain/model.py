@@ -13,6 +13,8 @@ from datetime import datetime
 
 import msgspec
 
+from chargewise.domain.meter import ENERGY_REGISTER
+
 
 class OcppVersion(enum.StrEnum):
     V16 = "1.6"
@@ -101,10 +103,21 @@ class IdToken:
         return self.status
 
 
-class MeterSample(msgspec.Struct, frozen=True, kw_only=True):
-    """One sampled value. ``transaction_id`` is our id (None for samples outside a transaction).
+class SampledValue(msgspec.Struct, frozen=True, omit_defaults=True):
+    """One sampled value, its unit normalised (energy in Wh, power in W; see ``domain.meter``)."""
 
-    A msgspec Struct rather than a frozen dataclass: a busy server makes hundreds of thousands a second, and a
+    measurand: str
+    value: float
+    unit: str | None = None
+    phase: str | None = None
+    context: str | None = None
+
+
+class MeterValue(msgspec.Struct, frozen=True, kw_only=True):
+    """What a charger sampled at one instant (OCPP's MeterValue). ``transaction_id`` is our id (None outside a
+    transaction).
+
+    msgspec Structs rather than frozen dataclasses: a busy server builds hundreds of thousands a second, and a
     Struct is built 10x faster (0.15 us against 2 us). Copy with ``msgspec.structs.replace``.
     """
 
@@ -112,11 +125,15 @@ class MeterSample(msgspec.Struct, frozen=True, kw_only=True):
     evse_id: int
     transaction_id: int | None
     timestamp: datetime
-    measurand: str
-    value: float
-    unit: str | None = None
-    phase: str | None = None
-    context: str | None = None
+    sampled: tuple[SampledValue, ...]
+
+    def register_wh(self) -> float | None:
+        """The energy register reading (Wh) among the values, if any. Per-phase readings are left out: the
+        register of a transaction is the total."""
+        for v in self.sampled:
+            if v.measurand == ENERGY_REGISTER and v.phase is None:
+                return v.value
+        return None
 
 
 @dataclass(kw_only=True, slots=True)

@@ -17,7 +17,7 @@ from chargewise.domain.model import (
     Charger,
     ConnectorStatus,
     IdToken,
-    MeterSample,
+    MeterValue,
     OcppVersion,
     Registration,
     TokenStatus,
@@ -147,11 +147,13 @@ class TransactionStore(Protocol):
         """True if :meth:`accept_event` recorded this seqNo already."""
         ...
 
-    async def add_meter_samples(self, samples: Sequence[MeterSample]) -> None:
-        """Store samples (ordered by timestamp on read) and advance each transaction's last register value."""
+    async def add_meter_values(self, values: Sequence[MeterValue]) -> None:
+        """Store meter values and raise each transaction's last register value to its highest total reading."""
         ...
 
-    async def meter_samples(self, transaction_id: int) -> list[MeterSample]: ...
+    async def meter_values(self, transaction_id: int) -> list[MeterValue]:
+        """The transaction's meter values in timestamp order (ties: the order they were stored in)."""
+        ...
 
 
 class TokenStore(Protocol):

@@ -13,7 +13,7 @@ from chargewise.domain.model import (
     BootInfo,
     ConnectorStatus,
     IdToken,
-    MeterSample,
+    MeterValue,
     OcppVersion,
     Registration,
     TokenStatus,
@@ -152,9 +152,9 @@ class CentralSystem:
         owner = self._owners[tx.id] = (tx.charger_id, tx.evse_id)
         return owner
 
-    async def record_samples(self, samples: list[MeterSample]) -> None:
-        """Store meter samples durably (group-committed with other chargers' samples)."""
-        await self.meters.write(samples)
+    async def record_meter_values(self, values: list[MeterValue]) -> None:
+        """Store meter values durably (group-committed with other chargers' values)."""
+        await self.meters.write(values)
 
     async def stop_transaction(
         self, tx: Transaction, *, stopped_at: datetime, meter_stop_wh: float | None, reason: str | None

@@ -5,9 +5,9 @@ from typing import Any
 import pytest
 
 from chargewise.domain.meter import ENERGY_REGISTER
-from chargewise.domain.model import MeterSample
+from chargewise.domain.model import MeterValue, SampledValue
 from chargewise.handlers.v16 import start_transaction
-from chargewise.handlers.v16.meter_values import handle, to_samples
+from chargewise.handlers.v16.meter_values import handle, to_meter_values
 from chargewise.ocpp.errors import ErrorKind, RemoteProtocolError
 from tests.domain.clock import T0
 from tests.handlers.station import Station
@@ -114,7 +114,12 @@ async def test_a_bad_timestamp_is_refused_and_nothing_is_stored(station: Station
     assert station.store.samples == []
 
 
-def test_samples_are_meter_samples() -> None:
-    [sample] = to_samples("CP-1", 3, 7, [{"timestamp": "2024-05-01T12:00:00Z", "sampledValue": [{"value": "1"}]}])
-    assert sample == MeterSample(charger_id="CP-1", evse_id=3, transaction_id=7, timestamp=T0,
-                                 measurand=ENERGY_REGISTER, value=1.0, unit="Wh")  # fmt: skip
+def test_each_meter_value_is_one_domain_meter_value() -> None:
+    given = [{"timestamp": "2024-05-01T12:00:00Z", "sampledValue": [{"value": "1"}, {"value": "2.5", "unit": "kW",
+              "measurand": "Power.Active.Import", "phase": "L1", "context": "Sample.Periodic"}]}]  # fmt: skip
+    assert to_meter_values("CP-1", 3, 7, given) == [
+        MeterValue(charger_id="CP-1", evse_id=3, transaction_id=7, timestamp=T0, sampled=(
+            SampledValue(ENERGY_REGISTER, 1.0, "Wh"),
+            SampledValue("Power.Active.Import", 2500.0, "W", "L1", "Sample.Periodic"),
+        ))
+    ]  # fmt: skip

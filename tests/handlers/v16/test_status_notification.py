@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from chargewise.domain.meter import ENERGY_REGISTER
-from chargewise.domain.model import ConnectorState, ConnectorStatus, MeterSample
+from chargewise.domain.model import ConnectorState, ConnectorStatus, MeterValue, SampledValue
 from chargewise.domain.ports import NewTransaction
 from chargewise.handlers.v16.status_notification import handle
 from tests.domain.clock import T0
@@ -86,9 +86,9 @@ async def test_other_statuses_reap_nothing(station: Station, connector: int, sta
 
 async def test_a_reaped_transaction_keeps_its_last_register_reading(station: Station) -> None:
     orphan = await start(station, 1, "a")
-    reading = MeterSample(charger_id=station.charger_id, evse_id=1, transaction_id=orphan, timestamp=T0,
-                          measurand=ENERGY_REGISTER, value=4200.0, unit="Wh")  # fmt: skip
-    await station.central.record_samples([reading])
+    reading = MeterValue(charger_id=station.charger_id, evse_id=1, transaction_id=orphan, timestamp=T0,
+                         sampled=(SampledValue(ENERGY_REGISTER, 4200.0, "Wh"),))  # fmt: skip
+    await station.central.record_meter_values([reading])
     await station.send(handle, "StatusNotification", status(1, "Available", at="2024-05-01T12:10:00Z"))
     tx = await station.transaction(orphan)
     assert (tx.meter_stop_wh, tx.energy_wh) == (4200.0, 3200.0)

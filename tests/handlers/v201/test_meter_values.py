@@ -5,8 +5,8 @@ from typing import Any
 import pytest
 
 from chargewise.domain.meter import ENERGY_REGISTER
-from chargewise.domain.model import MeterSample
-from chargewise.handlers.v201.meter_values import handle, last_register, to_samples
+from chargewise.domain.model import MeterValue, SampledValue
+from chargewise.handlers.v201.meter_values import handle, last_register, to_meter_values
 from tests.domain.clock import T0
 from tests.handlers.station import Station
 
@@ -48,13 +48,14 @@ def test_register_in_wh_from_unit_and_multiplier(
     sampled: dict[str, Any] = {"value": value}
     if unit_of_measure is not None:
         sampled["unitOfMeasure"] = unit_of_measure
-    [sample] = to_samples("CP-1", 1, None, [{"timestamp": "2024-05-01T12:00:00Z", "sampledValue": [sampled]}])
+    [value] = to_meter_values("CP-1", 1, None, [{"timestamp": "2024-05-01T12:00:00Z", "sampledValue": [sampled]}])
+    [sample] = value.sampled
     assert (sample.measurand, sample.value, sample.unit) == (ENERGY_REGISTER, pytest.approx(wh), "Wh")
 
 
-def sample(measurand: str, value: float, minute: int, phase: str | None = None) -> MeterSample:
-    return MeterSample(charger_id="CP-1", evse_id=1, transaction_id=None, timestamp=T0.replace(minute=minute),
-                       measurand=measurand, value=value, phase=phase)  # fmt: skip
+def sample(measurand: str, value: float, minute: int, phase: str | None = None) -> MeterValue:
+    return MeterValue(charger_id="CP-1", evse_id=1, transaction_id=None, timestamp=T0.replace(minute=minute),
+                      sampled=(SampledValue(measurand, value, phase=phase),))  # fmt: skip
 
 
 def test_last_register_is_the_latest_whole_register_reading() -> None:

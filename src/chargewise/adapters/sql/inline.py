@@ -4,7 +4,7 @@ Under load, a SQLite write in aiosqlite's worker thread ran about five times slo
 inline: every row's binding needs the GIL, which the busy event loop holds (a lock convoy), and each step of
 the transaction waits a loop iteration for its result. The write is CPU work in this process either way, so
 the group-committed meter batches run inline: one call, BEGIN to COMMIT, bounded by the batch size
-(a 1,000-message batch blocks the loop for about 20 ms). The store holds its SQLite write turn around it,
+(a 500-row batch blocks the loop for about 10 ms). The store holds its SQLite write turn around it,
 so no transaction of its own aiosqlite connections is open meanwhile.
 """
 
@@ -20,7 +20,7 @@ _ADVANCE_REGISTER = (
 )
 
 
-CHECKPOINT_EVERY = 2_000  # WAL pages (about 8 MB) written inline before a checkpoint is started
+CHECKPOINT_EVERY = 8_000  # WAL pages (about 32 MB) written inline before a checkpoint is started
 
 
 class InlineSqliteWriter:
@@ -48,8 +48,10 @@ class InlineSqliteWriter:
         self._pages_since_checkpoint = 0
         self._checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
-    def write_samples(self, statement: str, params: Sequence[tuple[Any, ...]], registers: dict[int, float]) -> None:
-        """Insert the samples and raise the transactions' registers in one committed transaction."""
+    def write_meter_values(
+        self, statement: str, params: Sequence[tuple[Any, ...]], registers: dict[int, float]
+    ) -> None:
+        """Insert the meter values and raise the transactions' registers in one committed transaction."""
         conn = self._conn
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -60,7 +62,8 @@ class InlineSqliteWriter:
             conn.execute("ROLLBACK")
             raise
         conn.execute("COMMIT")
-        self._pages_since_checkpoint += 1 + len(params) // 40  # ~40 sample rows per 4 KiB page
+        # each row dirties about one index page: the open transactions' insertion points are scattered
+        self._pages_since_checkpoint += 1 + len(params)
 
     def close(self) -> None:
         self._conn.close()

@@ -10,16 +10,16 @@ from typing import Any
 import msgspec
 from sqlalchemy import Row
 
-from chargewise.domain.meter import ENERGY_REGISTER
 from chargewise.domain.model import (
     BootInfo,
     Charger,
     ConnectorState,
     ConnectorStatus,
     IdToken,
-    MeterSample,
+    MeterValue,
     OcppVersion,
     Registration,
+    SampledValue,
     TokenStatus,
     Transaction,
 )
@@ -96,30 +96,15 @@ def token(row: Row[Any]) -> IdToken:
     )
 
 
-class _Sampled(msgspec.Struct, omit_defaults=True):
-    """One sampled value inside a ``meter_values`` row's JSON array."""
-
-    measurand: str
-    value: float
-    unit: str | None = None
-    phase: str | None = None
-    context: str | None = None
-
-
 _encode_sampled = msgspec.json.Encoder().encode
-_decode_sampled = msgspec.json.Decoder(list[_Sampled]).decode
+_decode_sampled = msgspec.json.Decoder(tuple[SampledValue, ...]).decode
 
 
-def samples(row: Row[Any]) -> list[MeterSample]:
-    """The samples of one ``meter_values`` row, in the order they were reported."""
-    return [
-        MeterSample(
-            charger_id=row.charger_id, evse_id=row.evse_id, transaction_id=row.transaction_id,
-            timestamp=row.timestamp, measurand=v.measurand, value=v.value, unit=v.unit, phase=v.phase,
-            context=v.context,
-        )
-        for v in _decode_sampled(row.sampled_values)
-    ]  # fmt: skip
+def meter_value(row: Row[Any]) -> MeterValue:
+    return MeterValue(
+        charger_id=row.charger_id, evse_id=row.evse_id, transaction_id=row.transaction_id, timestamp=row.timestamp,
+        sampled=_decode_sampled(row.sampled_values),
+    )  # fmt: skip
 
 
 _VALUE_COLUMNS = "charger_id, evse_id, transaction_id, timestamp, sampled_values"
@@ -129,44 +114,32 @@ _VALUE_INSERT = {
 }
 
 
-def sample_insert(dialect: str, samples: Sequence[MeterSample]) -> tuple[str, list[tuple[Any, ...]]]:
-    """The driver-level INSERT for ``samples`` and its parameter tuples: one row per run of samples that share
-    charger, EVSE, transaction and timestamp (one OCPP MeterValue). Timestamps are bound as ``UtcDateTime``
-    binds them: ISO-8601 text with microseconds on SQLite, aware datetimes on PostgreSQL."""
-    params: list[tuple[Any, ...]] = []
-    run: list[_Sampled] = []
-    first: MeterSample | None = None
-    for s in samples:
-        if first is not None and (
-            s.timestamp != first.timestamp or s.transaction_id != first.transaction_id
-            or s.evse_id != first.evse_id or s.charger_id != first.charger_id
-        ):  # fmt: skip
-            params.append(_value_row(dialect, first, run))
-            run = []
-        if not run:
-            first = s
-        run.append(_Sampled(s.measurand, s.value, s.unit, s.phase, s.context))
-    if first is not None:
-        params.append(_value_row(dialect, first, run))
+def meter_value_insert(dialect: str, values: Sequence[MeterValue]) -> tuple[str, list[tuple[Any, ...]]]:
+    """The driver-level INSERT for ``values`` and its parameter tuples. Timestamps are bound as ``UtcDateTime``
+    binds them: ISO-8601 text with microseconds on SQLite, aware datetimes on PostgreSQL; the sampled values
+    as JSON text."""
+    params: list[tuple[Any, ...]]
+    if dialect == "sqlite":
+        params = [
+            (v.charger_id, v.evse_id, v.transaction_id, v.timestamp.astimezone(UTC).isoformat(timespec="microseconds"),
+             _encode_sampled(v.sampled).decode())
+            for v in values
+        ]  # fmt: skip
+    else:
+        params = [
+            (v.charger_id, v.evse_id, v.transaction_id, v.timestamp, _encode_sampled(v.sampled).decode())
+            for v in values
+        ]
     return _VALUE_INSERT[dialect], params
 
 
-def _value_row(dialect: str, first: MeterSample, run: list[_Sampled]) -> tuple[Any, ...]:
-    at: Any = first.timestamp
-    if dialect == "sqlite":
-        at = at.astimezone(UTC).isoformat(timespec="microseconds")
-    return (first.charger_id, first.evse_id, first.transaction_id, at, _encode_sampled(run).decode())
-
-
-def register_readings(samples: Sequence[MeterSample]) -> dict[int, float]:
-    """The highest energy register reading per transaction (registers only count up).
-
-    Per-phase readings (``phase`` set) are left out: the register of a transaction is the total.
-    """
+def register_readings(values: Sequence[MeterValue]) -> dict[int, float]:
+    """The highest energy register reading per transaction (registers only count up)."""
     highest: dict[int, float] = {}
-    for s in samples:
-        if s.transaction_id is None or s.measurand != ENERGY_REGISTER or s.phase is not None:
+    for v in values:
+        if v.transaction_id is None:
             continue
-        if s.value > highest.get(s.transaction_id, float("-inf")):
-            highest[s.transaction_id] = s.value
+        register = v.register_wh()
+        if register is not None and register > highest.get(v.transaction_id, float("-inf")):
+            highest[v.transaction_id] = register
     return highest

@@ -47,7 +47,7 @@ from chargewise.domain.model import (
     Charger,
     ConnectorStatus,
     IdToken,
-    MeterSample,
+    MeterValue,
     OcppVersion,
     Registration,
     TokenStatus,
@@ -375,15 +375,15 @@ class SqlStore:
             return (await conn.execute(query)).first() is not None
 
     @_shielded
-    async def add_meter_samples(self, samples: Sequence[MeterSample]) -> None:
+    async def add_meter_values(self, values: Sequence[MeterValue]) -> None:
         """One database transaction for the whole batch: bulk insert, then advance the energy registers."""
-        if not samples:
+        if not values:
             return
-        readings = rows.register_readings(samples)
-        statement, params = rows.sample_insert(self._dialect, samples)
+        readings = rows.register_readings(values)
+        statement, params = rows.meter_value_insert(self._dialect, values)
         if self._inline is not None:
             async with self._write_turn:
-                self._inline.write_samples(statement, params, readings)
+                self._inline.write_meter_values(statement, params, readings)
             if self._inline.checkpoint_due and (self._checkpoint is None or self._checkpoint.done()):
                 self._checkpoint = asyncio.ensure_future(asyncio.to_thread(self._inline.checkpoint))
             return
@@ -395,14 +395,14 @@ class SqlStore:
                 await conn.execute(advance_register(), [{"tx": k, "wh": v} for k, v in readings.items()])
 
     @_shielded
-    async def meter_samples(self, transaction_id: int) -> list[MeterSample]:
+    async def meter_values(self, transaction_id: int) -> list[MeterValue]:
         query = (
             select(meter_values)
             .where(meter_values.c.transaction_id == transaction_id)
             .order_by(meter_values.c.timestamp, meter_values.c.id)
         )
         async with self._engine.connect() as conn:
-            return [sample for row in await conn.execute(query) for sample in rows.samples(row)]
+            return [rows.meter_value(row) for row in await conn.execute(query)]
 
     # --- tokens ---------------------------------------------------------------------------------------------
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from chargewise.domain.meter import ENERGY_REGISTER, default_unit, normalise
-from chargewise.domain.model import MeterSample, Transaction
+from chargewise.domain.model import MeterValue, SampledValue, Transaction
 from chargewise.handlers.context import Context, Payload, parse_number, parse_time
 
 
@@ -12,8 +12,8 @@ async def handle(ctx: Context, payload: Payload) -> Payload:
     if tx_id is not None:
         owner = await ctx.central.transaction_owner(tx_id)
         if owner is None or owner[0] != ctx.charger_id:
-            tx_id = None  # not this charger's transaction: the samples are kept, unlinked
-    await ctx.central.record_samples(to_samples(ctx.charger_id, connector, tx_id, payload["meterValue"]))
+            tx_id = None  # not this charger's transaction: the meter values are kept, unlinked
+    await ctx.central.record_meter_values(to_meter_values(ctx.charger_id, connector, tx_id, payload["meterValue"]))
     return {}
 
 
@@ -25,19 +25,17 @@ async def find_transaction(ctx: Context, transaction_id: int | None) -> Transact
     return tx if tx is not None and tx.charger_id == ctx.charger_id else None
 
 
-def to_samples(charger_id: str, connector: int, tx_id: int | None, meter_values: list[Any]) -> list[MeterSample]:
-    samples = []
-    for mv in meter_values:
-        at = parse_time(mv["timestamp"])
-        for sv in mv["sampledValue"]:
-            measurand = sv.get("measurand", ENERGY_REGISTER)
-            value, unit = normalise(
-                parse_number(sv["value"], "sampledValue.value"), sv.get("unit") or default_unit(measurand)
-            )
-            samples.append(
-                MeterSample(
-                    charger_id=charger_id, evse_id=connector, transaction_id=tx_id, timestamp=at,
-                    measurand=measurand, value=value, unit=unit, phase=sv.get("phase"), context=sv.get("context"),
-                )
-            )  # fmt: skip
-    return samples
+def to_meter_values(charger_id: str, connector: int, tx_id: int | None, meter_values: list[Any]) -> list[MeterValue]:
+    return [
+        MeterValue(
+            charger_id=charger_id, evse_id=connector, transaction_id=tx_id, timestamp=parse_time(mv["timestamp"]),
+            sampled=tuple(_sampled(sv) for sv in mv["sampledValue"]),
+        )
+        for mv in meter_values
+    ]  # fmt: skip
+
+
+def _sampled(sv: dict[str, Any]) -> SampledValue:
+    measurand = sv.get("measurand", ENERGY_REGISTER)
+    value, unit = normalise(parse_number(sv["value"], "sampledValue.value"), sv.get("unit") or default_unit(measurand))
+    return SampledValue(measurand, value, unit, sv.get("phase"), sv.get("context"))

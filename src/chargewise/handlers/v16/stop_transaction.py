@@ -2,16 +2,16 @@ from __future__ import annotations
 
 from chargewise.handlers.context import Context, Payload, parse_time
 from chargewise.handlers.v16.id_tag_info import id_tag_info
-from chargewise.handlers.v16.meter_values import find_transaction, to_samples
+from chargewise.handlers.v16.meter_values import find_transaction, to_meter_values
 
 
 async def handle(ctx: Context, payload: Payload) -> Payload:
     tx = await find_transaction(ctx, payload["transactionId"])
     stopped_at = parse_time(payload["timestamp"])
     if tx is not None:
-        # samples first: if we die between the two writes, the retried stop finds them already stored
-        await ctx.central.record_samples(
-            to_samples(ctx.charger_id, tx.evse_id, tx.id, payload.get("transactionData", []))
+        # meter values first: if we die between the two writes, the retried stop finds them already stored
+        await ctx.central.record_meter_values(
+            to_meter_values(ctx.charger_id, tx.evse_id, tx.id, payload.get("transactionData", []))
         )
         await ctx.central.stop_transaction(
             tx, stopped_at=stopped_at, meter_stop_wh=float(payload["meterStop"]), reason=payload.get("reason", "Local")
