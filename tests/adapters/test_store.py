@@ -326,7 +326,7 @@ async def test_meter_values_read_back_ordered_by_timestamp(store: Store) -> None
         charger_id="CP1", evse_id=1, transaction_id=tx.id, timestamp=at(3),
         sampled=(
             SampledValue("Current.Import", 2.0, "A", "L2", "Sample.Periodic"),
-            SampledValue("Current.Import", 2.25, "A", "L3", "Sample.Periodic"),
+            SampledValue("Current.Import", 2.25, "A", "L3", "Sample.Periodic", "Inlet"),
             SampledValue(REGISTER, 2.5),
         ),
     )  # fmt: skip

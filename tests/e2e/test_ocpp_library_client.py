@@ -38,7 +38,8 @@ async def test_v16_session_end_to_end(any_db_server: RunningServer) -> None:
             await cp.call(call16.MeterValues(connector_id=1, transaction_id=tx_id, meter_value=[{
                 "timestamp": ts(5 * (i + 1)),
                 "sampledValue": [{"value": str(register), "measurand": "Energy.Active.Import.Register", "unit": "Wh"},
-                                 {"value": "7.2", "measurand": "Power.Active.Import", "unit": "kW"}],
+                                 {"value": "7.2", "measurand": "Power.Active.Import", "unit": "kW",
+                                  "location": "Outlet"}],
             }]))  # fmt: skip
         await cp.call(call16.StopTransaction(meter_stop=4500, timestamp=ts(15), transaction_id=tx_id, reason="Local"))
     tx = await get_json(server, f"/api/v1/transactions/{tx_id}")
@@ -46,6 +47,7 @@ async def test_v16_session_end_to_end(any_db_server: RunningServer) -> None:
     assert tx["energy_wh"] == 3500.0 and tx["active"] is False and tx["stop_reason"] == "Local"
     power = [s["value"] for s in tx["meter_samples"] if s["measurand"] == "Power.Active.Import"]
     assert power == [7200.0, 7200.0]  # kW normalised to W
+    assert {s["location"] for s in tx["meter_samples"] if s["measurand"] == "Power.Active.Import"} == {"Outlet"}
     charger = await get_json(server, "/api/v1/chargers/LIB16")
     assert isinstance(charger, dict)
     assert charger["boot"]["vendor"] == "Acme" and charger["ocpp_version"] == "1.6"

@@ -33,6 +33,7 @@ class FlatSample:
     unit: str | None = None
     phase: str | None = None
     context: str | None = None
+    location: str | None = None
 
 
 def flatten(values: Sequence[MeterValue]) -> list[FlatSample]:

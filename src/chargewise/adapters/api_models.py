@@ -75,6 +75,7 @@ class SampleView(msgspec.Struct, kw_only=True):
     unit: str | None
     phase: str | None
     context: str | None
+    location: str | None
 
 
 class TransactionView(msgspec.Struct, kw_only=True):
@@ -131,7 +132,7 @@ def transaction_view(tx: Transaction, values: list[MeterValue] | None) -> Transa
         stop_reason=tx.stop_reason,
         meter_samples=None if values is None else [
             SampleView(timestamp=v.timestamp, measurand=s.measurand, value=s.value, unit=s.unit, phase=s.phase,
-                       context=s.context) for v in values for s in v.sampled
+                       context=s.context, location=s.location) for v in values for s in v.sampled
         ],
     )  # fmt: skip
 

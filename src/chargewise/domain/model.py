@@ -111,6 +111,7 @@ class SampledValue(msgspec.Struct, frozen=True, omit_defaults=True):
     unit: str | None = None
     phase: str | None = None
     context: str | None = None
+    location: str | None = None  # Outlet (the default), Inlet, Cable, EV or Body
 
 
 class MeterValue(msgspec.Struct, frozen=True, kw_only=True):

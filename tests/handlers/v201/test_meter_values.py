@@ -20,14 +20,14 @@ async def test_samples_are_stored_unlinked_in_base_units(station: Station) -> No
         2,
         {"value": 12.5, "measurand": ENERGY_REGISTER, "unitOfMeasure": {"unit": "kWh"}, "context": "Sample.Clock"},
         {"value": 11, "measurand": "Power.Active.Import", "unitOfMeasure": {"unit": "kW"}},
-        {"value": 16.1, "measurand": "Current.Import", "phase": "L2"},
+        {"value": 16.1, "measurand": "Current.Import", "phase": "L2", "location": "EV"},
     ))  # fmt: skip
     assert answer == {}
-    assert [(s.evse_id, s.transaction_id, s.measurand, s.value, s.unit, s.phase, s.context)
+    assert [(s.evse_id, s.transaction_id, s.measurand, s.value, s.unit, s.phase, s.context, s.location)
             for s in station.store.samples] == [
-        (2, None, ENERGY_REGISTER, 12500.0, "Wh", None, "Sample.Clock"),
-        (2, None, "Power.Active.Import", 11000.0, "W", None, None),
-        (2, None, "Current.Import", 16.1, "A", "L2", None),
+        (2, None, ENERGY_REGISTER, 12500.0, "Wh", None, "Sample.Clock", None),
+        (2, None, "Power.Active.Import", 11000.0, "W", None, None, None),
+        (2, None, "Current.Import", 16.1, "A", "L2", None, "EV"),
     ]  # fmt: skip
 
 

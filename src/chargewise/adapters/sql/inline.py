@@ -20,7 +20,7 @@ _ADVANCE_REGISTER = (
 )
 
 
-CHECKPOINT_EVERY = 8_000  # WAL pages (about 32 MB) written inline before a checkpoint is started
+CHECKPOINT_EVERY = 16_000  # WAL pages (about 64 MB) written inline before a checkpoint is started
 
 
 class InlineSqliteWriter:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
@@ -121,8 +121,7 @@ def meter_value_insert(dialect: str, values: Sequence[MeterValue]) -> tuple[str,
     params: list[tuple[Any, ...]]
     if dialect == "sqlite":
         params = [
-            (v.charger_id, v.evse_id, v.transaction_id, v.timestamp.astimezone(UTC).isoformat(timespec="microseconds"),
-             _encode_sampled(v.sampled).decode())
+            (v.charger_id, v.evse_id, v.transaction_id, _iso(v.timestamp), _encode_sampled(v.sampled).decode())
             for v in values
         ]  # fmt: skip
     else:
@@ -131,6 +130,11 @@ def meter_value_insert(dialect: str, values: Sequence[MeterValue]) -> tuple[str,
             for v in values
         ]
     return _VALUE_INSERT[dialect], params
+
+
+def _iso(at: datetime) -> str:
+    """``UtcDateTime``'s SQLite text (the handlers' times are UTC already: skip the conversion then)."""
+    return (at if at.tzinfo is UTC else at.astimezone(UTC)).isoformat(timespec="microseconds")
 
 
 def register_readings(values: Sequence[MeterValue]) -> dict[int, float]:

@@ -154,10 +154,10 @@ transaction_events = Table(
 )
 
 # One row per OCPP MeterValue: the sampled values taken at one instant, as a JSON array of objects
-# ({"measurand", "value", "unit", "phase", "context"}; keys without a value are left out). One row, not one per
-# sampled value: six index insertions per MeterValues had been nearly half the server's CPU under load.
-# transaction_id has no foreign key on purpose: one value for an unknown transaction must not fail the whole
-# group-commit batch it travels in.
+# ({"measurand", "value", "unit", "phase", "context", "location"}; keys without a value are left out). One
+# row, not one per sampled value: six index insertions per MeterValues had been nearly half the server's CPU
+# under load. transaction_id has no foreign key on purpose: one value for an unknown transaction must not fail
+# the whole group-commit batch it travels in.
 meter_values = Table(
     "meter_values",
     metadata,

@@ -29,7 +29,7 @@ def _sampled(sv: dict[str, Any]) -> SampledValue:
     unit_of_measure = sv.get("unitOfMeasure", {})
     raw = float(sv["value"]) * 10 ** unit_of_measure.get("multiplier", 0)
     value, unit = normalise(raw, unit_of_measure.get("unit") or default_unit(measurand))
-    return SampledValue(measurand, value, unit, sv.get("phase"), sv.get("context"))
+    return SampledValue(measurand, value, unit, sv.get("phase"), sv.get("context"), sv.get("location"))
 
 
 def last_register(values: list[MeterValue]) -> float | None:
