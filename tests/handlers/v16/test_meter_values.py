@@ -115,23 +115,9 @@ async def test_a_bad_timestamp_is_refused_and_nothing_is_stored(station: Station
 
 
 def test_each_meter_value_is_one_domain_meter_value() -> None:
-    given = [
-        {
-            "timestamp": "2024-05-01T12:00:00Z",
-            "sampledValue": [
-                {"value": "1"},
-                {
-                    "value": "2.5",
-                    "unit": "kW",
-                    "measurand": "Power.Active.Import",
-                    "phase": "L1",
-                    "context": "Sample.Periodic",
-                    "location": "Inlet",
-                },
-            ],
-        }
-    ]
-    # fmt: skip
+    power = {"value": "2.5", "unit": "kW", "measurand": "Power.Active.Import", "phase": "L1",
+             "context": "Sample.Periodic", "location": "Inlet"}  # fmt: skip
+    given = [{"timestamp": "2024-05-01T12:00:00Z", "sampledValue": [{"value": "1"}, power]}]
     assert to_meter_values("CP-1", 3, 7, given) == [
         MeterValue(charger_id="CP-1", evse_id=3, transaction_id=7, timestamp=T0, sampled=(
             SampledValue(ENERGY_REGISTER, 1.0, "Wh"),
