@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+from collections.abc import Callable, Sequence
 from datetime import timedelta
+
+import pytest
 
 from chargewise.adapters.memory import MemoryStore
 from chargewise.domain.meter import ENERGY_REGISTER
@@ -17,7 +20,7 @@ from chargewise.domain.model import (
     TokenStatus,
     Transaction,
 )
-from chargewise.domain.ports import NewTransaction
+from chargewise.domain.ports import ConnectionChange, NewTransaction
 from chargewise.services.central import CentralSystem, Policy
 from chargewise.services.meter_writer import MeterWriter
 from tests.domain.clock import T0, SteppingClock
@@ -124,6 +127,53 @@ async def test_connect_and_disconnect_are_recorded_and_reset_the_touch_timer(
     charger = await store.get_charger("CP-1")
     assert charger is not None
     assert charger.last_seen == back
+
+
+class FailingConnectionsStore(MemoryStore):
+    """The in-memory store whose next connection-state writes fail (``fail`` of them), as a lost database would."""
+
+    def __init__(self, fail: int) -> None:
+        super().__init__()
+        self.fail = fail
+
+    async def record_connections(self, changes: Sequence[ConnectionChange]) -> None:
+        if self.fail:
+            self.fail -= 1
+            raise OSError("database is gone")
+        await super().record_connections(changes)
+
+
+async def test_note_seen_does_not_wait_for_its_write(
+    central: CentralSystem, store: MemoryStore, clock: SteppingClock
+) -> None:
+    await store.add_charger("CP-1", registration=Registration.ACCEPTED)
+    central.note_seen("CP-1", T0)  # returns at once: nothing of it is awaited
+    charger = await store.get_charger("CP-1")
+    assert charger is not None and charger.last_seen is None  # the batch has not run yet
+    await central.drain()
+    charger = await store.get_charger("CP-1")
+    assert charger is not None and charger.last_seen == T0
+    central.note_seen("CP-1", T0 + timedelta(seconds=59))  # within the minute: no write at all
+    await central.drain()
+    charger = await store.get_charger("CP-1")
+    assert charger is not None and charger.last_seen == T0
+
+
+async def test_note_seen_retries_a_failed_write_with_the_next_message(
+    clock: SteppingClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = FailingConnectionsStore(fail=1)
+    central = central_over(store, clock)
+    await store.add_charger("CP-1", registration=Registration.ACCEPTED)
+    central.note_seen("CP-1", T0)
+    await central.drain()
+    await asyncio.sleep(0)  # the done-callback runs
+    assert "last_seen not recorded" in caplog.text
+    later = T0 + timedelta(seconds=1)
+    central.note_seen("CP-1", later)  # within the minute, but the last write failed: tried again
+    await central.drain()
+    charger = await store.get_charger("CP-1")
+    assert charger is not None and charger.last_seen == later
 
 
 # ---------------------------------------------------------------------------------------------- authorize

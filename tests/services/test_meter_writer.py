@@ -154,3 +154,24 @@ async def test_drain_waits_for_everything_written_so_far(store: BatchStore) -> N
     await drained
     assert [len(await store.meter_values(tx)) for tx in (1, 2, 3)] == [2, 2, 2]
     await asyncio.gather(*pending)
+
+
+async def test_linger_gathers_writes_that_arrive_soon_after_a_commit(store: BatchStore) -> None:
+    writer = MeterWriter(store, linger=0.2)
+    await writer.write(samples(1))  # the first write after a quiet spell commits at once
+    assert store.batches == [2]
+    later = []
+    for tx in (2, 3, 4):  # one per loop iteration, all within the linger after the first commit
+        later.append(asyncio.create_task(writer.write(samples(tx))))
+        await asyncio.sleep(0)
+    await asyncio.gather(*later)
+    assert store.batches == [2, 6]  # one commit for the three
+    assert [len(await store.meter_values(tx)) for tx in (2, 3, 4)] == [2, 2, 2]
+
+
+async def test_without_linger_each_loop_iteration_commits_on_its_own(store: BatchStore) -> None:
+    writer = MeterWriter(store, linger=0.0)
+    await writer.write(samples(1))
+    for tx in (2, 3):
+        await writer.write(samples(tx))
+    assert store.batches == [2, 2, 2]

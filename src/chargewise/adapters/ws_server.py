@@ -243,9 +243,7 @@ class ChargerLink(WSListener):
             self.quirk_counts[quirk] = self.quirk_counts.get(quirk, 0) + 1
         if not self.opened.is_set():
             await self.opened.wait()
-        central = self.deps.central
-        if central.touch_due(self.charger_id, self.last_seen):
-            await central.seen(self.charger_id, self.last_seen)
+        self.deps.central.note_seen(self.charger_id, self.last_seen)
         ctx = Context(charger_id=self.charger_id, version=self.version, central=self.deps.central, now=self.last_seen)
         try:
             answer = await self.routes[call.action](ctx, call.payload)
