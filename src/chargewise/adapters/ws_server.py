@@ -232,7 +232,10 @@ class ChargerLink(WSListener):
     def _dispatch(self, events: Sequence[Event]) -> None:
         for event in events:
             if isinstance(event, CallReceived):
-                self._serving = self._loop.create_task(self._serve(event))
+                # tracked with the server's tasks: stop() waits for handlers in hand before the store closes
+                task = self._serving = self._loop.create_task(self._serve(event))
+                self.deps.tasks.add(task)
+                task.add_done_callback(self.deps.tasks.discard)
             elif isinstance(event, ResultReceived | ErrorReceived | CallTimedOut):
                 _settle(event)
             elif isinstance(event, MessageRejected):
