@@ -11,7 +11,8 @@ async def test_measure_reports_memory_and_cpu_per_charger() -> None:
     server = await ws_create_server(_sink_factory, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
     try:
-        report = await measure(f"ws://127.0.0.1:{port}/ocpp", chargers=50, ramp_s=0.5, window_s=1.0, speed=30)
+        # a window of several simulated meter intervals: a 1 s window at speed 30 could fall between two
+        report = await measure(f"ws://127.0.0.1:{port}/ocpp", chargers=50, ramp_s=0.5, window_s=3.0, speed=60)
     finally:
         server.close()
         await server.wait_closed()
