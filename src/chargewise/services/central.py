@@ -84,11 +84,9 @@ class CentralSystem:
         """Note that the charger spoke (at ``now``, default the clock's time); ``last_seen`` is written at most
         once a minute per charger."""
         now = now or self.clock.now()
-        if self.touch_due(charger_id, now):
-            self._touched[charger_id] = now
-            # group-committed with the other chargers' connection changes ("connected" also sets last_seen):
-            # one batch, not one write transaction per charger when thousands speak after a quiet minute
-            await self._connections.write([ConnectionChange(charger_id=charger_id, connected=True, at=now)])
+        written = self._write_seen(charger_id, now)
+        if written is not None:
+            await written
         return now
 
     def note_seen(self, charger_id: str, now: datetime) -> None:
@@ -96,11 +94,18 @@ class CentralSystem:
         to the charger, so a message need not wait for it (a storm of these writes, when a thousand chargers'
         minute is up at once, had held their messages up to ~100 ms). A failed write is logged, and tried again
         with the charger's next message."""
+        written = self._write_seen(charger_id, now)
+        if written is not None:
+            written.add_done_callback(partial(self._seen_written, charger_id))
+
+    def _write_seen(self, charger_id: str, now: datetime) -> asyncio.Future[None] | None:
+        """Queue the last_seen write if one is due; the future of its commit, or None."""
         if not self.touch_due(charger_id, now):
-            return
+            return None
         self._touched[charger_id] = now
-        written = self._connections.submit([ConnectionChange(charger_id=charger_id, connected=True, at=now)])
-        written.add_done_callback(partial(self._seen_written, charger_id))
+        # group-committed with the other chargers' connection changes ("connected" also sets last_seen):
+        # one batch, not one write transaction per charger when thousands speak after a quiet minute
+        return self._connections.submit([ConnectionChange(charger_id=charger_id, connected=True, at=now)])
 
     def _seen_written(self, charger_id: str, written: asyncio.Future[None]) -> None:
         if written.cancelled() or written.exception() is None:

@@ -118,18 +118,16 @@ def meter_value_insert(dialect: str, values: Sequence[MeterValue]) -> tuple[str,
     """The driver-level INSERT for ``values`` and its parameter tuples. Timestamps are bound as ``UtcDateTime``
     binds them: ISO-8601 text with microseconds on SQLite, aware datetimes on PostgreSQL; the sampled values
     as JSON text."""
-    params: list[tuple[Any, ...]]
-    if dialect == "sqlite":
-        params = [
-            (v.charger_id, v.evse_id, v.transaction_id, _iso(v.timestamp), _encode_sampled(v.sampled).decode())
-            for v in values
-        ]  # fmt: skip
-    else:
-        params = [
-            (v.charger_id, v.evse_id, v.transaction_id, v.timestamp, _encode_sampled(v.sampled).decode())
-            for v in values
-        ]
+    stamp = _iso if dialect == "sqlite" else _as_is
+    params = [
+        (v.charger_id, v.evse_id, v.transaction_id, stamp(v.timestamp), _encode_sampled(v.sampled).decode())
+        for v in values
+    ]
     return _VALUE_INSERT[dialect], params
+
+
+def _as_is(at: datetime) -> datetime:
+    return at
 
 
 def _iso(at: datetime) -> str:
