@@ -185,6 +185,7 @@ class Run:
         self.answered = self.answered_mv = self.errors = self.sent = 0
         self.in_flight = 0
         self.idle = asyncio.Event()
+        self.late: Counter[int] = Counter()  # open loop: how late calls left after their scheduled time, ms
 
     def begin(self) -> None:
         for j, charger in enumerate(self.chargers):
@@ -195,6 +196,8 @@ class Run:
         now = self.loop.time()
         if now >= self.measure_to or not charger.open or charger.uid:
             return
+        if self.period and self.measure_from <= now:
+            self.late[int((now - charger.next_due) * 1000)] += 1
         text, uid, is_mv = charger.next_call(self.mix)
         charger.is_mv = is_mv
         self.in_flight += 1
@@ -233,7 +236,7 @@ class Run:
         return {
             "answered": self.answered, "answered_mv": self.answered_mv, "errors": self.errors,
             "sent": self.sent, "unanswered": self.in_flight, "hist": dict(self.hist),
-            "seconds": self.measure_to - self.measure_from,
+            "seconds": self.measure_to - self.measure_from, "late": dict(self.late),
         }  # fmt: skip
 
 

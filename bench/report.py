@@ -60,6 +60,8 @@ def sections(results: dict[str, Any]) -> list[tuple[str, list[Row]]]:
             ("messages per server CPU-second", "msg/CPU-s", *pick(at80, "msgs_per_cpu_s"), 0),
             ("latency p50", "ms", *pick(at80, "p50_ms"), 2),
             ("latency p99", "ms", *pick(at80, "p99_ms"), 2),
+            ("latency p99.9", "ms", *pick(at80, "p999_ms"), 2),
+            ("calls the generator sent >= 10 ms late", "%", *pick(at80, "sent_late_10ms_pct"), 2),
         ]))  # fmt: skip
     errors = [
         sum(s.get(f, 0) for s in side.get("phases", {}).values() for f in ("call_errors", "unanswered"))

@@ -101,6 +101,7 @@ async def phase(
         window(False)
     answers = await running
     hist = merge(answers)
+    late = merge_late(answers)
     answered = sum(a["answered"] for a in answers)
     cpu, wall = cpu1 - cpu0, wall1 - wall0
     return {
@@ -114,7 +115,19 @@ async def phase(
         "loadgen_cores": round((gen1 - gen0) / wall, 2),
         "p50_ms": _round(percentile(hist, 0.50)), "p99_ms": _round(percentile(hist, 0.99)),
         "p999_ms": _round(percentile(hist, 0.999)),
+        "sent_late_10ms_pct": _round(100 * sum(n for ms, n in late.items() if ms >= 10) / max(1, sum(late.values())))
+        if rate else None,
     }  # fmt: skip
+
+
+def merge_late(answers: list[dict[str, Any]]) -> dict[int, int]:
+    """Open loop: how many calls each generator sent how many whole milliseconds after their scheduled time
+    (a generator that falls behind would add its own delay to the latency it reports)."""
+    late: dict[int, int] = {}
+    for answer in answers:
+        for ms, count in answer.get("late", {}).items():
+            late[int(ms)] = late.get(int(ms), 0) + count
+    return late
 
 
 def _round(value: float | None) -> float | None:
