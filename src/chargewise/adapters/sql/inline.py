@@ -58,7 +58,7 @@ class InlineSqliteWriter:
         #: CPU at a time) had taken the event loop's core, and every message waited meanwhile
         self.executor = ThreadPoolExecutor(1, thread_name_prefix="sqlite-checkpoint", initializer=_lower_priority)
         #: the last round of a catching-up checkpoint, which holds the writes: at the default priority, since
-        #: every meter batch waits for it (niced, it took 35-70 ms of wall time for about 2 ms of work)
+        #: every meter batch waits for it (its time is mostly the fsyncs, about 2-5 ms of it CPU)
         self.final_executor = ThreadPoolExecutor(1, thread_name_prefix="sqlite-checkpoint-final")
         self._pages_since_checkpoint = 0
         self._wal_frames = 0  # in the WAL at the last checkpoint
