@@ -60,12 +60,19 @@ def percentile(hist: dict[int, int], share: float) -> float | None:
     return None
 
 
-def merge(answers: list[dict[str, Any]]) -> dict[int, int]:
+def merge(answers: list[dict[str, Any]], key: str = "hist") -> dict[int, int]:
+    """The generators' histograms under ``key``, added up: latency buckets ("hist"), or in the open loop how
+    many calls were sent how many whole milliseconds after their scheduled time ("late")."""
     hist: dict[int, int] = {}
     for answer in answers:
-        for bucket, count in answer["hist"].items():
+        for bucket, count in answer.get(key, {}).items():
             hist[int(bucket)] = hist.get(int(bucket), 0) + count
     return hist
+
+
+def share_at_least(hist: dict[int, int], bucket: int) -> float:
+    """The percentage of a histogram's counts in ``bucket`` or above."""
+    return 100 * sum(n for b, n in hist.items() if b >= bucket) / max(1, sum(hist.values()))
 
 
 async def phase(
@@ -101,7 +108,7 @@ async def phase(
         window(False)
     answers = await running
     hist = merge(answers)
-    late = merge_late(answers)
+    late = merge(answers, "late")  # a generator that falls behind adds its own delay to the latency
     answered = sum(a["answered"] for a in answers)
     cpu, wall = cpu1 - cpu0, wall1 - wall0
     return {
@@ -115,19 +122,8 @@ async def phase(
         "loadgen_cores": round((gen1 - gen0) / wall, 2),
         "p50_ms": _round(percentile(hist, 0.50)), "p99_ms": _round(percentile(hist, 0.99)),
         "p999_ms": _round(percentile(hist, 0.999)),
-        "sent_late_10ms_pct": _round(100 * sum(n for ms, n in late.items() if ms >= 10) / max(1, sum(late.values())))
-        if rate else None,
+        "sent_late_10ms_pct": _round(share_at_least(late, 10)) if rate else None,
     }  # fmt: skip
-
-
-def merge_late(answers: list[dict[str, Any]]) -> dict[int, int]:
-    """Open loop: how many calls each generator sent how many whole milliseconds after their scheduled time
-    (a generator that falls behind would add its own delay to the latency it reports)."""
-    late: dict[int, int] = {}
-    for answer in answers:
-        for ms, count in answer.get("late", {}).items():
-            late[int(ms)] = late.get(int(ms), 0) + count
-    return late
 
 
 def _round(value: float | None) -> float | None:

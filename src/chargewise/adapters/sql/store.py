@@ -157,8 +157,8 @@ class SqlStore:
         writes running through every checkpoint, none ever caught up: the WAL grew without bound (400 MB in
         35 s of the benchmark) and every page lookup searched more of its index, so writes grew slower.
         SQLite syncs the database file only in a checkpoint that caught up, so the held round used to flush
-        every page the earlier rounds had copied (25-60 ms of held writes under load); syncing it before, with
-        the writes going on, leaves the held round its own few pages (about 10 ms)."""
+        every page the earlier rounds had copied (46-70 ms of held writes in the benchmark); syncing it before,
+        with the writes going on, leaves the held round its own few pages (9-18 ms)."""
         loop = asyncio.get_running_loop()
         restart = inline.restart_due
         try:
