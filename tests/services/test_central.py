@@ -129,6 +129,26 @@ async def test_connect_and_disconnect_are_recorded_and_reset_the_touch_timer(
     assert charger.last_seen == back
 
 
+async def test_chargers_that_connect_together_spread_their_last_seen_writes_over_the_minute(
+    central: CentralSystem, store: MemoryStore, clock: SteppingClock
+) -> None:
+    ids = [f"CP-{i}" for i in range(1000)]
+    for charger_id in ids:
+        await store.add_charger(charger_id, registration=Registration.ACCEPTED)
+        await central.connected(charger_id)  # all at T0, as after a server restart
+    written = {}
+    for second in range(1, 61):  # every charger speaks once a second
+        clock.advance(1)
+        for charger_id in ids:
+            await central.seen(charger_id)
+        written[second] = sum(c.last_seen is not None and c.last_seen > T0 for c in await store.list_chargers())
+    # about a sixth of them write in the first 10 s, about half in the first 30 s: not all at once at 60 s
+    assert 50 <= written[10] <= 300, written[10]
+    assert 350 <= written[30] <= 650, written[30]
+    assert written[60] == 1000  # and none is more than a minute stale
+    assert all(written[s] <= written[s + 1] for s in range(1, 60))
+
+
 class FailingConnectionsStore(MemoryStore):
     """The in-memory store whose next connection-state writes fail (``fail`` of them), as a lost database would."""
 

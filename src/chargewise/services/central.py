@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import enum
 import logging
+import zlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
@@ -29,6 +30,16 @@ from chargewise.services.meter_writer import MeterWriter
 TOUCH_EVERY = timedelta(seconds=60)
 
 log = logging.getLogger(__name__)
+
+
+def touch_phase(charger_id: str) -> timedelta:
+    """The charger's own offset within :data:`TOUCH_EVERY`, the same on every run (a hash of its id).
+
+    Chargers that connect together (after a server restart or a network outage) were all due for their
+    next last_seen write in the same second a minute later, and again every minute: in the benchmark, the
+    1,000 busy chargers' writes came within 3 s of each other. Offset by their phase, they spread over the
+    minute; last_seen is still never more than TOUCH_EVERY stale."""
+    return TOUCH_EVERY * (zlib.crc32(charger_id.encode()) / 2**32)
 
 
 class UnknownChargerPolicy(enum.StrEnum):
@@ -121,7 +132,9 @@ class CentralSystem:
     async def connected(self, charger_id: str, *, register_as: Registration | None = None) -> None:
         """Record the connection (group-committed); ``register_as`` adds a charger seen for the first time."""
         now = self.clock.now()
-        self._touched[charger_id] = now
+        # this write sets last_seen too; the next one is due within TOUCH_EVERY, at a point of that minute
+        # that is the charger's own, so that chargers that connected together do not all write together
+        self._touched[charger_id] = now - touch_phase(charger_id)
         change = ConnectionChange(charger_id=charger_id, connected=True, at=now, register_as=register_as)
         await self._connections.write([change])
 
