@@ -60,7 +60,9 @@ async def test_a_catching_up_checkpoint_syncs_the_database_before_it_holds_the_w
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(inline, "CHECKPOINT_EVERY", 100)
-    monkeypatch.setattr(inline, "RESTART_FRAMES", 400)
+    # below the frames one batch writes (about 28), so that every checkpoint is a catching-up one, however fast
+    # the machine: with 400, a machine on which the checkpoints kept up by themselves never needed one
+    monkeypatch.setattr(inline, "RESTART_FRAMES", 20)
     calls: list[str] = []
     writer = inline.InlineSqliteWriter
     real_sync, real_checkpoint = writer.sync_database, writer.checkpoint
