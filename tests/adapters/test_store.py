@@ -289,6 +289,21 @@ async def test_stop_transaction_is_idempotent(store: Store) -> None:
     assert await store.stop_transaction(tx.id + 1000, stopped_at=at(40), meter_stop_wh=None, reason=None) is None
 
 
+async def test_a_stop_stores_its_meter_values_once(store: Store) -> None:
+    tx, _ = await store.start_transaction(new_tx())
+    end = [sample(tx.id, 30, 7000.0, context="Transaction.End")]
+    stopped = await store.stop_transaction(
+        tx.id, stopped_at=at(30), meter_stop_wh=7000.0, reason="Local", meter_values=end
+    )
+    again = await store.stop_transaction(
+        tx.id, stopped_at=at(30), meter_stop_wh=7000.0, reason="Local", meter_values=end
+    )
+    assert again == stopped and stopped is not None and stopped.last_meter_wh == 7000.0
+    assert numbers(await store.meter_values(tx.id)) == [7000.0]  # the retry stored none of them again
+    await store.stop_transaction(tx.id + 1000, stopped_at=at(30), meter_stop_wh=None, reason=None, meter_values=end)
+    assert numbers(await store.meter_values(tx.id + 1000)) == []  # no transaction stopped: nothing stored
+
+
 async def test_energy_comes_from_the_highest_register_reading(store: Store) -> None:
     tx, _ = await store.start_transaction(new_tx(meter_start_wh=1000))
     await store.add_meter_values(

@@ -161,12 +161,19 @@ class MemoryStore:
         return replace(transaction), True
 
     async def stop_transaction(
-        self, transaction_id: int, *, stopped_at: datetime, meter_stop_wh: float | None, reason: str | None
+        self,
+        transaction_id: int,
+        *,
+        stopped_at: datetime,
+        meter_stop_wh: float | None,
+        reason: str | None,
+        meter_values: Sequence[MeterValue] = (),
     ) -> Transaction | None:
         transaction = self._transactions.get(transaction_id)
         if transaction is None:
             return None
         if transaction.active:
+            await self.add_meter_values(meter_values)
             transaction.stopped_at = _utc(stopped_at)
             transaction.meter_stop_wh, transaction.stop_reason = _float(meter_stop_wh), reason
         return replace(transaction)

@@ -124,9 +124,17 @@ class TransactionStore(Protocol):
         ...
 
     async def stop_transaction(
-        self, transaction_id: int, *, stopped_at: datetime, meter_stop_wh: float | None, reason: str | None
+        self,
+        transaction_id: int,
+        *,
+        stopped_at: datetime,
+        meter_stop_wh: float | None,
+        reason: str | None,
+        meter_values: Sequence[MeterValue] = (),
     ) -> Transaction | None:
-        """Close it (idempotent: a second stop returns the already-closed transaction unchanged)."""
+        """Close it, storing ``meter_values`` (those the stop carried) in the same database transaction.
+        Idempotent: a second stop returns the already-closed transaction unchanged and stores none of its
+        meter values, which the first one stored."""
         ...
 
     async def get_transaction(self, transaction_id: int) -> Transaction | None: ...

@@ -9,6 +9,7 @@ import asyncio
 import enum
 import logging
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
@@ -198,10 +199,18 @@ class CentralSystem:
         await self.meters.write(values)
 
     async def stop_transaction(
-        self, tx: Transaction, *, stopped_at: datetime, meter_stop_wh: float | None, reason: str | None
+        self,
+        tx: Transaction,
+        *,
+        stopped_at: datetime,
+        meter_stop_wh: float | None,
+        reason: str | None,
+        meter_values: Sequence[MeterValue] = (),
     ) -> Transaction | None:
+        """Close ``tx``; ``meter_values`` (those the stop message carried) are stored with the stop, in one
+        database transaction, and only by the stop that closes it: a retried stop stores them no second time."""
         return await self.store.stop_transaction(
-            tx.id, stopped_at=stopped_at, meter_stop_wh=meter_stop_wh, reason=reason
+            tx.id, stopped_at=stopped_at, meter_stop_wh=meter_stop_wh, reason=reason, meter_values=meter_values
         )
 
     async def reap(

@@ -57,6 +57,17 @@ async def test_transaction_data_is_stored_in_base_units(station: Station) -> Non
     ]
 
 
+async def test_a_retried_stop_stores_its_transaction_data_once(station: Station) -> None:
+    # the charger missed our answer (the link dropped) and sends the same StopTransaction again
+    tx_id = await start(station)
+    data = [{"timestamp": "2024-05-01T13:00:00Z", "sampledValue": [{"value": "6000", "context": "Transaction.End"}]}]
+    for _ in range(2):
+        assert await station.send(handle, "StopTransaction", stop(tx_id, transactionData=data)) == {}
+    stored = await station.store.meter_samples(tx_id)
+    assert [(s.value, s.context) for s in stored] == [(6000.0, "Transaction.End")]
+    assert (await station.transaction(tx_id)).energy_wh == 5000.0
+
+
 async def test_id_tag_gets_id_tag_info(station: Station) -> None:
     await station.central.add_token(IdToken(id_tag="TAG", status=TokenStatus.BLOCKED))
     tx_id = await start(station)

@@ -360,7 +360,13 @@ class SqlStore:
 
     @_shielded
     async def stop_transaction(
-        self, transaction_id: int, *, stopped_at: datetime, meter_stop_wh: float | None, reason: str | None
+        self,
+        transaction_id: int,
+        *,
+        stopped_at: datetime,
+        meter_stop_wh: float | None,
+        reason: str | None,
+        meter_values: Sequence[MeterValue] = (),
     ) -> Transaction | None:
         statement = (
             update(transactions)
@@ -368,7 +374,13 @@ class SqlStore:
             .values(stopped_at=stopped_at, meter_stop_wh=meter_stop_wh, stop_reason=reason)
         )
         async with self._write() as conn:
-            await conn.execute(statement)
+            stopped = (await conn.execute(statement)).rowcount == 1
+            if stopped and meter_values:  # only the stop that closed it stores them: a retry finds them there
+                insert, params = rows.meter_value_insert(self._dialect, meter_values)
+                await conn.exec_driver_sql(insert, params)
+                readings = rows.register_readings(meter_values)
+                if readings:
+                    await conn.execute(advance_register(), [{"tx": k, "wh": v} for k, v in readings.items()])
             return await _one_transaction(conn, select(transactions).where(transactions.c.id == transaction_id))
 
     @_shielded

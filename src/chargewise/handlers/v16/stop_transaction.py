@@ -9,13 +9,12 @@ async def handle(ctx: Context, payload: Payload) -> Payload:
     tx = await find_transaction(ctx, payload["transactionId"])
     stopped_at = parse_time(payload["timestamp"])
     if tx is not None:
-        # meter values first: if we die between the two writes, the retried stop finds them already stored
-        await ctx.central.record_meter_values(
-            to_meter_values(ctx.charger_id, tx.evse_id, tx.id, payload.get("transactionData", []))
-        )
+        # the transactionData goes in with the stop, in one write: a charger that missed our answer sends the
+        # same stop again, and finds its samples stored once
         await ctx.central.stop_transaction(
-            tx, stopped_at=stopped_at, meter_stop_wh=float(payload["meterStop"]), reason=payload.get("reason", "Local")
-        )
+            tx, stopped_at=stopped_at, meter_stop_wh=float(payload["meterStop"]), reason=payload.get("reason", "Local"),
+            meter_values=to_meter_values(ctx.charger_id, tx.evse_id, tx.id, payload.get("transactionData", [])),
+        )  # fmt: skip
     # an unknown transactionId is acknowledged all the same: refusing it would block the charger's queue forever
     if "idTag" in payload:
         return {"idTagInfo": id_tag_info(await ctx.central.authorize(payload["idTag"]))}
