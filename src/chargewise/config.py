@@ -24,8 +24,16 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Annotated
 
 import msgspec
+
+# Ranges, checked as the file is read: a value out of range is the same one-line error as a wrong type
+Port = Annotated[int, msgspec.Meta(ge=0, le=65535)]  # 0: any free port
+Seconds = Annotated[float, msgspec.Meta(gt=0)]
+WholeSeconds = Annotated[int, msgspec.Meta(ge=1)]
+PingInterval = Annotated[float, msgspec.Meta(ge=0)]  # 0: the server sends no WebSocket pings
+MessageSize = Annotated[int, msgspec.Meta(ge=1024)]  # a BootNotification alone can take several hundred bytes
 
 
 class ConfigError(Exception):
@@ -34,24 +42,24 @@ class ConfigError(Exception):
 
 class ServerConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     host: str = "0.0.0.0"
-    ocpp_port: int = 9000
-    http_port: int = 8080
+    ocpp_port: Port = 9000
+    http_port: Port = 8080
     unknown_chargers: str = "pending"
-    heartbeat_interval: int = 300
+    heartbeat_interval: WholeSeconds = 300
     free_charging: bool = False
 
 
 class LinkConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    ping_interval: float = 60.0
-    ping_timeout: float = 30.0
-    call_timeout: float = 30.0
-    max_message_size: int = 64 * 1024
+    ping_interval: PingInterval = 60.0
+    ping_timeout: Seconds = 30.0
+    call_timeout: Seconds = 30.0
+    max_message_size: MessageSize = 64 * 1024
 
 
 class LinkOverride(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    ping_interval: float | None = None
-    ping_timeout: float | None = None
-    call_timeout: float | None = None
+    ping_interval: PingInterval | None = None
+    ping_timeout: Seconds | None = None
+    call_timeout: Seconds | None = None
 
 
 class FileConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
