@@ -19,6 +19,7 @@ from chargewise.adapters.sql import open_store
 from chargewise.adapters.sql.engine import alembic_config, create_engine, upgrade
 from chargewise.adapters.sql.tables import UtcDateTime, metadata
 from chargewise.domain.model import (
+    REAPED,
     BootInfo,
     ConnectorState,
     ConnectorStatus,
@@ -302,6 +303,28 @@ async def test_a_stop_stores_its_meter_values_once(store: Store) -> None:
     assert numbers(await store.meter_values(tx.id)) == [7000.0]  # the retry stored none of them again
     await store.stop_transaction(tx.id + 1000, stopped_at=at(30), meter_stop_wh=None, reason=None, meter_values=end)
     assert numbers(await store.meter_values(tx.id + 1000)) == []  # no transaction stopped: nothing stored
+
+
+async def test_the_chargers_own_stop_replaces_the_reapers_once(store: Store) -> None:
+    tx, _ = await store.start_transaction(new_tx())
+    await store.add_meter_values([sample(tx.id, 10, 3000.0)])
+    reaped = await store.stop_transaction(tx.id, stopped_at=at(60), meter_stop_wh=3000.0, reason=f"{REAPED}test")
+    assert reaped is not None and reaped.reaped and reaped.energy_wh == 2000.0
+    assert (
+        await store.stop_transaction(tx.id, stopped_at=at(61), meter_stop_wh=3000.0, reason=f"{REAPED}again") == reaped
+    )
+
+    end = [sample(tx.id, 30, 7000.0, context="Transaction.End")]
+    real = await store.stop_transaction(
+        tx.id, stopped_at=at(30), meter_stop_wh=7000.0, reason="Local", meter_values=end
+    )
+    assert real is not None and not real.reaped
+    assert (real.stopped_at, real.meter_stop_wh, real.stop_reason, real.energy_wh) == (at(30), 7000.0, "Local", 6000.0)
+    later = await store.stop_transaction(
+        tx.id, stopped_at=at(90), meter_stop_wh=9000.0, reason="Remote", meter_values=end
+    )
+    assert later == real  # a stop after the charger's own changes nothing
+    assert numbers(await store.meter_values(tx.id)) == [3000.0, 7000.0]
 
 
 async def test_energy_comes_from_the_highest_register_reading(store: Store) -> None:

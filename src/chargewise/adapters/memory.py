@@ -26,6 +26,7 @@ from chargewise.domain.model import (
     Registration,
     TokenStatus,
     Transaction,
+    reaper_stop,
 )
 from chargewise.domain.ports import ConnectionChange, NewTransaction, Store
 
@@ -172,7 +173,7 @@ class MemoryStore:
         transaction = self._transactions.get(transaction_id)
         if transaction is None:
             return None
-        if transaction.active:
+        if transaction.active or (transaction.reaped and not reaper_stop(reason)):
             await self.add_meter_values(meter_values)
             transaction.stopped_at = _utc(stopped_at)
             transaction.meter_stop_wh, transaction.stop_reason = _float(meter_stop_wh), reason

@@ -137,6 +137,16 @@ class MeterValue(msgspec.Struct, frozen=True, kw_only=True):
         return None
 
 
+#: The stop reason of a transaction the reaper closed starts with this. Such a stop is provisional: if the
+#: charger's own stop arrives after all (from the queue it kept through a reboot), it replaces it, once.
+REAPED = "Orphaned: "
+
+
+def reaper_stop(reason: str | None) -> bool:
+    """Whether a stop with this reason is the reaper's (no OCPP stop reason starts with :data:`REAPED`)."""
+    return reason is not None and reason.startswith(REAPED)
+
+
 @dataclass(kw_only=True, slots=True)
 class Transaction:
     """A charging session. ``id`` is ours (the 1.6 transactionId); ``remote_id`` is the 2.0.1 transactionId."""
@@ -158,6 +168,11 @@ class Transaction:
     @property
     def active(self) -> bool:
         return self.stopped_at is None
+
+    @property
+    def reaped(self) -> bool:
+        """Closed by the reaper, not by a stop from the charger (yet)."""
+        return self.stopped_at is not None and reaper_stop(self.stop_reason)
 
     @property
     def energy_wh(self) -> float | None:

@@ -134,7 +134,8 @@ class TransactionStore(Protocol):
     ) -> Transaction | None:
         """Close it, storing ``meter_values`` (those the stop carried) in the same database transaction.
         Idempotent: a second stop returns the already-closed transaction unchanged and stores none of its
-        meter values, which the first one stored."""
+        meter values, which the first one stored. One exception: the charger's own stop replaces the
+        reaper's (see ``model.REAPED``), with its time, register reading, reason and meter values."""
         ...
 
     async def get_transaction(self, transaction_id: int) -> Transaction | None: ...

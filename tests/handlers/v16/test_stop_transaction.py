@@ -4,7 +4,7 @@ from typing import Any
 
 from chargewise.domain.meter import ENERGY_REGISTER
 from chargewise.domain.model import IdToken, TokenStatus
-from chargewise.handlers.v16 import start_transaction
+from chargewise.handlers.v16 import start_transaction, status_notification
 from chargewise.handlers.v16.stop_transaction import handle
 from tests.domain.clock import T0
 from tests.handlers.station import Station
@@ -98,3 +98,22 @@ async def test_a_retried_stop_changes_nothing(station: Station) -> None:
     await station.send(handle, "StopTransaction", stop(tx_id, meterStop=7000, reason="Local"))
     tx = await station.transaction(tx_id)
     assert (tx.meter_stop_wh, tx.stop_reason) == (6000.0, "Remote")
+
+
+async def test_the_chargers_own_stop_replaces_the_reapers(station: Station) -> None:
+    # After a reboot the charger reports the connector Available (the reaper closes the transaction with the
+    # last register it knew), then sends the StopTransaction it had queued: its own figures win, once.
+    tx_id = await start(station)
+    await station.send(status_notification.handle, "StatusNotification", {
+        "connectorId": 2, "errorCode": "NoError", "status": "Available", "timestamp": "2024-05-01T13:05:00Z",
+    })  # fmt: skip
+    reaped = await station.transaction(tx_id)
+    assert (reaped.active, reaped.reaped, reaped.energy_wh) == (False, True, None)  # no register was known
+    data = [{"timestamp": "2024-05-01T13:00:00Z", "sampledValue": [{"value": "6000", "context": "Transaction.End"}]}]
+    for _ in range(2):  # and a retry of it changes nothing
+        await station.send(handle, "StopTransaction", stop(tx_id, reason="EVDisconnected", transactionData=data))
+    tx = await station.transaction(tx_id)
+    assert (tx.reaped, tx.stopped_at, tx.stop_reason, tx.energy_wh) == (
+        False, T0.replace(hour=13), "EVDisconnected", 5000.0,
+    )  # fmt: skip
+    assert [s.value for s in await station.store.meter_samples(tx_id)] == [6000.0]

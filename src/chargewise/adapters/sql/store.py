@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, Protocol, TypeVar
 from sqlalchemy import Connection, CursorResult, Executable, Table, bindparam, delete, or_, select, update
 from sqlalchemy.exc import IntegrityError, StatementError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
-from sqlalchemy.sql import Select
+from sqlalchemy.sql import ColumnElement, Select
 
 from chargewise.adapters.sql import rows
 from chargewise.adapters.sql.engine import WRITE
@@ -45,6 +45,7 @@ from chargewise.adapters.sql.tables import (
     transactions,
 )
 from chargewise.domain.model import (
+    REAPED,
     BootInfo,
     Charger,
     ConnectorStatus,
@@ -54,6 +55,7 @@ from chargewise.domain.model import (
     Registration,
     TokenStatus,
     Transaction,
+    reaper_stop,
 )
 from chargewise.domain.ports import ConnectionChange, NewTransaction, Store
 
@@ -368,9 +370,12 @@ class SqlStore:
         reason: str | None,
         meter_values: Sequence[MeterValue] = (),
     ) -> Transaction | None:
+        still_open: ColumnElement[bool] = transactions.c.stopped_at.is_(None)
+        if not reaper_stop(reason):  # the charger's own stop also replaces the reaper's
+            still_open = or_(still_open, transactions.c.stop_reason.startswith(REAPED, autoescape=True))
         statement = (
             update(transactions)
-            .where(transactions.c.id == transaction_id, transactions.c.stopped_at.is_(None))
+            .where(transactions.c.id == transaction_id, still_open)
             .values(stopped_at=stopped_at, meter_stop_wh=meter_stop_wh, stop_reason=reason)
         )
         async with self._write() as conn:
