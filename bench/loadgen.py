@@ -36,6 +36,7 @@ import uvloop
 from picows import WSFrame, WSListener, WSMsgType, WSTransport, ws_connect
 
 HIST_BASE = math.log(1.02)  # latency histogram: buckets 2 % wide, in microseconds
+STRIP_S = 0.25  # the worst latency is also kept per STRIP_S of the measured window (when the tail happened)
 MIX_EVERY = 5  # in the mix, every 5th call of a charger is a Heartbeat (1 Heartbeat : 4 MeterValues)
 CALL_TIMEOUT = 30.0
 SKIPPED = object()  # a charger not even tried: the connect command's time limit had passed
@@ -186,6 +187,7 @@ class Run:
         self.in_flight = 0
         self.idle = asyncio.Event()
         self.late: Counter[int] = Counter()  # open loop: how late calls left after their scheduled time, ms
+        self.worst: dict[int, float] = {}  # per STRIP_S of the window (by when answered): the worst latency, ms
 
     def begin(self) -> None:
         for j, charger in enumerate(self.chargers):
@@ -213,6 +215,8 @@ class Run:
                 self.answered_mv += charger.is_mv
                 latency_us = (now - charger.t0) * 1e6
                 self.hist[int(math.log(latency_us) / HIST_BASE) if latency_us > 1 else 0] += 1
+                strip = int((now - self.measure_from) / STRIP_S)
+                self.worst[strip] = max(self.worst.get(strip, 0.0), latency_us / 1000)
             else:
                 self.errors += 1
         if now >= self.measure_to:
@@ -237,6 +241,7 @@ class Run:
             "answered": self.answered, "answered_mv": self.answered_mv, "errors": self.errors,
             "sent": self.sent, "unanswered": self.in_flight, "hist": dict(self.hist),
             "seconds": self.measure_to - self.measure_from, "late": dict(self.late),
+            "worst": self.worst,
         }  # fmt: skip
 
 

@@ -140,7 +140,41 @@ def print_report(results: dict[str, Any], console: Console) -> None:
         else:
             t.add_row("frames, and CPU per frame", "n/a: the simulator counted no frames in its window")
         console.print(t)
+    for line in strips(results):
+        console.print(line, highlight=False)
     console.print(goals(results))
+
+
+#: the strip's glyphs and the latency (ms) each stands for, up to; the goal (50 ms) is where red starts
+_LEVELS = ((5, "▁"), (10, "▂"), (20, "▃"), (35, "▄"), (50, "▅"), (100, "▆"), (200, "▇"), (float("inf"), "█"))
+
+
+def strip(worst_ms: list[float]) -> str:
+    """One glyph per interval for its worst latency (:data:`_LEVELS`), red from the p99 goal up; a space
+    where no call was answered."""
+    glyphs = []
+    for ms in worst_ms:
+        if ms <= 0:
+            glyphs.append(" ")
+            continue
+        glyph = next(g for limit, g in _LEVELS if ms < limit)
+        glyphs.append(f"[red]{glyph}[/]" if ms >= GOAL_P99_MS else glyph)
+    return "".join(glyphs)
+
+
+def strips(results: dict[str, Any]) -> list[str]:
+    """Lines showing when the open-loop tail happened: the worst latency per interval of each 80 % window."""
+    lines = []
+    for side in ("chargewise", "baseline"):
+        for key, label in (("metervalues_80", "MeterValues"), ("mix_80", "mix")):
+            phase = results.get(side, {}).get("phases", {}).get(key)
+            if phase and phase.get("worst_ms_per_strip"):
+                lines.append(f"  {side:<10} {label:<11} |{strip(phase['worst_ms_per_strip'])}|")
+    if lines:
+        s = results.get("chargewise", results.get("baseline", {})).get("phases", {}).get("metervalues_80", {})
+        legend = "  ".join(f"{g}<{limit:g}" for limit, g in _LEVELS[:-1]) + f"  {_LEVELS[-1][1]}>=200 ms"
+        lines.insert(0, f"[bold]Worst latency per {s.get('strip_s', 0.25):g} s of each 80 % window[/]  ({legend})")
+    return lines
 
 
 def goals(results: dict[str, Any]) -> str:

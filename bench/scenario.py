@@ -29,6 +29,7 @@ from bench.pool import PER_PROCESS, Pool
 from bench.servers import Server, start_baseline, start_chargewise
 
 HIST_BASE = 1.02  # must match bench.loadgen
+STRIP_S = 0.25  # must match bench.loadgen
 OPEN_LOOP_SHARE = 0.8
 
 
@@ -68,6 +69,16 @@ def merge(answers: list[dict[str, Any]], key: str = "hist") -> dict[int, int]:
         for bucket, count in answer.get(key, {}).items():
             hist[int(bucket)] = hist.get(int(bucket), 0) + count
     return hist
+
+
+def worst_strip(answers: list[dict[str, Any]], seconds: float) -> list[float]:
+    """The worst latency (ms) answered in each STRIP_S of the window, over all generators (0: none answered)."""
+    strips = [0.0] * math.ceil(seconds / STRIP_S)
+    for answer in answers:
+        for strip, ms in answer.get("worst", {}).items():
+            if 0 <= int(strip) < len(strips):
+                strips[int(strip)] = max(strips[int(strip)], ms)
+    return [round(ms, 1) for ms in strips]
 
 
 def share_at_least(hist: dict[int, int], bucket: int) -> float:
@@ -123,6 +134,7 @@ async def phase(
         "p50_ms": _round(percentile(hist, 0.50)), "p99_ms": _round(percentile(hist, 0.99)),
         "p999_ms": _round(percentile(hist, 0.999)),
         "sent_late_10ms_pct": _round(share_at_least(late, 10)) if rate else None,
+        "worst_ms_per_strip": worst_strip(answers, plan.seconds), "strip_s": STRIP_S,
     }  # fmt: skip
 
 
