@@ -21,7 +21,7 @@ from chargewise.domain.model import (
     Transaction,
 )
 from chargewise.domain.ports import ConnectionChange, NewTransaction
-from chargewise.services.central import CentralSystem, Policy
+from chargewise.services.central import SUPERSEDED, CentralSystem, Policy
 from chargewise.services.meter_writer import MeterWriter
 from tests.domain.clock import T0, SteppingClock
 
@@ -274,11 +274,12 @@ async def test_stop_transaction_closes_it(central: CentralSystem) -> None:
 async def test_reap_closes_only_older_open_transactions_on_the_evse(
     central: CentralSystem, store: MemoryStore, clock: SteppingClock
 ) -> None:
-    orphan, _ = await central.start_transaction(new_tx("a", evse_id=1))
-    other_evse, _ = await central.start_transaction(new_tx("b", evse_id=2))
-    newer, _ = await central.start_transaction(new_tx("c", evse_id=1, started_at=T0 + timedelta(minutes=10)))
-    other_charger, _ = await central.start_transaction(new_tx("d", charger_id="CP-2", evse_id=1))
-    done, _ = await central.start_transaction(new_tx("e", evse_id=1))
+    # set up through the store: a start through the central system would already close the older one (below)
+    orphan, _ = await store.start_transaction(new_tx("a", evse_id=1))
+    other_evse, _ = await store.start_transaction(new_tx("b", evse_id=2))
+    newer, _ = await store.start_transaction(new_tx("c", evse_id=1, started_at=T0 + timedelta(minutes=10)))
+    other_charger, _ = await store.start_transaction(new_tx("d", charger_id="CP-2", evse_id=1))
+    done, _ = await store.start_transaction(new_tx("e", evse_id=1))
     await store.stop_transaction(done.id, stopped_at=T0, meter_stop_wh=1000.0, reason="Local")
     await central.record_meter_values(
         [register("CP-1", 1, orphan.id, 1800.0, 2), register("CP-1", 1, orphan.id, 2600.0, 4)]
@@ -298,6 +299,23 @@ async def test_reap_closes_only_older_open_transactions_on_the_evse(
     untouched = await store.get_transaction(done.id)
     assert untouched is not None
     assert untouched.stop_reason == "Local"
+
+
+async def test_a_new_transaction_closes_an_older_one_left_open_on_its_evse(
+    central: CentralSystem, store: MemoryStore, clock: SteppingClock
+) -> None:
+    lost, _ = await central.start_transaction(new_tx("a", evse_id=1))  # its stop never comes
+    other_evse, _ = await central.start_transaction(new_tx("b", evse_id=2))
+    await central.record_meter_values([register("CP-1", 1, lost.id, 2600.0, 4)])
+    closed_at = clock.advance(3600)
+    newer, _ = await central.start_transaction(new_tx("c", evse_id=1, started_at=T0 + timedelta(minutes=50)))
+    again, _ = await central.start_transaction(new_tx("c", evse_id=1, started_at=T0 + timedelta(minutes=50)))
+    assert again.id == newer.id  # a retried start closes nothing more
+
+    reaped = await store.get_transaction(lost.id)
+    assert reaped is not None and reaped.reaped
+    assert (reaped.stopped_at, reaped.meter_stop_wh, reaped.stop_reason) == (closed_at, 2600.0, SUPERSEDED)
+    assert {tx.id for tx in await store.list_transactions(active=True)} == {other_evse.id, newer.id}
 
 
 async def test_reap_without_evse_closes_all_of_the_chargers_older_transactions(

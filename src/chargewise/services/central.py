@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from functools import partial
 
 from chargewise.domain.model import (
+    REAPED,
     BootInfo,
     ConnectorStatus,
     IdToken,
@@ -29,6 +30,8 @@ from chargewise.services.group_commit import GroupCommit
 from chargewise.services.meter_writer import MeterWriter
 
 TOUCH_EVERY = timedelta(seconds=60)
+#: why the reaper closed a transaction that a newer one on the same EVSE replaced
+SUPERSEDED = f"{REAPED}a newer transaction started on its EVSE, no stop received"
 
 log = logging.getLogger(__name__)
 
@@ -170,10 +173,16 @@ class CentralSystem:
     # ------------------------------------------------------------------ transactions
     async def start_transaction(self, new: NewTransaction) -> tuple[Transaction, Authorization]:
         """Open (or, for a retried message, find) the transaction. It is recorded even when the token is
-        refused: the charger may already be delivering energy, and the answer tells it to stop."""
+        refused: the charger may already be delivering energy, and the answer tells it to stop.
+
+        An EVSE holds one transaction at a time, so a new one closes any older one still open on it (its stop
+        went missing) with the reaper's provisional stop: the charger's own stop, if it comes after all,
+        replaces it."""
         auth = await self.authorize(new.id_tag) if new.id_tag else Authorization(status=TokenStatus.ACCEPTED)
-        tx, _created = await self.store.start_transaction(new)
+        tx, created = await self.store.start_transaction(new)
         self._remember(tx)
+        if created:
+            await self.reap(new.charger_id, reason=SUPERSEDED, started_before=new.started_at, evse_id=new.evse_id)
         return tx, auth
 
     async def transaction_owner(self, transaction_id: int) -> tuple[str, int] | None:
@@ -220,7 +229,8 @@ class CentralSystem:
         were never stopped, using the last known register reading; return them.
 
         Called when a connector reports Available while a transaction is still open on it (the charger lost
-        the transaction, typically in a reboot, and will never send its stop)."""
+        the transaction, typically in a reboot, and will never send its stop), and when a newer transaction
+        starts on the EVSE."""
         closed = []
         for tx in await self.store.active_transactions(charger_id):
             if tx.started_at < started_before and (evse_id is None or tx.evse_id == evse_id):
