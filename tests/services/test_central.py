@@ -307,15 +307,26 @@ async def test_a_new_transaction_closes_an_older_one_left_open_on_its_evse(
     lost, _ = await central.start_transaction(new_tx("a", evse_id=1))  # its stop never comes
     other_evse, _ = await central.start_transaction(new_tx("b", evse_id=2))
     await central.record_meter_values([register("CP-1", 1, lost.id, 2600.0, 4)])
-    closed_at = clock.advance(3600)
-    newer, _ = await central.start_transaction(new_tx("c", evse_id=1, started_at=T0 + timedelta(minutes=50)))
-    again, _ = await central.start_transaction(new_tx("c", evse_id=1, started_at=T0 + timedelta(minutes=50)))
+    clock.advance(3600)
+    closed_at = T0 + timedelta(minutes=50)  # when the newer one began (it reached us later, from a queue)
+    newer, _ = await central.start_transaction(new_tx("c", evse_id=1, started_at=closed_at))
+    again, _ = await central.start_transaction(new_tx("c", evse_id=1, started_at=closed_at))
     assert again.id == newer.id  # a retried start closes nothing more
 
     reaped = await store.get_transaction(lost.id)
     assert reaped is not None and reaped.reaped
     assert (reaped.stopped_at, reaped.meter_stop_wh, reaped.stop_reason) == (closed_at, 2600.0, SUPERSEDED)
     assert {tx.id for tx in await store.list_transactions(active=True)} == {other_evse.id, newer.id}
+
+
+async def test_a_superseded_transaction_is_not_closed_in_the_future(
+    central: CentralSystem, store: MemoryStore, clock: SteppingClock
+) -> None:
+    lost, _ = await central.start_transaction(new_tx("a"))
+    now = clock.advance(3600)
+    await central.start_transaction(new_tx("b", started_at=now + timedelta(hours=1)))  # the charger's clock is fast
+    reaped = await store.get_transaction(lost.id)
+    assert reaped is not None and reaped.stopped_at == now
 
 
 async def test_reap_without_evse_closes_all_of_the_chargers_older_transactions(

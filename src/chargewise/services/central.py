@@ -181,8 +181,9 @@ class CentralSystem:
         auth = await self.authorize(new.id_tag) if new.id_tag else Authorization(status=TokenStatus.ACCEPTED)
         tx, created = await self.store.start_transaction(new)
         self._remember(tx)
-        if created:
-            await self.reap(new.charger_id, reason=SUPERSEDED, started_before=new.started_at, evse_id=new.evse_id)
+        if created:  # closed when the new one began, or now if that lies ahead (a charger's clock running fast)
+            await self.reap(new.charger_id, reason=SUPERSEDED, started_before=new.started_at, evse_id=new.evse_id,
+                            stopped_at=min(new.started_at, self.clock.now()))  # fmt: skip
         return tx, auth
 
     async def transaction_owner(self, transaction_id: int) -> tuple[str, int] | None:
@@ -223,10 +224,17 @@ class CentralSystem:
         )
 
     async def reap(
-        self, charger_id: str, *, reason: str, started_before: datetime, evse_id: int | None = None
+        self,
+        charger_id: str,
+        *,
+        reason: str,
+        started_before: datetime,
+        evse_id: int | None = None,
+        stopped_at: datetime | None = None,
     ) -> list[Transaction]:
         """Close the charger's transactions (on ``evse_id``, or all) that began before ``started_before`` and
-        were never stopped, using the last known register reading; return them.
+        were never stopped, using the last known register reading, as stopped at ``stopped_at`` (default:
+        now); return them.
 
         Called when a connector reports Available while a transaction is still open on it (the charger lost
         the transaction, typically in a reboot, and will never send its stop), and when a newer transaction
@@ -235,7 +243,7 @@ class CentralSystem:
         for tx in await self.store.active_transactions(charger_id):
             if tx.started_at < started_before and (evse_id is None or tx.evse_id == evse_id):
                 done = await self.store.stop_transaction(
-                    tx.id, stopped_at=self.clock.now(), meter_stop_wh=tx.last_meter_wh, reason=reason
+                    tx.id, stopped_at=stopped_at or self.clock.now(), meter_stop_wh=tx.last_meter_wh, reason=reason
                 )
                 if done is not None:
                     closed.append(done)
