@@ -109,6 +109,7 @@ def test_each_unknown_charger_policy(tmp_path: Path, policy: str) -> None:
         ("[server]\nocpp_port = 70000\n", "Expected `int` <= 65535 - at `$.server.ocpp_port`"),
         ("[server]\nhttp_port = -1\n", "Expected `int` >= 0 - at `$.server.http_port`"),
         ("[server]\nheartbeat_interval = 0\n", "Expected `int` >= 1 - at `$.server.heartbeat_interval`"),
+        ("[server]\nreap_offline_after = -1\n", "Expected `int` >= 0 - at `$.server.reap_offline_after`"),
         ("[link]\nping_interval = -5\n", "Expected `float` >= 0.0 - at `$.link.ping_interval`"),
         ("[link]\nping_timeout = 0\n", "Expected `float` > 0.0 - at `$.link.ping_timeout`"),
         ("[link]\ncall_timeout = -1.5\n", "Expected `float` > 0.0 - at `$.link.call_timeout`"),
@@ -189,3 +190,16 @@ def test_unsupported_database_url_from_the_environment_is_refused_too(
     monkeypatch.setenv("CHARGEWISE_DB", "postgres://nope")
     with pytest.raises(ConfigError, match="'postgres://nope'"):
         database_url(None, tmp_path)
+
+
+def test_serve_takes_the_server_section_into_its_policy(tmp_path: Path) -> None:
+    from chargewise.cli import build_parser
+    from chargewise.cli_commands import settings_from
+
+    path = write(tmp_path / "site.toml", "[server]\nreap_offline_after = 7200\nheartbeat_interval = 120\n")
+    args = build_parser().parse_args(["serve", "--data-dir", str(tmp_path / "data"), "--config", str(path)])
+    settings = settings_from(args)
+    policy = settings.policy  # type: ignore[attr-defined]
+    assert (policy.reap_offline_after, policy.heartbeat_interval) == (7200, 120)
+    default = settings_from(build_parser().parse_args(["serve", "--data-dir", str(tmp_path / "other")]))
+    assert default.policy.reap_offline_after == 86_400  # type: ignore[attr-defined]  # a day

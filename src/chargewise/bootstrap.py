@@ -26,6 +26,7 @@ from chargewise.services.meter_writer import MeterWriter
 
 log = logging.getLogger(__name__)
 DIRECTORY_REFRESH = 2.0  # seconds between checks for charger changes made by other processes
+REAP_EVERY = 600.0  # seconds between looks for transactions left open by chargers long offline
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -61,14 +62,14 @@ class App:
     admin_token: str
     token_is_new: bool
     http: object | None = None
-    _refresher: asyncio.Task[None] | None = None
+    _background: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def stop(self) -> None:
         """Close charger links, finish pending writes, close the HTTP port and the store."""
-        if self._refresher is not None:
-            self._refresher.cancel()
+        for task in self._background:
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._refresher
+                await task
         await self.ocpp.stop()
         await self.central.drain()
         if self.http is not None:
@@ -138,7 +139,8 @@ async def start(settings: Settings, *, clock: Clock | None = None, with_http: bo
     except BaseException:
         await app.stop()
         raise
-    app._refresher = asyncio.get_running_loop().create_task(_refresh_directory(app))
+    loop = asyncio.get_running_loop()
+    app._background = [loop.create_task(_refresh_directory(app)), loop.create_task(_reap_offline(app))]
     return app
 
 
@@ -152,6 +154,18 @@ def keep_gc_off_the_hot_path() -> None:
     gc.collect()
     gc.freeze()
     gc.set_threshold(100_000, 50, 100)
+
+
+async def _reap_offline(app: App) -> None:
+    """Every REAP_EVERY seconds, close what chargers long offline left open (``CentralSystem.reap_offline``).
+    With ``--workers`` every worker looks; a transaction is closed once whoever looks first."""
+    while True:
+        await asyncio.sleep(REAP_EVERY)
+        try:
+            for tx in await app.central.reap_offline():
+                log.info("transaction %s of %s closed: %s", tx.id, tx.charger_id, tx.stop_reason)
+        except Exception:
+            log.exception("closing transactions of offline chargers failed; retrying in %.0f s", REAP_EVERY)
 
 
 async def _refresh_directory(app: App) -> None:

@@ -68,6 +68,7 @@ def settings_from(args: argparse.Namespace) -> object:
     policy = Policy(
         unknown_chargers=UnknownChargerPolicy(args.unknown_chargers or server.unknown_chargers),
         heartbeat_interval=server.heartbeat_interval, free_charging=args.free_charging or server.free_charging,
+        reap_offline_after=server.reap_offline_after,
     )  # fmt: skip
     return Settings(
         data_dir=directory, db_url=url, host=args.host or server.host,

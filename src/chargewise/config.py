@@ -9,6 +9,7 @@ A config file (``--config FILE``, or ``chargewise.toml`` in the data directory i
     unknown_chargers = "pending"   # accept | pending | reject
     heartbeat_interval = 300
     free_charging = false          # homes: accept any id tag
+    reap_offline_after = 86400     # s offline before a charger's open transactions are closed (0: never)
 
     [link]                         # defaults for every charger
     ping_interval = 60
@@ -47,6 +48,7 @@ class ServerConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     unknown_chargers: str = "pending"
     heartbeat_interval: WholeSeconds = 300
     free_charging: bool = False
+    reap_offline_after: Annotated[int, msgspec.Meta(ge=0)] = 86_400  # 0: never
 
 
 class LinkConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):

@@ -197,6 +197,21 @@ async def test_connection_transitions(store: Store) -> None:
         await store.record_connection("nope", connected=True, at=at(9))
 
 
+async def test_open_while_offline_finds_the_open_transactions_of_chargers_long_offline(store: Store) -> None:
+    for charger_id, offline_at in (("GONE", 0), ("RECENT", 120), ("ONLINE", None)):
+        await store.add_charger(charger_id, registration=Registration.ACCEPTED)
+        await store.record_connection(charger_id, connected=True, at=at(-10))
+        if offline_at is not None:
+            await store.record_connection(charger_id, connected=False, at=at(offline_at))
+    left, _ = await store.start_transaction(new_tx("a", charger_id="GONE"))
+    done, _ = await store.start_transaction(new_tx("b", charger_id="GONE", evse_id=2))
+    await store.stop_transaction(done.id, stopped_at=at(-1), meter_stop_wh=1000.0, reason="Local")
+    await store.start_transaction(new_tx("c", charger_id="RECENT"))
+    await store.start_transaction(new_tx("d", charger_id="ONLINE"))
+    found = await store.open_while_offline(at(60))
+    assert [(tx.id, since) for tx, since in found] == [(left.id, at(0))]
+
+
 async def test_touch_updates_last_seen_and_ignores_unknown(store: Store) -> None:
     await store.add_charger("CP1", registration=Registration.ACCEPTED)
     await store.touch("CP1", at(3))

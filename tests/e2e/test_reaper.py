@@ -1,13 +1,19 @@
-"""A transaction orphaned by a reboot (the charger forgot it and never sends its stop) is closed with a reason."""
+"""A transaction orphaned by a reboot (the charger forgot it and never sends its stop), or by a charger that never
+comes back, is closed with a reason."""
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import json
+from pathlib import Path
 
 import aiohttp
+import pytest
 import websockets
 
-from tests.conftest import RunningServer
+from chargewise import bootstrap
+from tests.conftest import RunningServer, start_server
 
 
 async def rpc(ws: websockets.ClientConnection, unique_id: str, action: str, payload: dict[str, object]) -> object:
@@ -54,3 +60,34 @@ async def test_status_on_another_connector_leaves_it_open(server: RunningServer)
         ) as r,
     ):
         assert (await r.json())["active"] is True
+
+
+async def test_a_charger_that_never_comes_back_has_its_transaction_closed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(bootstrap, "REAP_EVERY", 0.1)
+    running = await start_server(tmp_path / "data")
+    try:
+        # the server's background task does the work: seconds here instead of a day and ten minutes
+        running.app.central.policy = dataclasses.replace(running.app.central.policy, reap_offline_after=1)
+        async with websockets.connect(f"{running.ocpp_url}/VANISHED", subprotocols=["ocpp1.6"]) as ws:  # type: ignore[list-item]
+            await rpc(ws, "b", "BootNotification", {"chargePointVendor": "Acme", "chargePointModel": "R"})
+            started = await rpc(ws, "s", "StartTransaction",
+                                {"connectorId": 1, "idTag": "T", "meterStart": 100, "timestamp": "2026-11-25T18:00:00Z"})  # fmt: skip
+            tx_id = started["transactionId"]  # type: ignore[index]
+            await rpc(ws, "m", "MeterValues", {"connectorId": 1, "transactionId": tx_id, "meterValue": [
+                {"timestamp": "2026-11-25T18:10:00Z", "sampledValue": [{"value": "700"}]}]})  # fmt: skip
+        # the charger is gone (replaced, burnt out): it never sends the stop
+        tx: dict[str, object] = {}
+        async with aiohttp.ClientSession(headers=running.headers) as http:
+            for _ in range(50):
+                async with http.get(f"{running.http_url}/api/v1/transactions/{tx_id}") as r:
+                    tx = await r.json()
+                if not tx["active"]:
+                    break
+                await asyncio.sleep(0.1)
+        assert tx["active"] is False, tx
+        assert str(tx["stop_reason"]).startswith("Orphaned: charger offline since "), tx
+        assert tx["meter_stop_wh"] == 700.0 and tx["energy_wh"] == 600.0
+    finally:
+        await running.app.stop()

@@ -24,6 +24,7 @@ from chargewise.domain.ports import ConnectionChange, NewTransaction
 from chargewise.services.central import SUPERSEDED, CentralSystem, Policy
 from chargewise.services.meter_writer import MeterWriter
 from tests.domain.clock import T0, SteppingClock
+from tests.services.conftest import MakeCentral
 
 BOOT = BootInfo(vendor="Elektra", model="Wallbox-22", serial_number="EL-1", firmware_version="4.2.1")
 REASON = "Orphaned: connector free, no stop received"
@@ -327,6 +328,36 @@ async def test_a_superseded_transaction_is_not_closed_in_the_future(
     await central.start_transaction(new_tx("b", started_at=now + timedelta(hours=1)))  # the charger's clock is fast
     reaped = await store.get_transaction(lost.id)
     assert reaped is not None and reaped.stopped_at == now
+
+
+async def test_transactions_of_a_charger_offline_too_long_are_closed_when_it_went_offline(
+    make_central: MakeCentral, store: MemoryStore, clock: SteppingClock
+) -> None:
+    central = make_central(Policy(reap_offline_after=3600))
+    await store.add_charger("CP-1", registration=Registration.ACCEPTED)
+    await central.connected("CP-1")
+    lost, _ = await central.start_transaction(new_tx("a"))
+    await central.record_meter_values([register("CP-1", 1, lost.id, 2600.0, 4)])
+    went = clock.advance(600)
+    await central.disconnected("CP-1")
+    clock.advance(1800)
+    assert await central.reap_offline() == []  # offline for 30 minutes: it may still come back
+    clock.advance(3600)
+    [closed] = await central.reap_offline()
+    assert (closed.id, closed.stopped_at, closed.meter_stop_wh, closed.reaped) == (lost.id, went, 2600.0, True)
+    assert closed.stop_reason == "Orphaned: charger offline since 2024-05-01 12:10 UTC, no stop received"
+    assert await central.reap_offline() == []  # closed once
+
+
+async def test_reap_offline_after_0_never_closes_anything(
+    make_central: MakeCentral, store: MemoryStore, clock: SteppingClock
+) -> None:
+    central = make_central(Policy(reap_offline_after=0))
+    await store.add_charger("CP-1", registration=Registration.ACCEPTED)
+    await central.start_transaction(new_tx("a"))
+    await central.disconnected("CP-1")
+    clock.advance(10 * 86_400)
+    assert await central.reap_offline() == []
 
 
 async def test_reap_without_evse_closes_all_of_the_chargers_older_transactions(

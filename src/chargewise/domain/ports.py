@@ -148,6 +148,11 @@ class TransactionStore(Protocol):
 
     async def active_transactions(self, charger_id: str) -> list[Transaction]: ...
 
+    async def open_while_offline(self, offline_before: datetime) -> list[tuple[Transaction, datetime]]:
+        """The open transactions of chargers disconnected since before ``offline_before``, each with the
+        time its charger went offline; oldest (lowest id) first."""
+        ...
+
     async def accept_event(self, transaction_id: int, seq_no: int) -> bool:
         """Record a 2.0.1 TransactionEvent seqNo; False if it was seen already (a duplicate)."""
         ...

@@ -58,6 +58,7 @@ class UnknownChargerPolicy(enum.StrEnum):
 class Policy:
     unknown_chargers: UnknownChargerPolicy = UnknownChargerPolicy.PENDING
     heartbeat_interval: int = 300
+    reap_offline_after: int = 86_400  # s offline before a charger's open transactions are closed; 0: never
     pending_retry_interval: int = 60
     free_charging: bool = False  # homes: any id tag is accepted (and recorded)
 
@@ -185,6 +186,24 @@ class CentralSystem:
             await self.reap(new.charger_id, reason=SUPERSEDED, started_before=new.started_at, evse_id=new.evse_id,
                             stopped_at=min(new.started_at, self.clock.now()))  # fmt: skip
         return tx, auth
+
+    async def reap_offline(self) -> list[Transaction]:
+        """Close the open transactions of chargers offline for longer than ``policy.reap_offline_after`` (a
+        charger that was replaced or died never sends their stops), as stopped when the charger went
+        offline, with the last known register reading; return them. Like every reaper stop it is
+        provisional: a charger that comes back with its stop queued replaces it."""
+        if self.policy.reap_offline_after <= 0:
+            return []
+        cutoff = self.clock.now() - timedelta(seconds=self.policy.reap_offline_after)
+        closed = []
+        for tx, offline_since in await self.store.open_while_offline(cutoff):
+            reason = f"{REAPED}charger offline since {offline_since:%Y-%m-%d %H:%M} UTC, no stop received"
+            done = await self.store.stop_transaction(
+                tx.id, stopped_at=offline_since, meter_stop_wh=tx.last_meter_wh, reason=reason
+            )
+            if done is not None and done.stop_reason == reason:
+                closed.append(done)
+        return closed
 
     async def transaction_owner(self, transaction_id: int) -> tuple[str, int] | None:
         """``(charger_id, evse_id)`` of a transaction, from memory when possible: MeterValues name their

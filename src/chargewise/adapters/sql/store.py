@@ -430,6 +430,18 @@ class SqlStore:
             return [rows.transaction(row) for row in await conn.execute(query)]
 
     @_shielded
+    async def open_while_offline(self, offline_before: datetime) -> list[tuple[Transaction, datetime]]:
+        since = chargers.c.offline_since
+        query = (
+            select(transactions, since.label("charger_offline_since"))
+            .join(chargers, chargers.c.id == transactions.c.charger_id)
+            .where(transactions.c.stopped_at.is_(None), chargers.c.connected.is_(False), since < offline_before)
+            .order_by(transactions.c.id)
+        )
+        async with self._engine.connect() as conn:
+            return [(rows.transaction(row), row.charger_offline_since) for row in await conn.execute(query)]
+
+    @_shielded
     async def accept_event(self, transaction_id: int, seq_no: int) -> bool:
         """Also raise ``KeyError`` for an unknown transaction."""
         statement = self._upsert(transaction_events).values(transaction_id=transaction_id, seq_no=seq_no)
