@@ -110,6 +110,7 @@ def test_each_unknown_charger_policy(tmp_path: Path, policy: str) -> None:
         ("[server]\nhttp_port = -1\n", "Expected `int` >= 0 - at `$.server.http_port`"),
         ("[server]\nheartbeat_interval = 0\n", "Expected `int` >= 1 - at `$.server.heartbeat_interval`"),
         ("[server]\nreap_offline_after = -1\n", "Expected `int` >= 0 - at `$.server.reap_offline_after`"),
+        ("[server]\nreap_offline_after = 500\n", "must be 0 or at least twice heartbeat_interval (300 s)"),
         ("[link]\nping_interval = -5\n", "Expected `float` >= 0.0 - at `$.link.ping_interval`"),
         ("[link]\nping_timeout = 0\n", "Expected `float` > 0.0 - at `$.link.ping_timeout`"),
         ("[link]\ncall_timeout = -1.5\n", "Expected `float` > 0.0 - at `$.link.call_timeout`"),

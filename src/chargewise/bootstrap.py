@@ -157,12 +157,13 @@ def keep_gc_off_the_hot_path() -> None:
 
 
 async def _reap_offline(app: App) -> None:
-    """Every REAP_EVERY seconds, close what chargers long offline left open (``CentralSystem.reap_offline``).
-    With ``--workers`` every worker looks; a transaction is closed once whoever looks first."""
+    """Every REAP_EVERY seconds, close what chargers long silent left open (``CentralSystem.reap_offline``),
+    sparing those with a live link here. With ``--workers`` every worker looks; a charger connected to
+    another worker speaks (Heartbeats), so its last_seen stays recent."""
     while True:
         await asyncio.sleep(REAP_EVERY)
         try:
-            for tx in await app.central.reap_offline():
+            for tx in await app.central.reap_offline(connected=app.registry):
                 log.info("transaction %s of %s closed: %s", tx.id, tx.charger_id, tx.stop_reason)
         except Exception:
             log.exception("closing transactions of offline chargers failed; retrying in %.0f s", REAP_EVERY)

@@ -9,7 +9,7 @@ A config file (``--config FILE``, or ``chargewise.toml`` in the data directory i
     unknown_chargers = "pending"   # accept | pending | reject
     heartbeat_interval = 300
     free_charging = false          # homes: accept any id tag
-    reap_offline_after = 86400     # s offline before a charger's open transactions are closed (0: never)
+    reap_offline_after = 86400     # s silent before a charger's open transactions are closed (0: never)
 
     [link]                         # defaults for every charger
     ping_interval = 60
@@ -105,4 +105,10 @@ def load_file(path: Path | None, directory: Path) -> FileConfig:
         raise ConfigError(f"{path} is not valid TOML: {exc}") from None
     if config.server.unknown_chargers not in ("accept", "pending", "reject"):
         raise ConfigError(f"{path}: server.unknown_chargers must be accept, pending or reject")
+    reap, beat = config.server.reap_offline_after, config.server.heartbeat_interval
+    if 0 < reap < 2 * beat:
+        raise ConfigError(
+            f"{path}: server.reap_offline_after ({reap} s) must be 0 or at least twice heartbeat_interval ({beat} s):"
+            " a charger that speaks only with its Heartbeats would look gone between two of them"
+        )
     return config

@@ -197,19 +197,23 @@ async def test_connection_transitions(store: Store) -> None:
         await store.record_connection("nope", connected=True, at=at(9))
 
 
-async def test_open_while_offline_finds_the_open_transactions_of_chargers_long_offline(store: Store) -> None:
-    for charger_id, offline_at in (("GONE", 0), ("RECENT", 120), ("ONLINE", None)):
+async def test_open_while_silent_finds_the_open_transactions_of_chargers_not_heard_from(store: Store) -> None:
+    # GONE disconnected at 0; STALE still reads connected (a killed server never recorded the disconnect) but
+    # was last seen at 10; RECENT disconnected at 120; SPEAKING was seen at 100; NEVER has no times at all
+    for charger_id in ("GONE", "STALE", "RECENT", "SPEAKING", "NEVER"):
         await store.add_charger(charger_id, registration=Registration.ACCEPTED)
-        await store.record_connection(charger_id, connected=True, at=at(-10))
-        if offline_at is not None:
-            await store.record_connection(charger_id, connected=False, at=at(offline_at))
-    left, _ = await store.start_transaction(new_tx("a", charger_id="GONE"))
+    for charger_id, seen_at in (("GONE", -10), ("STALE", 10), ("RECENT", -10), ("SPEAKING", 100)):
+        await store.record_connection(charger_id, connected=True, at=at(seen_at))
+    await store.record_connection("GONE", connected=False, at=at(0))
+    await store.record_connection("RECENT", connected=False, at=at(120))
+    gone, _ = await store.start_transaction(new_tx("a", charger_id="GONE"))
     done, _ = await store.start_transaction(new_tx("b", charger_id="GONE", evse_id=2))
     await store.stop_transaction(done.id, stopped_at=at(-1), meter_stop_wh=1000.0, reason="Local")
-    await store.start_transaction(new_tx("c", charger_id="RECENT"))
-    await store.start_transaction(new_tx("d", charger_id="ONLINE"))
-    found = await store.open_while_offline(at(60))
-    assert [(tx.id, since) for tx, since in found] == [(left.id, at(0))]
+    stale, _ = await store.start_transaction(new_tx("c", charger_id="STALE"))
+    for key, charger_id in (("d", "RECENT"), ("e", "SPEAKING"), ("f", "NEVER")):
+        await store.start_transaction(new_tx(key, charger_id=charger_id))
+    found = await store.open_while_silent(at(60))
+    assert [(tx.id, since) for tx, since in found] == [(gone.id, at(0)), (stale.id, at(10))]
 
 
 async def test_touch_updates_last_seen_and_ignores_unknown(store: Store) -> None:

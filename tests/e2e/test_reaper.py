@@ -87,7 +87,7 @@ async def test_a_charger_that_never_comes_back_has_its_transaction_closed(
                     break
                 await asyncio.sleep(0.1)
         assert tx["active"] is False, tx
-        assert str(tx["stop_reason"]).startswith("Orphaned: charger offline since "), tx
+        assert str(tx["stop_reason"]).startswith("Orphaned: charger not heard from since "), tx
         assert tx["meter_stop_wh"] == 700.0 and tx["energy_wh"] == 600.0
     finally:
         await running.app.stop()

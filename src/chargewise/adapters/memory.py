@@ -200,14 +200,15 @@ class MemoryStore:
         ]
         return found[:limit]
 
-    async def open_while_offline(self, offline_before: datetime) -> list[tuple[Transaction, datetime]]:
+    async def open_while_silent(self, silent_since: datetime) -> list[tuple[Transaction, datetime]]:
         found = []
         for t in sorted(self._transactions.values(), key=lambda t: t.id):
             charger = self._chargers.get(t.charger_id)
-            if charger is None or charger.connected or charger.offline_since is None or not t.active:
+            if charger is None or not t.active:
                 continue
-            if charger.offline_since < offline_before:
-                found.append((replace(t), charger.offline_since))
+            heard = [at for at in (charger.last_seen, charger.offline_since) if at is not None]
+            if heard and max(heard) < silent_since:
+                found.append((replace(t), max(heard)))
         return found
 
     async def active_transactions(self, charger_id: str) -> list[Transaction]:

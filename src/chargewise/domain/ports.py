@@ -148,9 +148,10 @@ class TransactionStore(Protocol):
 
     async def active_transactions(self, charger_id: str) -> list[Transaction]: ...
 
-    async def open_while_offline(self, offline_before: datetime) -> list[tuple[Transaction, datetime]]:
-        """The open transactions of chargers disconnected since before ``offline_before``, each with the
-        time its charger went offline; oldest (lowest id) first."""
+    async def open_while_silent(self, silent_since: datetime) -> list[tuple[Transaction, datetime]]:
+        """The open transactions of chargers last heard from before ``silent_since`` (the later of their
+        last_seen and offline_since), each with that time; oldest (lowest id) first. The connected flag is
+        not asked: after a killed server it still says connected for chargers that never came back."""
         ...
 
     async def accept_event(self, transaction_id: int, seq_no: int) -> bool:

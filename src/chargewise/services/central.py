@@ -9,7 +9,7 @@ import asyncio
 import enum
 import logging
 import zlib
-from collections.abc import Sequence
+from collections.abc import Container, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
@@ -58,7 +58,7 @@ class UnknownChargerPolicy(enum.StrEnum):
 class Policy:
     unknown_chargers: UnknownChargerPolicy = UnknownChargerPolicy.PENDING
     heartbeat_interval: int = 300
-    reap_offline_after: int = 86_400  # s offline before a charger's open transactions are closed; 0: never
+    reap_offline_after: int = 86_400  # s silent before a charger's open transactions are closed; 0: never
     pending_retry_interval: int = 60
     free_charging: bool = False  # homes: any id tag is accepted (and recorded)
 
@@ -187,19 +187,22 @@ class CentralSystem:
                             stopped_at=min(new.started_at, self.clock.now()))  # fmt: skip
         return tx, auth
 
-    async def reap_offline(self) -> list[Transaction]:
-        """Close the open transactions of chargers offline for longer than ``policy.reap_offline_after`` (a
-        charger that was replaced or died never sends their stops), as stopped when the charger went
-        offline, with the last known register reading; return them. Like every reaper stop it is
-        provisional: a charger that comes back with its stop queued replaces it."""
+    async def reap_offline(self, *, connected: Container[str] = ()) -> list[Transaction]:
+        """Close the open transactions of chargers not heard from for longer than
+        ``policy.reap_offline_after`` (a charger that was replaced or died never sends their stops), as
+        stopped when it was last heard from, with the last known register reading; return them. Chargers
+        in ``connected`` (a live link here) are spared. Like every reaper stop it is provisional: a charger
+        that comes back with its stop queued replaces it."""
         if self.policy.reap_offline_after <= 0:
             return []
         cutoff = self.clock.now() - timedelta(seconds=self.policy.reap_offline_after)
         closed = []
-        for tx, offline_since in await self.store.open_while_offline(cutoff):
-            reason = f"{REAPED}charger offline since {offline_since:%Y-%m-%d %H:%M} UTC, no stop received"
+        for tx, heard in await self.store.open_while_silent(cutoff):
+            if tx.charger_id in connected:
+                continue
+            reason = f"{REAPED}charger not heard from since {heard:%Y-%m-%d %H:%M} UTC, no stop received"
             done = await self.store.stop_transaction(
-                tx.id, stopped_at=offline_since, meter_stop_wh=tx.last_meter_wh, reason=reason
+                tx.id, stopped_at=heard, meter_stop_wh=tx.last_meter_wh, reason=reason
             )
             if done is not None and done.stop_reason == reason:
                 closed.append(done)

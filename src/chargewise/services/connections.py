@@ -74,6 +74,10 @@ class Registry:
     def get(self, charger_id: str) -> Link | None:
         return self._links.get(charger_id)
 
+    def __contains__(self, charger_id: object) -> bool:
+        """Whether the charger has a live connection here."""
+        return charger_id in self._links
+
     def __len__(self) -> int:
         return len(self._links)
 

@@ -19,7 +19,7 @@ from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, Protocol, TypeVar
 
-from sqlalchemy import Connection, CursorResult, Executable, Table, bindparam, delete, or_, select, update
+from sqlalchemy import Connection, CursorResult, Executable, Table, and_, bindparam, case, delete, or_, select, update
 from sqlalchemy.exc import IntegrityError, StatementError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql import ColumnElement, Select
@@ -430,16 +430,17 @@ class SqlStore:
             return [rows.transaction(row) for row in await conn.execute(query)]
 
     @_shielded
-    async def open_while_offline(self, offline_before: datetime) -> list[tuple[Transaction, datetime]]:
-        since = chargers.c.offline_since
+    async def open_while_silent(self, silent_since: datetime) -> list[tuple[Transaction, datetime]]:
+        seen, gone = chargers.c.last_seen, chargers.c.offline_since
+        heard = case((and_(gone.is_not(None), or_(seen.is_(None), gone > seen)), gone), else_=seen)
         query = (
-            select(transactions, since.label("charger_offline_since"))
+            select(transactions, heard.label("charger_heard"))
             .join(chargers, chargers.c.id == transactions.c.charger_id)
-            .where(transactions.c.stopped_at.is_(None), chargers.c.connected.is_(False), since < offline_before)
+            .where(transactions.c.stopped_at.is_(None), heard < silent_since)
             .order_by(transactions.c.id)
         )
         async with self._engine.connect() as conn:
-            return [(rows.transaction(row), row.charger_offline_since) for row in await conn.execute(query)]
+            return [(rows.transaction(row), row.charger_heard) for row in await conn.execute(query)]
 
     @_shielded
     async def accept_event(self, transaction_id: int, seq_no: int) -> bool:
