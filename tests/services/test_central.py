@@ -350,6 +350,19 @@ async def test_transactions_of_a_charger_silent_too_long_are_closed_when_it_was_
     assert await central.reap_offline() == []  # closed once
 
 
+async def test_a_silent_chargers_transaction_is_not_closed_before_it_began(
+    make_central: MakeCentral, store: MemoryStore, clock: SteppingClock
+) -> None:
+    central = make_central(Policy(reap_offline_after=3600))
+    await store.add_charger("CP-1", registration=Registration.ACCEPTED)
+    await central.connected("CP-1")  # last_seen T0; the server is killed later, so no disconnect is recorded
+    began = T0 + timedelta(seconds=30)  # within the minute: its start did not move last_seen
+    tx, _ = await central.start_transaction(new_tx("a", started_at=began))
+    clock.advance(2 * 3600)
+    [closed] = await central.reap_offline()
+    assert (closed.id, closed.stopped_at) == (tx.id, began)
+
+
 async def test_reap_offline_after_0_never_closes_anything(
     make_central: MakeCentral, store: MemoryStore, clock: SteppingClock
 ) -> None:

@@ -201,8 +201,9 @@ class CentralSystem:
             if tx.charger_id in connected:
                 continue
             reason = f"{REAPED}charger not heard from since {heard:%Y-%m-%d %H:%M} UTC, no stop received"
+            # last_seen is written at most once a minute: it may lie a little before the transaction began
             done = await self.store.stop_transaction(
-                tx.id, stopped_at=heard, meter_stop_wh=tx.last_meter_wh, reason=reason
+                tx.id, stopped_at=max(heard, tx.started_at), meter_stop_wh=tx.last_meter_wh, reason=reason
             )
             if done is not None and done.stop_reason == reason:
                 closed.append(done)
