@@ -23,14 +23,20 @@ async def rpc(ws: websockets.ClientConnection, unique_id: str, action: str, payl
     return answer[2]
 
 
+async def start_with_reading(ws: websockets.ClientConnection, register_wh: int) -> int:
+    """Boot, start a transaction on connector 1 from 100 Wh, and send one register reading; its id."""
+    await rpc(ws, "b1", "BootNotification", {"chargePointVendor": "Acme", "chargePointModel": "R"})
+    started = await rpc(ws, "s", "StartTransaction",
+                        {"connectorId": 1, "idTag": "T", "meterStart": 100, "timestamp": "2026-11-25T18:00:00Z"})  # fmt: skip
+    tx_id: int = started["transactionId"]  # type: ignore[index]
+    await rpc(ws, "m", "MeterValues", {"connectorId": 1, "transactionId": tx_id, "meterValue": [
+        {"timestamp": "2026-11-25T18:10:00Z", "sampledValue": [{"value": str(register_wh)}]}]})  # fmt: skip
+    return tx_id
+
+
 async def test_reboot_orphan_is_reaped(server: RunningServer) -> None:
     async with websockets.connect(f"{server.ocpp_url}/REBOOTER", subprotocols=["ocpp1.6"]) as ws:  # type: ignore[list-item]
-        await rpc(ws, "b1", "BootNotification", {"chargePointVendor": "Acme", "chargePointModel": "R"})
-        started = await rpc(ws, "s", "StartTransaction",
-                            {"connectorId": 1, "idTag": "T", "meterStart": 100, "timestamp": "2026-11-25T18:00:00Z"})  # fmt: skip
-        tx_id = started["transactionId"]  # type: ignore[index]
-        await rpc(ws, "m", "MeterValues", {"connectorId": 1, "transactionId": tx_id, "meterValue": [
-            {"timestamp": "2026-11-25T18:10:00Z", "sampledValue": [{"value": "900"}]}]})  # fmt: skip
+        tx_id = await start_with_reading(ws, 900)
         # power cut: the charger reboots with no memory of the transaction and reports the connector free
         await rpc(ws, "b2", "BootNotification", {"chargePointVendor": "Acme", "chargePointModel": "R"})
         await rpc(ws, "st", "StatusNotification", {"connectorId": 1, "status": "Available", "errorCode": "NoError",
@@ -71,12 +77,7 @@ async def test_a_charger_that_never_comes_back_has_its_transaction_closed(
         # the server's background task does the work: seconds here instead of a day and ten minutes
         running.app.central.policy = dataclasses.replace(running.app.central.policy, reap_offline_after=1)
         async with websockets.connect(f"{running.ocpp_url}/VANISHED", subprotocols=["ocpp1.6"]) as ws:  # type: ignore[list-item]
-            await rpc(ws, "b", "BootNotification", {"chargePointVendor": "Acme", "chargePointModel": "R"})
-            started = await rpc(ws, "s", "StartTransaction",
-                                {"connectorId": 1, "idTag": "T", "meterStart": 100, "timestamp": "2026-11-25T18:00:00Z"})  # fmt: skip
-            tx_id = started["transactionId"]  # type: ignore[index]
-            await rpc(ws, "m", "MeterValues", {"connectorId": 1, "transactionId": tx_id, "meterValue": [
-                {"timestamp": "2026-11-25T18:10:00Z", "sampledValue": [{"value": "700"}]}]})  # fmt: skip
+            tx_id = await start_with_reading(ws, 700)
         # the charger is gone (replaced, burnt out): it never sends the stop
         tx: dict[str, object] = {}
         async with aiohttp.ClientSession(headers=running.headers) as http:

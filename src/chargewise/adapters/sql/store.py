@@ -381,11 +381,7 @@ class SqlStore:
         async with self._write() as conn:
             stopped = (await conn.execute(statement)).rowcount == 1
             if stopped and meter_values:  # only the stop that closed it stores them: a retry finds them there
-                insert, params = rows.meter_value_insert(self._dialect, meter_values)
-                await conn.exec_driver_sql(insert, params)
-                readings = rows.register_readings(meter_values)
-                if readings:
-                    await conn.execute(advance_register(), [{"tx": k, "wh": v} for k, v in readings.items()])
+                await self._insert_meter_values(conn, meter_values)
             return await _one_transaction(conn, select(transactions).where(transactions.c.id == transaction_id))
 
     @_shielded
@@ -476,19 +472,24 @@ class SqlStore:
         """One database transaction for the whole batch: bulk insert, then advance the energy registers."""
         if not values:
             return
-        readings = rows.register_readings(values)
-        statement, params = rows.meter_value_insert(self._dialect, values)
         if self._inline is not None:
+            statement, params = rows.meter_value_insert(self._dialect, values)
             async with self._write_turn:
-                self._inline.write_meter_values(statement, params, readings)
+                self._inline.write_meter_values(statement, params, rows.register_readings(values))
             self._checkpoint_if_due()
             return
         async with self._write() as conn:
-            # the hot path: driver-level executemany with ready tuples (SQLAlchemy's per-row parameter
-            # processing cost more than SQLite's own insert)
-            await conn.exec_driver_sql(statement, params)
-            if readings:
-                await conn.execute(advance_register(), [{"tx": k, "wh": v} for k, v in readings.items()])
+            await self._insert_meter_values(conn, values)
+
+    async def _insert_meter_values(self, conn: Writes, values: Sequence[MeterValue]) -> None:
+        """Bulk insert, then advance the energy registers, in the caller's write transaction."""
+        # the hot path: driver-level executemany with ready tuples (SQLAlchemy's per-row parameter processing
+        # cost more than SQLite's own insert)
+        statement, params = rows.meter_value_insert(self._dialect, values)
+        await conn.exec_driver_sql(statement, params)
+        readings = rows.register_readings(values)
+        if readings:
+            await conn.execute(advance_register(), [{"tx": k, "wh": v} for k, v in readings.items()])
 
     @_shielded
     async def meter_values(self, transaction_id: int) -> list[MeterValue]:
