@@ -188,6 +188,7 @@ class Run:
         self.idle = asyncio.Event()
         self.late: Counter[int] = Counter()  # open loop: how late calls left after their scheduled time, ms
         self.worst: dict[int, float] = {}  # per STRIP_S of the window (by when answered): the worst latency, ms
+        self.count: Counter[int] = Counter()  # per STRIP_S of the window: calls answered with a CALLRESULT
 
     def begin(self) -> None:
         for j, charger in enumerate(self.chargers):
@@ -217,6 +218,7 @@ class Run:
                 self.hist[int(math.log(latency_us) / HIST_BASE) if latency_us > 1 else 0] += 1
                 strip = int((now - self.measure_from) / STRIP_S)
                 self.worst[strip] = max(self.worst.get(strip, 0.0), latency_us / 1000)
+                self.count[strip] += 1
             else:
                 self.errors += 1
         if now >= self.measure_to:
@@ -241,7 +243,7 @@ class Run:
             "answered": self.answered, "answered_mv": self.answered_mv, "errors": self.errors,
             "sent": self.sent, "unanswered": self.in_flight, "hist": dict(self.hist),
             "seconds": self.measure_to - self.measure_from, "late": dict(self.late),
-            "worst": self.worst,
+            "worst": self.worst, "count": dict(self.count),
         }  # fmt: skip
 
 

@@ -48,6 +48,17 @@ def cpu_seconds(pids: list[int]) -> float:
     return total / CLOCK_TICKS
 
 
+def thread_sched_ns(pid: int, tid: int | None = None) -> tuple[int, int]:
+    """(time run on a CPU, time waited runnable for one) of one thread (default: the process's main thread,
+    an event loop's), in nanoseconds, from ``/proc/PID/task/TID/schedstat`` (finer than the clock ticks of
+    ``stat``); (0, 0) when it is gone."""
+    try:
+        ran, waited = Path(f"/proc/{pid}/task/{tid or pid}/schedstat").read_text().split()[:2]
+        return int(ran), int(waited)
+    except (FileNotFoundError, ProcessLookupError, ValueError):
+        return 0, 0
+
+
 def rss_kib(pids: list[int]) -> int:
     """Sum of VmRSS over the processes, in KiB (pages shared by forked workers count once per worker)."""
     return sum(_status_field(pid, "VmRSS") for pid in pids)

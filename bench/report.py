@@ -162,19 +162,58 @@ def strip(worst_ms: list[float]) -> str:
     return "".join(glyphs)
 
 
+#: the cost strip's glyphs: the event loop's CPU per call in an interval, as a multiple of the calm intervals'
+_COST_LEVELS = ((1.1, "▁"), (1.2, "▂"), (1.3, "▃"), (1.4, "▄"), (1.6, "▅"), (1.8, "▆"), (2.0, "▇"), (float("inf"), "█"))
+
+
+def cost_strip(cost_us: list[float], calm_us: float | None) -> str:
+    """One glyph per interval for the loop's CPU per call relative to ``calm_us`` (:data:`_COST_LEVELS`); a
+    space where no call was answered or there is no calm interval to compare with."""
+    glyphs = []
+    for us in cost_us:
+        if us <= 0 or not calm_us:
+            glyphs.append(" ")
+            continue
+        glyphs.append(next(g for limit, g in _COST_LEVELS if us / calm_us < limit))
+    return "".join(glyphs)
+
+
 def strips(results: dict[str, Any]) -> list[str]:
-    """Lines showing when the open-loop tail happened: the worst latency per interval of each 80 % window."""
+    """Lines showing when the open-loop tail happened: the worst latency per interval of each 80 % window,
+    and under it what the server's event loop did meanwhile (its CPU per call, and a summary)."""
     lines = []
     for side in ("chargewise", "baseline"):
         for key, label in (("metervalues_80", "MeterValues"), ("mix_80", "mix")):
             phase = results.get(side, {}).get("phases", {}).get(key)
-            if phase and phase.get("worst_ms_per_strip"):
-                lines.append(f"  {side:<10} {label:<11} |{strip(phase['worst_ms_per_strip'])}|")
+            if not phase or not phase.get("worst_ms_per_strip"):
+                continue
+            lines.append(f"  {side:<10} {label:<11} |{strip(phase['worst_ms_per_strip'])}|")
+            tvc = phase.get("tail_vs_calm")
+            if tvc and phase.get("loop_us_per_call_per_strip"):
+                cost = cost_strip(phase["loop_us_per_call_per_strip"], tvc["loop_us_per_call_calm"])
+                lines.append(f"  {'':<10} {'CPU/call':<11} |{cost}|")
+                lines.append(f"  {'':<22} {_tail_summary(tvc)}")
     if lines:
         s = results.get("chargewise", results.get("baseline", {})).get("phases", {}).get("metervalues_80", {})
         legend = "  ".join(f"{g}<{limit:g}" for limit, g in _LEVELS[:-1]) + f"  {_LEVELS[-1][1]}>=200 ms"
+        cost_legend = "  ".join(f"{g}<{limit:g}x" for limit, g in _COST_LEVELS[:-1]) + f"  {_COST_LEVELS[-1][1]}>=2x"
         lines.insert(0, f"[bold]Worst latency per {s.get('strip_s', 0.25):g} s of each 80 % window[/]  ({legend})")
+        lines.insert(1, f"  CPU/call: the event loop's CPU per answered call there, against the calm intervals' "
+                        f"median ({cost_legend})")  # fmt: skip
     return lines
+
+
+def _tail_summary(tvc: dict[str, Any]) -> str:
+    if not tvc["tail_strips"]:
+        return f"no interval had a call of {GOAL_P99_MS:.0f} ms or more"
+    if not tvc["calm_strips"]:
+        return f"every interval had a call of {GOAL_P99_MS:.0f} ms or more"
+    return (
+        f"{tvc['tail_strips']} intervals with a call >= {GOAL_P99_MS:.0f} ms: the loop ran "
+        f"{100 * tvc['loop_busy_tail']:.0f} % of the time there ({100 * tvc['loop_busy_calm']:.0f} % elsewhere), "
+        f"waited for a CPU {100 * tvc['loop_waited_tail']:.0f} % ({100 * tvc['loop_waited_calm']:.0f} %), "
+        f"and spent {tvc['cost_ratio']:.2f}x the CPU per call"
+    )
 
 
 def goals(results: dict[str, Any]) -> str:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ from bench.servers import Server, start_baseline, start_chargewise
 HIST_BASE = 1.02  # must match bench.loadgen
 STRIP_S = 0.25  # must match bench.loadgen
 OPEN_LOOP_SHARE = 0.8
+TAIL_MS = 50.0  # a strip with a call this slow is a tail strip (the p99 goal)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -81,6 +83,63 @@ def worst_strip(answers: list[dict[str, Any]], seconds: float) -> list[float]:
     return [round(ms, 1) for ms in strips]
 
 
+def count_strip(answers: list[dict[str, Any]], seconds: float) -> list[int]:
+    """Calls answered with a CALLRESULT in each STRIP_S of the window, over all generators."""
+    counts = [0] * math.ceil(seconds / STRIP_S)
+    for answer in answers:
+        for strip, n in answer.get("count", {}).items():
+            if 0 <= int(strip) < len(counts):
+                counts[int(strip)] += n
+    return counts
+
+
+Sample = tuple[float, int, int]  # wall time; the event-loop thread's CPU and run-queue wait so far, ns
+
+
+async def sample_loop(server: Server, measure_from: float, strips: int) -> list[Sample]:
+    """The server's event-loop thread at each strip boundary of the window."""
+    samples = []
+    for i in range(strips + 1):
+        await asyncio.sleep(max(0.0, measure_from + i * STRIP_S - time.time()))
+        samples.append((time.time(), *server.loop_sched_ns()))
+    return samples
+
+
+def loop_strips(samples: list[Sample], counts: list[int]) -> tuple[list[float], list[float], list[float]]:
+    """Per strip: the share of the wall time the event-loop thread ran (1.0: all of it), the share it was
+    runnable but waited for a CPU that something else had, and its CPU in microseconds per call answered
+    (0.0 where none was)."""
+    busy, waited, cost = [], [], []
+    for (t0, ran0, wait0), (t1, ran1, wait1), answered in zip(samples, samples[1:], counts, strict=False):
+        span_ns = (t1 - t0) * 1e9
+        busy.append(round((ran1 - ran0) / span_ns, 3) if span_ns > 0 else 0.0)
+        waited.append(round((wait1 - wait0) / span_ns, 3) if span_ns > 0 else 0.0)
+        cost.append(round((ran1 - ran0) / 1e3 / answered, 1) if answered else 0.0)
+    return busy, waited, cost
+
+
+def tail_vs_calm(worst: list[float], busy: list[float], waited: list[float], cost: list[float]) -> dict[str, Any]:
+    """The event loop in the strips where some call took ``TAIL_MS`` or more, against the other strips: how
+    busy it was, and its CPU per call relative to the calm strips' (the median of each). A loop that is busy
+    all the time in the tail strips and spends more CPU per call there has slowed down, which a backlog by
+    itself does not do (a loop that works off a backlog spends less per call: larger batches); one that is
+    not busy there waited, for a CPU (``loop_waited``: another process had it) or for something else."""
+    tail = [i for i, ms in enumerate(worst) if ms >= TAIL_MS and cost[i] > 0]
+    calm = [i for i, ms in enumerate(worst) if 0 < ms < TAIL_MS and cost[i] > 0]
+
+    def median(values: list[float]) -> float | None:
+        return statistics.median(values) if values else None
+
+    calm_cost, tail_cost = median([cost[i] for i in calm]), median([cost[i] for i in tail])
+    return {
+        "tail_strips": len(tail), "calm_strips": len(calm),
+        "loop_busy_tail": median([busy[i] for i in tail]), "loop_busy_calm": median([busy[i] for i in calm]),
+        "loop_waited_tail": median([waited[i] for i in tail]), "loop_waited_calm": median([waited[i] for i in calm]),
+        "loop_us_per_call_tail": tail_cost, "loop_us_per_call_calm": calm_cost,
+        "cost_ratio": round(tail_cost / calm_cost, 2) if tail_cost and calm_cost else None,
+    }  # fmt: skip
+
+
 def share_at_least(hist: dict[int, int], bucket: int) -> float:
     """The percentage of a histogram's counts in ``bucket`` or above."""
     return 100 * sum(n for b, n in hist.items() if b >= bucket) / max(1, sum(hist.values()))
@@ -109,6 +168,8 @@ async def phase(
         for n in shares
     ]  # fmt: skip
     running = asyncio.ensure_future(pool.each(commands))
+    n_strips = math.ceil(plan.seconds / STRIP_S)
+    sampling = asyncio.ensure_future(sample_loop(server, measure_from, n_strips))
     await asyncio.sleep(measure_from - time.time())
     cpu0, gen0, wall0 = server.cpu(), pool.cpu(), time.time()
     if window is not None:
@@ -118,6 +179,8 @@ async def phase(
     if window is not None:
         window(False)
     answers = await running
+    busy, waited, cost = loop_strips(await sampling, count_strip(answers, plan.seconds))
+    worst = worst_strip(answers, plan.seconds)
     hist = merge(answers)
     late = merge(answers, "late")  # a generator that falls behind adds its own delay to the latency
     answered = sum(a["answered"] for a in answers)
@@ -134,7 +197,9 @@ async def phase(
         "p50_ms": _round(percentile(hist, 0.50)), "p99_ms": _round(percentile(hist, 0.99)),
         "p999_ms": _round(percentile(hist, 0.999)),
         "sent_late_10ms_pct": _round(share_at_least(late, 10)) if rate else None,
-        "worst_ms_per_strip": worst_strip(answers, plan.seconds), "strip_s": STRIP_S,
+        "worst_ms_per_strip": worst, "strip_s": STRIP_S, "loop_busy_per_strip": busy,
+        "loop_waited_per_strip": waited, "loop_us_per_call_per_strip": cost,
+        "tail_vs_calm": tail_vs_calm(worst, busy, waited, cost),
     }  # fmt: skip
 
 

@@ -48,6 +48,11 @@ class Server:
     def rss(self) -> int:
         return procstat.rss_kib(self.pids())
 
+    def loop_sched_ns(self) -> tuple[int, int]:
+        """(CPU time, time waited for a CPU) of the main thread, which runs the event loop (of a single-process
+        server), in nanoseconds."""
+        return procstat.thread_sched_ns(self.process.pid)
+
     def wait_ready(self) -> None:
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
