@@ -412,6 +412,20 @@ async def test_accept_event_rejects_a_seen_seq_no(store: Store) -> None:
         await store.accept_event(tx.id + 1000, 0)
 
 
+async def test_an_event_stores_its_meter_values_with_its_seq_no_and_a_seen_one_stores_none(store: Store) -> None:
+    tx, _ = await store.start_transaction(new_tx())
+    assert await store.accept_event(tx.id, 1, meter_values=[sample(tx.id, 1, 1200.0), sample(tx.id, 2, 1500.0)])
+    assert (
+        await store.accept_event(tx.id, 1, meter_values=[sample(tx.id, 1, 1200.0), sample(tx.id, 2, 1500.0)]) is False
+    )
+    assert numbers(await store.meter_values(tx.id)) == [1200.0, 1500.0]
+    got = await store.get_transaction(tx.id)
+    assert got is not None and (got.last_seq_no, got.last_meter_wh) == (1, 1500.0)
+    with pytest.raises(KeyError):  # an unknown transaction: neither the event nor its values are stored
+        await store.accept_event(tx.id + 1000, 0, meter_values=[sample(None, 3, 9.0)])
+    assert await store.has_event(tx.id + 1000, 0) is False
+
+
 async def test_list_and_find_transactions(store: Store) -> None:
     a, _ = await store.start_transaction(new_tx("a", remote_id="R-a"))
     b, _ = await store.start_transaction(new_tx("b", charger_id="CP2"))

@@ -219,7 +219,7 @@ class MemoryStore:
             if t.charger_id == charger_id and t.active
         ]
 
-    async def accept_event(self, transaction_id: int, seq_no: int) -> bool:
+    async def accept_event(self, transaction_id: int, seq_no: int, *, meter_values: Sequence[MeterValue] = ()) -> bool:
         """Also raise ``KeyError`` for an unknown transaction."""
         transaction = self._transactions.get(transaction_id)
         if transaction is None:
@@ -229,6 +229,8 @@ class MemoryStore:
         self._events.add((transaction_id, seq_no))
         if transaction.last_seq_no is None or transaction.last_seq_no < seq_no:
             transaction.last_seq_no = seq_no
+        if meter_values:
+            await self.add_meter_values(meter_values)
         return True
 
     async def has_event(self, transaction_id: int, seq_no: int) -> bool:

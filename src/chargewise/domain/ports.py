@@ -154,8 +154,10 @@ class TransactionStore(Protocol):
         not asked: after a killed server it still says connected for chargers that never came back."""
         ...
 
-    async def accept_event(self, transaction_id: int, seq_no: int) -> bool:
-        """Record a 2.0.1 TransactionEvent seqNo; False if it was seen already (a duplicate)."""
+    async def accept_event(self, transaction_id: int, seq_no: int, *, meter_values: Sequence[MeterValue] = ()) -> bool:
+        """Record a 2.0.1 TransactionEvent seqNo; False if it was seen already (a duplicate). ``meter_values``
+        (those the event carried) are stored with it, in one database transaction, and only if it is new: the
+        event and its samples are stored together or not at all, and a retried event stores none again."""
         ...
 
     async def has_event(self, transaction_id: int, seq_no: int) -> bool:

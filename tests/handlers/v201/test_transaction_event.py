@@ -85,6 +85,38 @@ async def test_a_duplicate_seq_no_is_acknowledged_and_not_stored_twice(station: 
     assert [s.value for s in await station.store.meter_samples(tx.id)] == [1000.0, 1500.0]
 
 
+class EventWriteFails:
+    """The store's event write fails once (the database refused it, or the server died in it); the handler
+    raises, the charger gets an InternalError and sends the same event again."""
+
+    def __init__(self, station: Station) -> None:
+        self.accept = station.store.accept_event
+        self.failed = False
+        station.store.accept_event = self  # type: ignore[method-assign]
+
+    async def __call__(self, transaction_id: int, seq_no: int, **kwargs: Any) -> bool:
+        if not self.failed:
+            self.failed = True
+            raise OSError("disk I/O error")
+        return await self.accept(transaction_id, seq_no, **kwargs)
+
+
+@pytest.mark.parametrize("kind", ["Updated", "Ended"])
+async def test_an_event_whose_write_failed_stores_its_meter_values_once_when_retried(
+    station: Station, kind: str
+) -> None:
+    await station.send(handle, "TransactionEvent", event("Started", 0, 0, wh=1000))
+    EventWriteFails(station)
+    retried = event(kind, 1, 10, wh=1500)
+    with pytest.raises(OSError):
+        await station.send(handle, "TransactionEvent", retried)
+    assert await station.send(handle, "TransactionEvent", retried) == {}
+
+    tx = await station.only_transaction()
+    assert [s.value for s in await station.store.meter_samples(tx.id)] == [1000.0, 1500.0]
+    assert (tx.last_seq_no, tx.energy_wh, tx.active) == (1, 500.0, kind != "Ended")
+
+
 async def test_a_retried_started_maps_to_the_same_transaction(station: Station) -> None:
     started = event("Started", 0, 0, wh=1000, idToken=TOKEN)
     await station.send(handle, "TransactionEvent", started)

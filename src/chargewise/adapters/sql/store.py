@@ -439,7 +439,7 @@ class SqlStore:
             return [(rows.transaction(row), row.charger_heard) for row in await conn.execute(query)]
 
     @_shielded
-    async def accept_event(self, transaction_id: int, seq_no: int) -> bool:
+    async def accept_event(self, transaction_id: int, seq_no: int, *, meter_values: Sequence[MeterValue] = ()) -> bool:
         """Also raise ``KeyError`` for an unknown transaction."""
         statement = self._upsert(transaction_events).values(transaction_id=transaction_id, seq_no=seq_no)
         advance = (
@@ -455,6 +455,8 @@ class SqlStore:
                 fresh = (await conn.execute(statement.on_conflict_do_nothing())).rowcount == 1
                 if fresh:
                     await conn.execute(advance)
+                    if meter_values:
+                        await self._insert_meter_values(conn, meter_values)
         except IntegrityError as error:  # the foreign key: no such transaction
             raise KeyError(transaction_id) from error
         return fresh

@@ -1,9 +1,11 @@
 """TransactionEvent: Started / Updated / Ended, deduplicated by transactionId + seqNo.
 
-Order of writes, chosen so a crash at any point loses nothing acknowledged: the transaction row, then its
-meter values, then (for Ended) the stop, and the seqNo last. A retry after a crash finds the seqNo unrecorded and
-replays the event; the transaction row is found by its transactionId, meter values may be stored twice (harmless:
-energy comes from the register's maximum), never zero times.
+Order of writes, chosen so that a crash at any point loses nothing acknowledged and stores nothing twice: the
+transaction row (found again by its transactionId on a retry), then the event's seqNo together with its meter
+values in one database transaction. For Ended, the stop and the meter values come first, in one database
+transaction that only the stop which closes the transaction makes (a retry stores them no second time), then
+the seqNo. A retry after a crash between two of these writes finds the seqNo unrecorded and replays the event:
+each write it repeats is one that finds its work done.
 """
 
 from __future__ import annotations
@@ -37,17 +39,18 @@ async def handle(ctx: Context, payload: Payload) -> Payload:
         auth = await ctx.central.authorize(token)
     if await ctx.central.store.has_event(tx.id, payload["seqNo"]):  # a retry of an event we stored: acknowledge
         return {"idTokenInfo": id_token_info(auth)} if token is not None else {}
-    await _record(ctx, tx, values)
+    values = _bound(tx, values)
     if payload["eventType"] == "Ended":
-        stop = last_register(values)
         await ctx.central.stop_transaction(
-            tx, stopped_at=at, meter_stop_wh=stop, reason=info.get("stoppedReason", "Local")
-        )
-    await ctx.central.store.accept_event(tx.id, payload["seqNo"])
+            tx, stopped_at=at, meter_stop_wh=last_register(values), reason=info.get("stoppedReason", "Local"),
+            meter_values=values,
+        )  # fmt: skip
+        await ctx.central.store.accept_event(tx.id, payload["seqNo"])
+    else:
+        await ctx.central.store.accept_event(tx.id, payload["seqNo"], meter_values=values)
     return {"idTokenInfo": id_token_info(auth)} if token is not None else {}
 
 
-async def _record(ctx: Context, tx: Transaction, values: list[MeterValue]) -> None:
-    await ctx.central.record_meter_values(
-        [msgspec.structs.replace(v, transaction_id=tx.id, evse_id=tx.evse_id) for v in values]
-    )
+def _bound(tx: Transaction, values: list[MeterValue]) -> list[MeterValue]:
+    """The event's meter values, linked to its transaction and that transaction's EVSE."""
+    return [msgspec.structs.replace(v, transaction_id=tx.id, evse_id=tx.evse_id) for v in values]
