@@ -37,9 +37,12 @@ async def raw_charger(host: str, port: int, charger_id: str) -> tuple[asyncio.St
 async def test_dead_link_is_marked_offline(tmp_path: Path) -> None:
     link = LinkSettings(ping_interval=0.5, ping_timeout=0.5)
     server = await start_server(tmp_path / "data", link=link)
+    # taken before the connection opens: the server's first ping deadline starts when it accepts the link,
+    # which is before silent_charger returns, so a clock started afterwards could see the link go a little
+    # sooner than ping_timeout after it
+    connected_at = time.monotonic()
     writer = await silent_charger("127.0.0.1", server.app.ocpp.port, "HALFOPEN")
     try:
-        connected_at = time.monotonic()
         async with aiohttp.ClientSession(headers=server.headers) as http:
             charger: dict[str, object] = {}
             while time.monotonic() - connected_at < 5:
