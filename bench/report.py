@@ -141,7 +141,7 @@ def print_report(results: dict[str, Any], console: Console) -> None:
             t.add_row("frames, and CPU per frame", "n/a: the simulator counted no frames in its window")
         console.print(t)
     for line in strips(results):
-        console.print(line, highlight=False)
+        console.print(line, highlight=False, soft_wrap=True)
     console.print(goals(results))
 
 
@@ -211,7 +211,7 @@ def _tail_summary(tvc: dict[str, Any]) -> str:
     return (
         f"{tvc['tail_strips']} intervals with a call >= {GOAL_P99_MS:.0f} ms: the loop ran "
         f"{100 * tvc['loop_busy_tail']:.0f} % of the time there ({100 * tvc['loop_busy_calm']:.0f} % elsewhere), "
-        f"waited for a CPU {100 * tvc['loop_waited_tail']:.0f} % ({100 * tvc['loop_waited_calm']:.0f} %), "
+        f"waited for a CPU {100 * tvc['loop_waited_tail']:.1f} % ({100 * tvc['loop_waited_calm']:.1f} %), "
         f"and spent {tvc['cost_ratio']:.2f}x the CPU per call"
     )
 
