@@ -27,6 +27,7 @@ from chargewise.services.meter_writer import MeterWriter
 log = logging.getLogger(__name__)
 DIRECTORY_REFRESH = 2.0  # seconds between checks for charger changes made by other processes
 REAP_EVERY = 600.0  # seconds between looks for transactions left open by chargers long offline
+SILENT_EVERY = 60.0  # seconds between looks for connected flags that no live link backs (a killed server's)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -140,7 +141,10 @@ async def start(settings: Settings, *, clock: Clock | None = None, with_http: bo
         await app.stop()
         raise
     loop = asyncio.get_running_loop()
-    app._background = [loop.create_task(_refresh_directory(app)), loop.create_task(_reap_offline(app))]
+    app._background = [
+        loop.create_task(_refresh_directory(app)), loop.create_task(_reap_offline(app)),
+        loop.create_task(_clear_silent_links(app)),
+    ]  # fmt: skip
     return app
 
 
@@ -167,6 +171,21 @@ async def _reap_offline(app: App) -> None:
                 log.info("transaction %s of %s closed: %s", tx.id, tx.charger_id, tx.stop_reason)
         except Exception:
             log.exception("closing transactions of offline chargers failed; retrying in %.0f s", REAP_EVERY)
+
+
+async def _clear_silent_links(app: App) -> None:
+    """At start and then every SILENT_EVERY seconds, flag offline the chargers whose connected flag no live
+    link backs (``CentralSystem.clear_silent_links``): after a server was killed, those that never came
+    back. With ``--workers`` every worker looks; a charger connected to another worker speaks, so its
+    last_seen stays recent."""
+    while True:
+        try:
+            for charger_id in await app.central.clear_silent_links(connected=app.registry):
+                log.info("%s: flagged connected, but no link here and not heard from for %s: recorded as offline",
+                         charger_id, app.central.silent_after())  # fmt: skip
+        except Exception:
+            log.exception("recording silent chargers as offline failed; retrying in %.0f s", SILENT_EVERY)
+        await asyncio.sleep(SILENT_EVERY)
 
 
 async def _refresh_directory(app: App) -> None:

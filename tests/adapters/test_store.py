@@ -30,7 +30,7 @@ from chargewise.domain.model import (
     SampledValue,
     TokenStatus,
 )
-from chargewise.domain.ports import NewTransaction, Store
+from chargewise.domain.ports import ConnectionChange, NewTransaction, Store
 
 T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 REGISTER = "Energy.Active.Import.Register"
@@ -214,6 +214,31 @@ async def test_open_while_silent_finds_the_open_transactions_of_chargers_not_hea
         await store.start_transaction(new_tx(key, charger_id=charger_id))
     found = await store.open_while_silent(at(60))
     assert [(tx.id, since) for tx, since in found] == [(gone.id, at(0)), (stale.id, at(10))]
+
+
+async def test_clear_silent_links_flags_offline_the_connected_chargers_not_heard_from(store: Store) -> None:
+    # STALE and SPARED still read connected, last seen at 10 (a killed server never recorded their disconnect);
+    # SPEAKING was seen at 100; GONE is offline since 0 already; UNSEEN was admitted as it connected at 0
+    for charger_id in ("STALE", "SPARED", "SPEAKING", "GONE"):
+        await store.add_charger(charger_id, registration=Registration.ACCEPTED)
+    for charger_id, seen_at in (("STALE", 10), ("SPARED", 10), ("SPEAKING", 100), ("GONE", -10)):
+        await store.record_connection(charger_id, connected=True, at=at(seen_at))
+    await store.record_connection("GONE", connected=False, at=at(0))
+    await store.record_connections(
+        [ConnectionChange(charger_id="UNSEEN", connected=False, at=at(0), register_as=Registration.PENDING)]
+    )
+    await store.record_connections([ConnectionChange(charger_id="UNSEEN", connected=True, at=at(0))])
+
+    assert await store.clear_silent_links(at(60), spare={"SPARED"}) == ["STALE", "UNSEEN"]
+    states = {c.id: (c.connected, c.last_seen, c.offline_since) for c in await store.list_chargers()}
+    assert states == {
+        "STALE": (False, at(10), at(10)),  # offline as of when it was last heard from
+        "SPARED": (True, at(10), None),
+        "SPEAKING": (True, at(100), None),
+        "GONE": (False, at(-10), at(0)),
+        "UNSEEN": (False, at(0), at(0)),
+    }
+    assert await store.clear_silent_links(at(60)) == ["SPARED"]  # once; and without a live link it goes too
 
 
 async def test_touch_updates_last_seen_and_ignores_unknown(store: Store) -> None:

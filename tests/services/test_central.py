@@ -374,6 +374,25 @@ async def test_reap_offline_after_0_never_closes_anything(
     assert await central.reap_offline() == []
 
 
+async def test_a_connected_flag_no_one_backs_is_cleared_after_twice_the_heartbeat_interval_and_a_minute(
+    make_central: MakeCentral, store: MemoryStore, clock: SteppingClock
+) -> None:
+    central = make_central(Policy(heartbeat_interval=300, pending_retry_interval=60))
+    await store.add_charger("CP-1", registration=Registration.ACCEPTED)
+    await central.connected("CP-1")  # last_seen T0; then the server is killed: no disconnect is recorded
+    assert central.silent_after() == timedelta(seconds=660)
+    clock.advance(660)
+    assert await central.clear_silent_links() == []  # a live charger on another worker may be this quiet
+    clock.advance(1)
+    assert await central.clear_silent_links(connected={"CP-1"}) == []  # a live link here: spared
+    assert await central.clear_silent_links() == ["CP-1"]
+    charger = await store.get_charger("CP-1")
+    assert charger is not None and (charger.connected, charger.offline_since) == (False, T0)
+    await central.seen("CP-1")  # taken for gone by mistake: its next message flags it connected again
+    charger = await store.get_charger("CP-1")
+    assert charger is not None and (charger.connected, charger.offline_since) == (True, None)
+
+
 async def test_reap_without_evse_closes_all_of_the_chargers_older_transactions(
     central: CentralSystem, store: MemoryStore
 ) -> None:

@@ -8,7 +8,7 @@ copies, never its own objects; it normalises times to UTC and refuses naive ones
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Container, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -122,6 +122,15 @@ class MemoryStore:
         charger = self._chargers.get(charger_id)
         if charger is not None:
             charger.last_seen = _utc(at)
+
+    async def clear_silent_links(self, silent_since: datetime, *, spare: Container[str] = ()) -> list[str]:
+        cleared = []
+        for charger in self._chargers.values():
+            heard = charger.last_seen
+            if charger.connected and charger.id not in spare and (heard is None or heard < silent_since):
+                charger.connected, charger.offline_since = False, heard or _utc(silent_since)
+                cleared.append(charger.id)
+        return sorted(cleared)
 
     async def set_connector_status(
         self,

@@ -7,7 +7,7 @@ Every method that writes returns only after the write is durable (committed).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Container, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -103,6 +103,13 @@ class ChargerStore(Protocol):
 
     async def touch(self, charger_id: str, at: datetime) -> None:
         """Update ``last_seen``. May be coalesced (written at most every few seconds)."""
+        ...
+
+    async def clear_silent_links(self, silent_since: datetime, *, spare: Container[str] = ()) -> list[str]:
+        """Chargers still flagged connected but last heard from before ``silent_since`` (a server killed with
+        their links open left the flag set, and they never came back): flag them offline, as of when they were
+        last heard from, and return their ids. Chargers in ``spare`` (a live link in this process) are left
+        as they are, and so is one that spoke again meanwhile."""
         ...
 
     async def set_connector_status(

@@ -187,6 +187,20 @@ class CentralSystem:
                             stopped_at=min(new.started_at, self.clock.now()))  # fmt: skip
         return tx, auth
 
+    def silent_after(self) -> timedelta:
+        """How long a charger with a live link may stay unheard in the database: it speaks at least every
+        heartbeat (or pending-retry) interval, and last_seen is written at most every TOUCH_EVERY; twice
+        the interval, so that a charger on another worker or server is never taken for gone."""
+        interval = max(self.policy.heartbeat_interval, self.policy.pending_retry_interval)
+        return 2 * timedelta(seconds=interval) + TOUCH_EVERY
+
+    async def clear_silent_links(self, *, connected: Container[str] = ()) -> list[str]:
+        """Flag offline the chargers the database still says are connected but that nothing has heard from for
+        longer than :meth:`silent_after` (a killed server left their flags set and they never came back), as
+        of when they were last heard from; return their ids. Chargers in ``connected`` are spared. A charger
+        taken for gone by mistake is flagged connected again by its next message (``seen``)."""
+        return await self.store.clear_silent_links(self.clock.now() - self.silent_after(), spare=connected)
+
     async def reap_offline(self, *, connected: Container[str] = ()) -> list[Transaction]:
         """Close the open transactions of chargers not heard from for longer than
         ``policy.reap_offline_after`` (a charger that was replaced or died never sends their stops), as

@@ -15,11 +15,24 @@ import functools
 import json
 import logging
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+from collections.abc import AsyncIterator, Callable, Container, Coroutine, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, Protocol, TypeVar
 
-from sqlalchemy import Connection, CursorResult, Executable, Table, and_, bindparam, case, delete, or_, select, update
+from sqlalchemy import (
+    Connection,
+    CursorResult,
+    Executable,
+    Table,
+    and_,
+    bindparam,
+    case,
+    delete,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError, StatementError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql import ColumnElement, Select
@@ -300,6 +313,26 @@ class SqlStore:
     async def touch(self, charger_id: str, at: datetime) -> None:
         async with self._write() as conn:
             await conn.execute(update(chargers).where(chargers.c.id == charger_id).values(last_seen=at))
+
+    @_shielded
+    async def clear_silent_links(self, silent_since: datetime, *, spare: Container[str] = ()) -> list[str]:
+        seen = chargers.c.last_seen
+        silent = and_(chargers.c.connected.is_(True), or_(seen.is_(None), seen < silent_since))
+        async with self._engine.connect() as conn:
+            found = [row.id for row in await conn.execute(select(chargers.c.id).where(silent))]
+        spared = [charger_id for charger_id in found if charger_id in spare]
+        if len(spared) == len(found):
+            return []
+        # one statement, the condition asked again: a charger that spoke since the read (and so was flagged
+        # connected, with a new last_seen) stays as it is
+        statement = (
+            update(chargers)
+            .where(silent, chargers.c.id.not_in(spared))
+            .values(connected=False, offline_since=func.coalesce(seen, silent_since))
+            .returning(chargers.c.id)
+        )
+        async with self._write() as conn:
+            return sorted(row.id for row in await conn.execute(statement))
 
     @_shielded
     async def set_connector_status(
