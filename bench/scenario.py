@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import operator
 import statistics
 import time
 from collections.abc import Callable
@@ -73,24 +74,27 @@ def merge(answers: list[dict[str, Any]], key: str = "hist") -> dict[int, int]:
     return hist
 
 
-def worst_strip(answers: list[dict[str, Any]], seconds: float) -> list[float]:
-    """The worst latency (ms) answered in each STRIP_S of the window, over all generators (0: none answered)."""
+def _per_strip(
+    answers: list[dict[str, Any]], key: str, seconds: float, combine: Callable[[float, float], float]
+) -> list[float]:
+    """The generators' figures under ``key`` (one per STRIP_S of the window, keyed by its index), combined
+    per strip; a strip past the window (answered after it closed) is left out, one without figures is 0."""
     strips = [0.0] * math.ceil(seconds / STRIP_S)
     for answer in answers:
-        for strip, ms in answer.get("worst", {}).items():
+        for strip, value in answer.get(key, {}).items():
             if 0 <= int(strip) < len(strips):
-                strips[int(strip)] = max(strips[int(strip)], ms)
-    return [round(ms, 1) for ms in strips]
+                strips[int(strip)] = combine(strips[int(strip)], value)
+    return strips
+
+
+def worst_strip(answers: list[dict[str, Any]], seconds: float) -> list[float]:
+    """The worst latency (ms) answered in each STRIP_S of the window, over all generators (0: none answered)."""
+    return [round(ms, 1) for ms in _per_strip(answers, "worst", seconds, max)]
 
 
 def count_strip(answers: list[dict[str, Any]], seconds: float) -> list[int]:
     """Calls answered with a CALLRESULT in each STRIP_S of the window, over all generators."""
-    counts = [0] * math.ceil(seconds / STRIP_S)
-    for answer in answers:
-        for strip, n in answer.get("count", {}).items():
-            if 0 <= int(strip) < len(counts):
-                counts[int(strip)] += n
-    return counts
+    return [int(n) for n in _per_strip(answers, "count", seconds, operator.add)]
 
 
 Sample = tuple[float, int, int]  # wall time; the event-loop thread's CPU and run-queue wait so far, ns

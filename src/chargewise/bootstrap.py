@@ -8,7 +8,9 @@ import gc
 import logging
 import secrets
 import ssl
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from chargewise.adapters.clock import SystemClock
@@ -142,8 +144,11 @@ async def start(settings: Settings, *, clock: Clock | None = None, with_http: bo
         raise
     loop = asyncio.get_running_loop()
     app._background = [
-        loop.create_task(_refresh_directory(app)), loop.create_task(_reap_offline(app)),
-        loop.create_task(_clear_silent_links(app)),
+        loop.create_task(_refresh_directory(app)),
+        loop.create_task(_periodically(partial(_reap_offline, app), REAP_EVERY,
+                                       "closing transactions of offline chargers", at_start=False)),
+        loop.create_task(_periodically(partial(_clear_silent_links, app), SILENT_EVERY,
+                                       "recording silent chargers as offline", at_start=True)),
     ]  # fmt: skip
     return app
 
@@ -160,32 +165,34 @@ def keep_gc_off_the_hot_path() -> None:
     gc.set_threshold(100_000, 50, 100)
 
 
-async def _reap_offline(app: App) -> None:
-    """Every REAP_EVERY seconds, close what chargers long silent left open (``CentralSystem.reap_offline``),
-    sparing those with a live link here. With ``--workers`` every worker looks; a charger connected to
-    another worker speaks (Heartbeats), so its last_seen stays recent."""
+async def _periodically(job: Callable[[], Awaitable[None]], every: float, what: str, *, at_start: bool) -> None:
+    """Run ``job`` every ``every`` seconds, the first time at once if ``at_start``; a failure is logged and the
+    job runs again at its next turn."""
+    if not at_start:
+        await asyncio.sleep(every)
     while True:
-        await asyncio.sleep(REAP_EVERY)
         try:
-            for tx in await app.central.reap_offline(connected=app.registry):
-                log.info("transaction %s of %s closed: %s", tx.id, tx.charger_id, tx.stop_reason)
+            await job()
         except Exception:
-            log.exception("closing transactions of offline chargers failed; retrying in %.0f s", REAP_EVERY)
+            log.exception("%s failed; retrying in %.0f s", what, every)
+        await asyncio.sleep(every)
+
+
+async def _reap_offline(app: App) -> None:
+    """Close what chargers long silent left open (``CentralSystem.reap_offline``), sparing those with a live
+    link here. With ``--workers`` every worker looks; a charger connected to another worker speaks
+    (Heartbeats), so its last_seen stays recent."""
+    for tx in await app.central.reap_offline(connected=app.registry):
+        log.info("transaction %s of %s closed: %s", tx.id, tx.charger_id, tx.stop_reason)
 
 
 async def _clear_silent_links(app: App) -> None:
-    """At start and then every SILENT_EVERY seconds, flag offline the chargers whose connected flag no live
-    link backs (``CentralSystem.clear_silent_links``): after a server was killed, those that never came
-    back. With ``--workers`` every worker looks; a charger connected to another worker speaks, so its
-    last_seen stays recent."""
-    while True:
-        try:
-            for charger_id in await app.central.clear_silent_links(connected=app.registry):
-                log.info("%s: flagged connected, but no link here and not heard from for %s: recorded as offline",
-                         charger_id, app.central.silent_after())  # fmt: skip
-        except Exception:
-            log.exception("recording silent chargers as offline failed; retrying in %.0f s", SILENT_EVERY)
-        await asyncio.sleep(SILENT_EVERY)
+    """Flag offline the chargers whose connected flag no live link backs (``CentralSystem.clear_silent_links``):
+    after a server was killed, those that never came back. With ``--workers`` every worker looks; a charger
+    connected to another worker speaks, so its last_seen stays recent."""
+    for charger_id in await app.central.clear_silent_links(connected=app.registry):
+        log.info("%s: flagged connected, but no link here and not heard from for %s: recorded as offline",
+                 charger_id, app.central.silent_after())  # fmt: skip
 
 
 async def _refresh_directory(app: App) -> None:
