@@ -34,6 +34,8 @@ _BUSY_TIMEOUT_MS = 10_000
 _WAL_ATTEMPTS = 250  # 5 s
 #: Any constant shared by every chargewise process: serialises concurrent upgrades on PostgreSQL.
 _PG_MIGRATION_LOCK = 0x63_77_6D_67
+POOL_SIZE, POOL_OVERFLOW = 10, 10  # PostgreSQL connections per process: kept, and opened on demand
+POOL_WAIT_S = 300.0  # how long an operation may queue for a connection before it fails
 
 
 def create_engine(url: str) -> AsyncEngine:
@@ -43,7 +45,13 @@ def create_engine(url: str) -> AsyncEngine:
         return _sqlite_engine(parsed)
     if parsed.get_backend_name() == "postgresql":
         # pre-ping: a pooled connection survives a PostgreSQL restart instead of failing one request.
-        return create_async_engine(parsed, pool_pre_ping=True)
+        # Sized for a reconnect storm: thousands of chargers booting at once queue for a connection. With the
+        # default pool (5 + 10 overflow, 30 s wait) 8,000 chargers reconnecting got 1 % InternalError from
+        # "QueuePool limit ... timeout 30". 20 connections a process (4 workers: 80, under PostgreSQL's default
+        # max_connections of 100), and a queued operation waits its turn for up to POOL_WAIT_S.
+        return create_async_engine(
+            parsed, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW, pool_timeout=POOL_WAIT_S
+        )
     raise ValueError(f"unsupported database URL {url!r}: use sqlite+aiosqlite:// or postgresql+asyncpg://")
 
 
