@@ -1,0 +1,14 @@
+"""ClearedChargingLimit (K13): the external system released its limit. The EVSE's limit of that source is
+removed (no EVSE, or EVSE 0: the charger-wide one); answered with an empty result."""
+
+from __future__ import annotations
+
+from chargewise.domain.reports import LimitSource
+from chargewise.handlers.context import Context, Payload
+from chargewise.handlers.v201.charging_schedules import integer
+
+
+async def handle(ctx: Context, payload: Payload) -> Payload:
+    evse_id = integer(payload.get("evseId", 0), "evseId")
+    await ctx.central.reports.limit_cleared(ctx.charger_id, evse_id, LimitSource(payload["chargingLimitSource"]))
+    return {}
