@@ -4,10 +4,11 @@ report with one bad field is refused as a whole and nothing of it is stored."""
 
 from __future__ import annotations
 
+import enum
 import itertools
 import math
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from chargewise.domain.reports import ChargingProfile, ChargingSchedule, RateUnit, SchedulePeriod
 from chargewise.handlers.context import Payload, parse_time
@@ -18,13 +19,27 @@ MAX_INT = 2**31 - 1
 #: rates (A or W) and energies (Wh) beyond any charger or site
 MAX_QUANTITY = 1e9
 
+_E = TypeVar("_E", bound=enum.Enum)
+
 
 def refuse(field: str, problem: str) -> RemoteProtocolError:
     return RemoteProtocolError(ErrorKind.PROPERTY_CONSTRAINT, f"{field}: {problem}")
 
 
+def member(kind: type[_E], value: Any, field: str) -> _E:
+    """The enum member spelled ``value``: one the schema does not list (a charger allowed unknown enum values
+    by its quirks) is refused here, since nothing could act on it."""
+    try:
+        return kind(value)
+    except ValueError:
+        raise refuse(field, f"{value!r} is not one of {', '.join(str(m.value) for m in kind)}") from None
+
+
 def integer(value: Any, field: str, *, minimum: int = 0, maximum: int = MAX_INT) -> int:
-    """An integer within ``minimum..maximum`` (default 0..2^31-1)."""
+    """An integer within ``minimum..maximum`` (default 0..2^31-1); an integral number such as 1.0 counts (the
+    schemas' JSON Schema draft says so)."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
         raise refuse(field, f"{value!r} is not an integer from {minimum} to {maximum}")
     return value
@@ -71,7 +86,8 @@ def schedule(raw: Payload, field: str = "chargingSchedule") -> ChargingSchedule:
     if starts[0] != 0 or any(a >= b for a, b in itertools.pairwise(starts)):
         raise refuse(where, f"startPeriod {starts} must begin at 0 and increase")
     return ChargingSchedule(
-        id=integer(raw["id"], f"{field}.id"), rate_unit=RateUnit(raw["chargingRateUnit"]), periods=periods,
+        id=integer(raw["id"], f"{field}.id"), periods=periods,
+        rate_unit=member(RateUnit, raw["chargingRateUnit"], f"{field}.chargingRateUnit"),
         start=optional_moment(raw.get("startSchedule"), f"{field}.startSchedule"),
         duration_s=optional_integer(raw.get("duration"), f"{field}.duration"),
         min_rate=optional_quantity(raw.get("minChargingRate"), f"{field}.minChargingRate"),

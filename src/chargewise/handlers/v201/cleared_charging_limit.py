@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from chargewise.domain.reports import LimitSource
 from chargewise.handlers.context import Context, Payload
-from chargewise.handlers.v201.charging_schedules import integer
+from chargewise.handlers.v201.charging_schedules import integer, member
 
 
 async def handle(ctx: Context, payload: Payload) -> Payload:
     evse_id = integer(payload.get("evseId", 0), "evseId")
-    await ctx.central.reports.limit_cleared(ctx.charger_id, evse_id, LimitSource(payload["chargingLimitSource"]))
+    source = member(LimitSource, payload["chargingLimitSource"], "chargingLimitSource")
+    await ctx.central.reports.limit_cleared(ctx.charger_id, evse_id, source)
     return {}

@@ -7,6 +7,7 @@ from chargewise.domain.reports import EnergyTransfer, EvChargingNeeds
 from chargewise.handlers.context import Context, Payload
 from chargewise.handlers.v201.charging_schedules import (
     integer,
+    member,
     optional_integer,
     optional_moment,
     optional_quantity,
@@ -29,7 +30,7 @@ async def handle(ctx: Context, payload: Payload) -> Payload:
         raise refuse(f"{field}.evMinCurrent", f"{min_current:g} A exceeds evMaxCurrent {max_current:g} A")
     answer = await ctx.central.reports.ev_needs(EvChargingNeeds(
         charger_id=ctx.charger_id, evse_id=integer(payload["evseId"], "evseId", minimum=1),
-        transfer=EnergyTransfer(needs["requestedEnergyTransfer"]),
+        transfer=member(EnergyTransfer, needs["requestedEnergyTransfer"], "chargingNeeds.requestedEnergyTransfer"),
         departure_time=optional_moment(needs.get("departureTime"), "chargingNeeds.departureTime"),
         energy_wh=optional_quantity(params.get("energyAmount"), f"{field}.energyAmount"),
         min_current_a=min_current, max_current_a=max_current,

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from chargewise.domain.reports import FirmwarePublication, PublicationStatus
 from chargewise.handlers.context import Context, Payload
-from chargewise.handlers.v201.charging_schedules import optional_integer
+from chargewise.handlers.v201.charging_schedules import member, optional_integer
 from chargewise.ocpp.errors import ErrorKind, RemoteProtocolError
 
 
 async def handle(ctx: Context, payload: Payload) -> Payload:
-    status = PublicationStatus(payload["status"])
+    status = member(PublicationStatus, payload["status"], "status")
     locations = tuple(payload.get("location", ()))
     if status is PublicationStatus.PUBLISHED and not locations:
         raise RemoteProtocolError(ErrorKind.OCCURRENCE_CONSTRAINT, "location: required when status is Published")

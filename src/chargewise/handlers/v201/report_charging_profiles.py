@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from chargewise.domain.reports import LimitSource, ReportedProfile, ReportKind, ReportPart
 from chargewise.handlers.context import Context, Payload
-from chargewise.handlers.v201.charging_schedules import integer, profile
+from chargewise.handlers.v201.charging_schedules import integer, member, profile
 
 
 async def handle(ctx: Context, payload: Payload) -> Payload:
     evse_id = integer(payload["evseId"], "evseId")
-    source = LimitSource(payload["chargingLimitSource"])
+    source = member(LimitSource, payload["chargingLimitSource"], "chargingLimitSource")
     profiles = tuple(
         ReportedProfile(evse_id=evse_id, source=source, profile=profile(raw, f"chargingProfile[{n}]"))
         for n, raw in enumerate(payload["chargingProfile"])
