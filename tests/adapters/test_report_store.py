@@ -30,6 +30,7 @@ from chargewise.domain.reports import (
     ReservationEnd,
     ReservationUpdate,
     SchedulePeriod,
+    stored_size,
 )
 
 T0 = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
@@ -156,11 +157,38 @@ async def test_firmware_publication_and_reservation_updates_keep_the_latest(repo
 
     expired = ReservationUpdate(charger_id="CP1", reservation_id=3, status=ReservationEnd.EXPIRED, reported_at=T0)
     removed = ReservationUpdate(charger_id="CP1", reservation_id=4, status=ReservationEnd.REMOVED, reported_at=T0)
-    await reports.put_reservation_update(expired)
-    await reports.put_reservation_update(removed)
+    await reports.put_reservation_update(expired, keep=2)
+    await reports.put_reservation_update(removed, keep=2)
     assert await reports.reservation_update("CP1", 3) == expired
     assert await reports.reservation_update("CP1", 4) == removed
     assert await reports.reservation_update("CP2", 3) is None
+
+
+async def test_reservation_updates_keep_the_chargers_highest_ids(reports: ReportStore) -> None:
+    def update(charger_id: str, reservation_id: int) -> ReservationUpdate:
+        return ReservationUpdate(charger_id=charger_id, reservation_id=reservation_id, status=ReservationEnd.EXPIRED,
+                                 reported_at=T0)  # fmt: skip
+
+    await reports.put_reservation_update(update("CP2", 1), keep=2)
+    for reservation_id in (5, 1, 9, 7):
+        await reports.put_reservation_update(update("CP1", reservation_id), keep=2)
+    kept = [n for n in (1, 5, 7, 9) if await reports.reservation_update("CP1", n) is not None]
+    assert kept == [7, 9]
+    assert await reports.reservation_update("CP2", 1) is not None  # another charger's are its own
+
+
+async def test_report_sizes_count_each_reports_json_and_a_report_can_be_dropped(reports: ReportStore) -> None:
+    kind = ReportKind.CUSTOMER_INFORMATION
+    a0, a1 = part(kind, 0, tbc=True, data="x" * 100), part(kind, 1, tbc=False, data="\u00e9" * 10)
+    b0 = part(kind, 0, tbc=False, request_id=8, data="y")
+    for each in (a0, a1, b0, part(ReportKind.MONITORING, 0, tbc=False)):
+        await reports.put_report_part(each, start_over=False)
+    assert await reports.report_sizes("CP1", kind) == {5: stored_size(a0) + stored_size(a1), 8: stored_size(b0)}
+    assert await reports.report_sizes("CP2", kind) == {}
+    await reports.drop_report("CP1", kind, 5)
+    assert await reports.report("CP1", kind, 5) is None
+    assert await reports.report_sizes("CP1", kind) == {8: stored_size(b0)}
+    assert await reports.report("CP1", ReportKind.MONITORING, 5) is not None
 
 
 async def test_sql_reports_survive_reopening(sql_url: str) -> None:

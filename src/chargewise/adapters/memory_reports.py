@@ -19,6 +19,7 @@ from chargewise.domain.reports import (
     ReportPart,
     ReportStore,
     ReservationUpdate,
+    stored_size,
 )
 
 ReportKey = tuple[str, ReportKind, int]
@@ -70,14 +71,27 @@ class MemoryReportStore:
         parts = self._parts.get((charger_id, kind, request_id))
         return Report(parts=tuple(parts[n] for n in sorted(parts))) if parts else None
 
+    async def report_sizes(self, charger_id: str, kind: ReportKind) -> dict[int, int]:
+        return {
+            request_id: sum(stored_size(part) for part in parts.values())
+            for (charger, of_kind, request_id), parts in self._parts.items()
+            if (charger, of_kind) == (charger_id, kind)
+        }
+
+    async def drop_report(self, charger_id: str, kind: ReportKind, request_id: int) -> None:
+        self._parts.pop((charger_id, kind, request_id), None)
+
     async def put_firmware_publication(self, publication: FirmwarePublication) -> None:
         self._publications[publication.charger_id] = publication
 
     async def firmware_publication(self, charger_id: str) -> FirmwarePublication | None:
         return self._publications.get(charger_id)
 
-    async def put_reservation_update(self, update: ReservationUpdate) -> None:
+    async def put_reservation_update(self, update: ReservationUpdate, *, keep: int) -> None:
         self._reservations[update.charger_id, update.reservation_id] = update
+        ids = sorted(rid for charger, rid in self._reservations if charger == update.charger_id)
+        for rid in ids[: max(len(ids) - keep, 0)]:
+            del self._reservations[update.charger_id, rid]
 
     async def reservation_update(self, charger_id: str, reservation_id: int) -> ReservationUpdate | None:
         return self._reservations.get((charger_id, reservation_id))

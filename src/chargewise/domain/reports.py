@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+import msgspec
+
 
 class LimitSource(enum.StrEnum):
     """Who set a limit: an energy management system, a grid operator (SO), the charge-point operator."""
@@ -206,6 +208,11 @@ class Report:
         return "".join(part.data for part in self.parts)
 
 
+def stored_size(record: object) -> int:
+    """What a record costs in the store: the characters of its JSON (as ``SqlReportStore`` keeps it)."""
+    return len(msgspec.json.encode(record).decode())
+
+
 class PublicationStatus(enum.StrEnum):
     """A local controller publishing firmware to the chargers behind it (PublishFirmware)."""
 
@@ -277,10 +284,18 @@ class ReportStore(Protocol):
 
     async def report(self, charger_id: str, kind: ReportKind, request_id: int) -> Report | None: ...
 
+    async def report_sizes(self, charger_id: str, kind: ReportKind) -> dict[int, int]:
+        """Request id -> the :func:`stored_size` of its parts, for every stored report of the charger and kind."""
+        ...
+
+    async def drop_report(self, charger_id: str, kind: ReportKind, request_id: int) -> None: ...
+
     async def put_firmware_publication(self, publication: FirmwarePublication) -> None: ...
 
     async def firmware_publication(self, charger_id: str) -> FirmwarePublication | None: ...
 
-    async def put_reservation_update(self, update: ReservationUpdate) -> None: ...
+    async def put_reservation_update(self, update: ReservationUpdate, *, keep: int) -> None:
+        """Store it, then keep only the charger's ``keep`` highest reservation ids."""
+        ...
 
     async def reservation_update(self, charger_id: str, reservation_id: int) -> ReservationUpdate | None: ...

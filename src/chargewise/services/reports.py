@@ -18,7 +18,11 @@ from chargewise.domain.reports import (
     ReportPart,
     ReportStore,
     ReservationUpdate,
+    stored_size,
 )
+
+REPORT_QUOTA = 1_000_000
+KEEP_RESERVATIONS = 1_000
 
 
 class NeedsAnswer(enum.StrEnum):
@@ -33,8 +37,12 @@ class NeedsAnswer(enum.StrEnum):
 class Reports:
     """Build one per process in ``bootstrap`` over the durable store; tests pass a ``MemoryReportStore``."""
 
-    def __init__(self, *, store: ReportStore) -> None:
+    def __init__(self, *, store: ReportStore, quota: int = REPORT_QUOTA, reservations: int = KEEP_RESERVATIONS) -> None:
         self.store = store
+        #: characters of JSON kept per charger and report kind
+        self.quota = quota
+        #: reservation ids kept per charger (the highest)
+        self.reservations = reservations
 
     async def limit_set(self, limit: ChargingLimit) -> None:
         """An external system limits an EVSE (NotifyChargingLimit): replaces that source's earlier limit."""
@@ -56,23 +64,48 @@ class Reports:
         """Record the EV's own schedule (NotifyEVChargingSchedule: answered Accepted, which approves nothing)."""
         await self.store.put_ev_charging_schedule(schedule)
 
-    async def report_part(self, part: ReportPart) -> None:
-        """Add one message of a multi-part report.
+    async def report_part(self, part: ReportPart) -> bool:
+        """Add one message of a multi-part report; False if it would not fit the quota (nothing stored: answer
+        the charger with an error).
 
         Numbered kinds (the charger's seqNo): part 0 starts the report over, so a request id used again
         replaces the old report; another part replaces its namesake (a retry). Parts that carry no number
         are numbered in arrival order: one equal to the last part is a retry and is dropped, and one that
-        arrives after the report was complete starts a new report."""
+        arrives after the report was complete starts a new report.
+
+        A charger's reports of one kind may take :attr:`quota` characters in all (their JSON): older reports
+        (lower request ids) make room for a new one, and a report that alone would exceed it is not kept
+        beyond the parts that fit. What one charger sends costs only its own reports."""
         if part.kind.numbered:
-            await self.store.put_report_part(part, start_over=part.seq_no == 0)
-            return
-        last = await self.store.last_report_part(part.charger_id, part.kind, part.request_id)
-        if last is not None and replace(last, reported_at=part.reported_at, seq_no=part.seq_no) == part:
-            return
-        if last is None or not last.tbc:
-            await self.store.put_report_part(replace(part, seq_no=0), start_over=True)
+            numbered, start_over = part, part.seq_no == 0
         else:
-            await self.store.put_report_part(replace(part, seq_no=last.seq_no + 1), start_over=False)
+            last = await self.store.last_report_part(part.charger_id, part.kind, part.request_id)
+            if last is not None and replace(last, reported_at=part.reported_at, seq_no=part.seq_no) == part:
+                return True
+            if last is None or not last.tbc:
+                numbered, start_over = replace(part, seq_no=0), True
+            else:
+                numbered, start_over = replace(part, seq_no=last.seq_no + 1), False
+        if not await self._make_room(numbered, start_over=start_over):
+            return False
+        await self.store.put_report_part(numbered, start_over=start_over)
+        return True
+
+    async def _make_room(self, part: ReportPart, *, start_over: bool) -> bool:
+        """Drop the charger's other reports of the kind, lowest request id first, until ``part`` fits the quota;
+        False (and nothing dropped) if its own report would exceed it."""
+        sizes = await self.store.report_sizes(part.charger_id, part.kind)
+        before = sizes.pop(part.request_id, 0)
+        own = (0 if start_over else before) + stored_size(part)
+        if own > self.quota:
+            return False
+        others = sum(sizes.values())
+        for request_id in sorted(sizes):
+            if own + others <= self.quota:
+                break
+            await self.store.drop_report(part.charger_id, part.kind, request_id)
+            others -= sizes[request_id]
+        return True
 
     async def report(self, charger_id: str, kind: ReportKind, request_id: int) -> Report | None:
         """The report as received so far; ``complete`` tells whether every part arrived."""
@@ -84,7 +117,7 @@ class Reports:
 
     async def reservation_ended(self, update: ReservationUpdate) -> None:
         """ReservationStatusUpdate: the reservation expired or was removed; the latest status is kept."""
-        await self.store.put_reservation_update(update)
+        await self.store.put_reservation_update(update, keep=self.reservations)
 
 
 class NoReportStore:
@@ -121,13 +154,19 @@ class NoReportStore:
     async def report(self, charger_id: str, kind: ReportKind, request_id: int) -> Report | None:
         return None
 
+    async def report_sizes(self, charger_id: str, kind: ReportKind) -> dict[int, int]:
+        return {}
+
+    async def drop_report(self, charger_id: str, kind: ReportKind, request_id: int) -> None:
+        pass
+
     async def put_firmware_publication(self, publication: FirmwarePublication) -> None:
         pass
 
     async def firmware_publication(self, charger_id: str) -> FirmwarePublication | None:
         return None
 
-    async def put_reservation_update(self, update: ReservationUpdate) -> None:
+    async def put_reservation_update(self, update: ReservationUpdate, *, keep: int) -> None:
         pass
 
     async def reservation_update(self, charger_id: str, reservation_id: int) -> ReservationUpdate | None:

@@ -73,6 +73,7 @@ def _with_periods(*periods: dict[str, object]) -> dict[str, object]:
 BAD = {
     "evse 0 (the schema leaves it open; the spec says > 0)": dict(NOTIFY, evseId=0),
     "evse beyond int32": dict(NOTIFY, evseId=2**31),
+    "evse beyond any charger's (each would be kept)": dict(NOTIFY, evseId=129),
     "first period not at 0": _with_periods({"startPeriod": 60, "limit": 1.0}),
     "periods going back": _with_periods({"startPeriod": 0, "limit": 1.0}, {"startPeriod": 0, "limit": 2.0}),
     "huge limit": _with_periods({"startPeriod": 0, "limit": 1e308}),

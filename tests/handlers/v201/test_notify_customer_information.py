@@ -30,3 +30,14 @@ async def test_a_bad_seq_no_is_refused(station: Station) -> None:
     with pytest.raises(RemoteProtocolError):
         await station.send(handle, "NotifyCustomerInformation", dict(REQUEST, seqNo=-1))
     assert await station.reports.report("CP-1", KIND, 13) is None
+
+
+async def test_a_report_beyond_the_quota_gets_a_call_error_and_the_parts_that_fit_stay(station: Station) -> None:
+    station.central.reports.quota = 2_500
+    parts = [dict(REQUEST, seqNo=n, tbc=True, data="x" * 500) for n in range(4)]
+    for request in parts[:3]:
+        assert await station.send(handle, "NotifyCustomerInformation", request) == {}
+    with pytest.raises(RemoteProtocolError, match="report 13 exceeds the 2,500 characters"):
+        await station.send(handle, "NotifyCustomerInformation", parts[3])
+    report = await station.reports.report("CP-1", KIND, 13)
+    assert report is not None and len(report.parts) == 3

@@ -12,8 +12,8 @@ from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import msgspec
-from sqlalchemy import Table, and_, delete, select
-from sqlalchemy.sql import ColumnElement
+from sqlalchemy import Table, and_, delete, func, select
+from sqlalchemy.sql import ColumnElement, Delete
 
 from chargewise.adapters.sql.statements import upsert
 from chargewise.adapters.sql.store import SqlStore
@@ -135,6 +135,26 @@ class SqlReportStore:
         parts = await self._run(self._bodies(report_parts, ReportPart, *self._of_report(charger_id, kind, request_id)))
         return Report(parts=tuple(parts)) if parts else None
 
+    async def report_sizes(self, charger_id: str, kind: ReportKind) -> dict[int, int]:
+        return await self._run(self._report_sizes(charger_id, kind))
+
+    async def _report_sizes(self, charger_id: str, kind: ReportKind) -> dict[int, int]:
+        c = report_parts.c
+        query = (
+            select(c.request_id, func.sum(func.length(c.body)))
+            .where(c.charger_id == charger_id, c.kind == kind.value)
+            .group_by(c.request_id)
+        )
+        async with self._store._engine.connect() as conn:
+            return {request_id: int(size) for request_id, size in await conn.execute(query)}
+
+    async def drop_report(self, charger_id: str, kind: ReportKind, request_id: int) -> None:
+        await self._run(self._delete(delete(report_parts).where(*self._of_report(charger_id, kind, request_id))))
+
+    async def _delete(self, statement: Delete) -> None:
+        async with self._store._write() as conn:
+            await conn.execute(statement)
+
     # --- firmware publications, reservations ----------------------------------------------------------------
 
     async def put_firmware_publication(self, publication: FirmwarePublication) -> None:
@@ -144,9 +164,15 @@ class SqlReportStore:
         where = firmware_publications.c.charger_id == charger_id
         return await self._run(self._body(firmware_publications, FirmwarePublication, where))
 
-    async def put_reservation_update(self, update: ReservationUpdate) -> None:
+    async def put_reservation_update(self, update: ReservationUpdate, *, keep: int) -> None:
         keys = {"charger_id": update.charger_id, "reservation_id": update.reservation_id}
         await self._run(self._put(reservation_updates, keys, update))
+        c = reservation_updates.c
+        kept = select(c.reservation_id).where(c.charger_id == update.charger_id).order_by(c.reservation_id.desc())
+        beyond = delete(reservation_updates).where(
+            c.charger_id == update.charger_id, c.reservation_id.not_in(kept.limit(keep).scalar_subquery())
+        )
+        await self._run(self._delete(beyond))
 
     async def reservation_update(self, charger_id: str, reservation_id: int) -> ReservationUpdate | None:
         c = reservation_updates.c

@@ -16,6 +16,9 @@ from chargewise.ocpp.errors import ErrorKind, RemoteProtocolError
 
 #: ids, sequence numbers and seconds: what a 32-bit signed integer column holds
 MAX_INT = 2**31 - 1
+#: EVSEs per charger: the spec sets no limit, but kept records are per EVSE, so a charger could otherwise fill
+#: the database with EVSEs it does not have; far beyond any real charger
+MAX_EVSE = 128
 #: rates (A or W) and energies (Wh) beyond any charger or site
 MAX_QUANTITY = 1e9
 
@@ -43,6 +46,11 @@ def integer(value: Any, field: str, *, minimum: int = 0, maximum: int = MAX_INT)
     if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
         raise refuse(field, f"{value!r} is not an integer from {minimum} to {maximum}")
     return value
+
+
+def evse(value: Any, field: str = "evseId", *, minimum: int = 1) -> int:
+    """An EVSE id from ``minimum`` (1, or 0 where the charger as a whole is meant) to :data:`MAX_EVSE`."""
+    return integer(value, field, minimum=minimum, maximum=MAX_EVSE)
 
 
 def optional_integer(value: Any, field: str, *, minimum: int = 0, maximum: int = MAX_INT) -> int | None:

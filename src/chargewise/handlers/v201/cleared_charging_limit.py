@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from chargewise.domain.reports import LimitSource
 from chargewise.handlers.context import Context, Payload
-from chargewise.handlers.v201.charging_schedules import integer, member
+from chargewise.handlers.v201.charging_schedules import evse, member
 
 
 async def handle(ctx: Context, payload: Payload) -> Payload:
-    evse_id = integer(payload.get("evseId", 0), "evseId")
+    evse_id = evse(payload.get("evseId", 0), minimum=0)
     source = member(LimitSource, payload["chargingLimitSource"], "chargingLimitSource")
     await ctx.central.reports.limit_cleared(ctx.charger_id, evse_id, source)
     return {}

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from chargewise.domain.reports import DisplayMessage, ReportKind, ReportPart
 from chargewise.handlers.context import Context, Payload
+from chargewise.handlers.v201 import report_parts
 from chargewise.handlers.v201.charging_schedules import integer, optional_moment
 
 
 async def handle(ctx: Context, payload: Payload) -> Payload:
     messages = tuple(_message(info, f"messageInfo[{n}]") for n, info in enumerate(payload.get("messageInfo", ())))
-    await ctx.central.reports.report_part(ReportPart(
+    await report_parts.keep(ctx, ReportPart(
         charger_id=ctx.charger_id, kind=ReportKind.DISPLAY_MESSAGES,
         request_id=integer(payload["requestId"], "requestId"), seq_no=0, tbc=payload.get("tbc", False),
         messages=messages, reported_at=ctx.now,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from chargewise.domain.reports import EnergyTransfer, EvChargingNeeds
 from chargewise.handlers.context import Context, Payload
 from chargewise.handlers.v201.charging_schedules import (
-    integer,
+    evse,
     member,
     optional_integer,
     optional_moment,
@@ -29,7 +29,7 @@ async def handle(ctx: Context, payload: Payload) -> Payload:
     if min_current is not None and max_current is not None and min_current > max_current:
         raise refuse(f"{field}.evMinCurrent", f"{min_current:g} A exceeds evMaxCurrent {max_current:g} A")
     answer = await ctx.central.reports.ev_needs(EvChargingNeeds(
-        charger_id=ctx.charger_id, evse_id=integer(payload["evseId"], "evseId", minimum=1),
+        charger_id=ctx.charger_id, evse_id=evse(payload["evseId"]),
         transfer=member(EnergyTransfer, needs["requestedEnergyTransfer"], "chargingNeeds.requestedEnergyTransfer"),
         departure_time=optional_moment(needs.get("departureTime"), "chargingNeeds.departureTime"),
         energy_wh=optional_quantity(params.get("energyAmount"), f"{field}.energyAmount"),

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from chargewise.domain.reports import EvChargingSchedule
 from chargewise.handlers.context import Context, Payload
-from chargewise.handlers.v201.charging_schedules import integer, moment, schedule
+from chargewise.handlers.v201.charging_schedules import evse, moment, schedule
 
 
 async def handle(ctx: Context, payload: Payload) -> Payload:
     await ctx.central.reports.ev_schedule(EvChargingSchedule(
-        charger_id=ctx.charger_id, evse_id=integer(payload["evseId"], "evseId", minimum=1),
+        charger_id=ctx.charger_id, evse_id=evse(payload["evseId"]),
         time_base=moment(payload["timeBase"], "timeBase"), schedule=schedule(payload["chargingSchedule"]),
         reported_at=ctx.now,
     ))  # fmt: skip

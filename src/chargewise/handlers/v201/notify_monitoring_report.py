@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from chargewise.domain.reports import Monitor, ReportKind, ReportPart
 from chargewise.handlers.context import Context, Payload
+from chargewise.handlers.v201 import report_parts
 from chargewise.handlers.v201.charging_schedules import MAX_QUANTITY, integer, moment, optional_integer, quantity
 
 
@@ -14,7 +15,7 @@ async def handle(ctx: Context, payload: Payload) -> Payload:
         for n, data in enumerate(payload.get("monitor", ()))
         for m, setting in enumerate(data["variableMonitoring"])
     )
-    await ctx.central.reports.report_part(ReportPart(
+    await report_parts.keep(ctx, ReportPart(
         charger_id=ctx.charger_id, kind=ReportKind.MONITORING, request_id=integer(payload["requestId"], "requestId"),
         seq_no=integer(payload["seqNo"], "seqNo"), tbc=payload.get("tbc", False),
         generated_at=moment(payload["generatedAt"], "generatedAt"), monitors=monitors, reported_at=ctx.now,
