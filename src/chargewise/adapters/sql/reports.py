@@ -54,9 +54,16 @@ class SqlReportStore:
         return self._store._shield.run(operation)
 
     async def _put(
-        self, table: Table, keys: dict[str, Any], record: object, *, start_over: ColumnElement[bool] | None = None
+        self,
+        table: Table,
+        keys: dict[str, Any],
+        record: object,
+        *,
+        start_over: ColumnElement[bool] | None = None,
+        then: Delete | None = None,
     ) -> None:
-        """Insert or replace ``record`` under ``keys``; ``start_over`` first deletes the rows it matches."""
+        """Insert or replace ``record`` under ``keys``, in one transaction: ``start_over`` first deletes the rows
+        it matches, ``then`` runs after."""
         statement = upsert(self._dialect, table).values(**keys, body=msgspec.json.encode(record).decode())
         statement = statement.on_conflict_do_update(
             index_elements=list(table.primary_key.columns), set_={"body": statement.excluded.body}
@@ -65,6 +72,8 @@ class SqlReportStore:
             if start_over is not None:
                 await conn.execute(delete(table).where(start_over))
             await conn.execute(statement)
+            if then is not None:
+                await conn.execute(then)
 
     async def _bodies(self, table: Table, kind: type[_T], *where: ColumnElement[bool], descending: bool = False,
                       limit: int | None = None) -> list[_T]:  # fmt: skip
@@ -165,14 +174,13 @@ class SqlReportStore:
         return await self._run(self._body(firmware_publications, FirmwarePublication, where))
 
     async def put_reservation_update(self, update: ReservationUpdate, *, keep: int) -> None:
-        keys = {"charger_id": update.charger_id, "reservation_id": update.reservation_id}
-        await self._run(self._put(reservation_updates, keys, update))
         c = reservation_updates.c
         kept = select(c.reservation_id).where(c.charger_id == update.charger_id).order_by(c.reservation_id.desc())
         beyond = delete(reservation_updates).where(
             c.charger_id == update.charger_id, c.reservation_id.not_in(kept.limit(keep).scalar_subquery())
         )
-        await self._run(self._delete(beyond))
+        keys = {"charger_id": update.charger_id, "reservation_id": update.reservation_id}
+        await self._run(self._put(reservation_updates, keys, update, then=beyond))
 
     async def reservation_update(self, charger_id: str, reservation_id: int) -> ReservationUpdate | None:
         c = reservation_updates.c
