@@ -15,6 +15,7 @@ from pathlib import Path
 
 from chargewise.adapters.clock import SystemClock
 from chargewise.adapters.sql import open_store
+from chargewise.adapters.sql.reports import SqlReportStore
 from chargewise.adapters.ws_server import LinkSettings, OcppServer, ServerDeps
 from chargewise.domain.model import OcppVersion
 from chargewise.domain.ports import Clock, Store
@@ -25,6 +26,7 @@ from chargewise.services.central import CentralSystem, Policy
 from chargewise.services.connections import Registry
 from chargewise.services.directory import Directory
 from chargewise.services.meter_writer import MeterWriter
+from chargewise.services.reports import Reports
 
 log = logging.getLogger(__name__)
 DIRECTORY_REFRESH = 2.0  # seconds between checks for charger changes made by other processes
@@ -115,6 +117,7 @@ async def start(settings: Settings, *, clock: Clock | None = None, with_http: bo
     store = await open_store(settings.db_url)
     clock = clock or SystemClock()
     central = CentralSystem(store=store, clock=clock, policy=settings.policy, meter_writer=MeterWriter(store))
+    central.reports = Reports(store=SqlReportStore(store))
     directory = Directory()
     directory.load(await store.list_chargers())
     registry = Registry()

@@ -10,11 +10,13 @@ from datetime import datetime
 import msgspec
 
 from chargewise.adapters.memory import MemoryStore
+from chargewise.adapters.memory_reports import MemoryReportStore
 from chargewise.domain.model import Charger, MeterValue, OcppVersion, Registration, Transaction
 from chargewise.handlers.context import Context, Handler, Payload
 from chargewise.ocpp.schemas import schema_set
 from chargewise.services.central import CentralSystem, Policy
 from chargewise.services.meter_writer import MeterWriter
+from chargewise.services.reports import Reports
 from tests.domain.clock import SteppingClock
 
 CHARGER_ID = "CP-1"
@@ -83,6 +85,13 @@ class Station:
         assert schemas.check_response(action, answer) is None, answer
         return answer
 
+    @property
+    def reports(self) -> MemoryReportStore:
+        """What the report handlers stored."""
+        store = self.central.reports.store
+        assert isinstance(store, MemoryReportStore)
+        return store
+
     async def charger(self) -> Charger:
         found = await self.store.get_charger(self.charger_id)
         assert found is not None
@@ -107,4 +116,5 @@ async def open_station(
     await store.add_charger(CHARGER_ID, registration=registration)
     await store.add_charger("CP-2", registration=Registration.ACCEPTED)
     central = CentralSystem(store=store, clock=clock, policy=policy or Policy(), meter_writer=MeterWriter(store))
+    central.reports = Reports(store=MemoryReportStore())
     return Station(version=version, store=store, clock=clock, central=central)

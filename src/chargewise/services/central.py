@@ -28,6 +28,7 @@ from chargewise.domain.model import (
 from chargewise.domain.ports import Clock, ConnectionChange, NewTransaction, Store
 from chargewise.services.group_commit import GroupCommit
 from chargewise.services.meter_writer import MeterWriter
+from chargewise.services.reports import NoReportStore, Reports
 
 TOUCH_EVERY = timedelta(seconds=60)
 #: why the reaper closed a transaction that a newer one on the same EVSE replaced
@@ -75,6 +76,8 @@ class CentralSystem:
 
     def __init__(self, *, store: Store, clock: Clock, policy: Policy, meter_writer: MeterWriter) -> None:
         self.store = store
+        #: what chargers report besides transactions; ``bootstrap`` replaces it with one over the durable store
+        self.reports = Reports(store=NoReportStore())
         self.clock = clock
         self.policy = policy
         self.meters = meter_writer

@@ -3,10 +3,20 @@ from __future__ import annotations
 from chargewise.handlers.v201 import (
     authorize,
     boot_notification,
+    cleared_charging_limit,
     data_transfer,
     heartbeat,
     meter_values,
     notifications,
+    notify_charging_limit,
+    notify_customer_information,
+    notify_display_messages,
+    notify_ev_charging_needs,
+    notify_ev_charging_schedule,
+    notify_monitoring_report,
+    publish_firmware_status_notification,
+    report_charging_profiles,
+    reservation_status_update,
     status_notification,
     transaction_event,
 )
@@ -19,12 +29,30 @@ ISSUE = {
     "NotifyReport", "NotifyEvent", "SecurityEventNotification", "FirmwareStatusNotification",
     "LogStatusNotification", "DataTransfer",
 }  # fmt: skip
+# issue 10, point 5: every other message a 2.0.1 charger may send, certificates aside (the fleet issue's)
+ISSUE_10 = {
+    "ReportChargingProfiles": report_charging_profiles.handle,
+    "NotifyChargingLimit": notify_charging_limit.handle,
+    "ClearedChargingLimit": cleared_charging_limit.handle,
+    "NotifyEVChargingNeeds": notify_ev_charging_needs.handle,
+    "NotifyEVChargingSchedule": notify_ev_charging_schedule.handle,
+    "NotifyMonitoringReport": notify_monitoring_report.handle,
+    "NotifyCustomerInformation": notify_customer_information.handle,
+    "NotifyDisplayMessages": notify_display_messages.handle,
+    "PublishFirmwareStatusNotification": publish_firmware_status_notification.handle,
+    "ReservationStatusUpdate": reservation_status_update.handle,
+}
+CERTIFICATES = {"SignCertificate", "Get15118EVCertificate", "GetCertificateStatus"}
 REPORTS = {"NotifyReport", "NotifyEvent", "SecurityEventNotification", "FirmwareStatusNotification",
            "LogStatusNotification"}  # fmt: skip
 
 
 def test_table_covers_exactly_the_issues_actions() -> None:
-    assert set(routes()) == ISSUE
+    assert set(routes()) == ISSUE | set(ISSUE_10)
+
+
+def test_every_charger_action_but_the_certificates_is_answered() -> None:
+    assert set(routes()) == catalog.CHARGER_ACTIONS - CERTIFICATES
 
 
 def test_every_routed_action_is_a_charger_action_with_schemas() -> None:
@@ -44,4 +72,5 @@ def test_each_action_goes_to_its_namesake_module() -> None:
         "MeterValues": meter_values.handle,
         "DataTransfer": data_transfer.handle,
         **dict.fromkeys(REPORTS, notifications.handle),
+        **ISSUE_10,
     }

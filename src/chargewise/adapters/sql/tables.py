@@ -171,3 +171,59 @@ meter_values = Table(
     # a 45-byte one costs a third less per insert (the insertion points of open transactions are scattered)
     Index("ix_meter_values_transaction", "transaction_id"),
 )
+
+# --- what chargers report besides transactions (``domain.reports``, ``sql.reports``) ------------------------
+# Each record is its domain object as JSON (``body``), under the columns it is looked up by. No foreign key to
+# chargers: like transactions, the reports of a removed charger stay.
+
+charging_limits = Table(
+    "charging_limits",
+    metadata,
+    Column("charger_id", String, primary_key=True),
+    Column("evse_id", Integer, primary_key=True, autoincrement=False),
+    Column("source", String, primary_key=True),
+    Column("body", Text, nullable=False),
+)
+
+ev_charging_needs = Table(
+    "ev_charging_needs",
+    metadata,
+    Column("charger_id", String, primary_key=True),
+    Column("evse_id", Integer, primary_key=True, autoincrement=False),
+    Column("body", Text, nullable=False),
+)
+
+ev_charging_schedules = Table(
+    "ev_charging_schedules",
+    metadata,
+    Column("charger_id", String, primary_key=True),
+    Column("evse_id", Integer, primary_key=True, autoincrement=False),
+    Column("body", Text, nullable=False),
+)
+
+# one row per message of a multi-part report (charging profiles, monitoring, customer information, display
+# messages)
+report_parts = Table(
+    "report_parts",
+    metadata,
+    Column("charger_id", String, primary_key=True),
+    Column("kind", String, primary_key=True),
+    Column("request_id", Integer, primary_key=True, autoincrement=False),
+    Column("seq_no", Integer, primary_key=True, autoincrement=False),
+    Column("body", Text, nullable=False),
+)
+
+firmware_publications = Table(
+    "firmware_publications",
+    metadata,
+    Column("charger_id", String, primary_key=True),
+    Column("body", Text, nullable=False),
+)
+
+reservation_updates = Table(
+    "reservation_updates",
+    metadata,
+    Column("charger_id", String, primary_key=True),
+    Column("reservation_id", Integer, primary_key=True, autoincrement=False),
+    Column("body", Text, nullable=False),
+)

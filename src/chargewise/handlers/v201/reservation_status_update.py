@@ -1,0 +1,17 @@
+"""ReservationStatusUpdate (H04): a reservation expired or was removed before use. Its status is recorded per
+reservation id; answered with an empty result."""
+
+from __future__ import annotations
+
+from chargewise.domain.reports import ReservationEnd, ReservationUpdate
+from chargewise.handlers.context import Context, Payload
+from chargewise.handlers.v201.charging_schedules import integer, member
+
+
+async def handle(ctx: Context, payload: Payload) -> Payload:
+    await ctx.central.reports.reservation_ended(ReservationUpdate(
+        charger_id=ctx.charger_id, reservation_id=integer(payload["reservationId"], "reservationId"),
+        status=member(ReservationEnd, payload["reservationUpdateStatus"], "reservationUpdateStatus"),
+        reported_at=ctx.now,
+    ))  # fmt: skip
+    return {}
