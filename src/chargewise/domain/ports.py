@@ -24,7 +24,6 @@ from chargewise.domain.model import (
     Transaction,
 )
 
-
 T = TypeVar("T")
 K = TypeVar("K", str, int)
 

@@ -230,7 +230,8 @@ class SqlStore:
         async with self._engine.connect() as conn:
             found = (await conn.execute(query)).all()
             ids = [row.id for row in found[:limit]]
-            states = rows.group_connectors(await conn.execute(connector_states().where(connectors.c.charger_id.in_(ids))))
+            on_page = connector_states().where(connectors.c.charger_id.in_(ids))
+            states = rows.group_connectors(await conn.execute(on_page))
             total = int((await conn.execute(select(func.count()).select_from(chargers))).scalar_one())
         items = [rows.charger(row, states.get(row.id, [])) for row in found[:limit]]
         return Page(items=items, total=total, next_key=items[-1].id if len(found) > limit else None)
