@@ -123,7 +123,9 @@ async def test_password_and_quirks_change_without_closing_the_link(admin: Admin,
     assert link.closed == []
 
 
-async def test_remove_closes_the_link_and_forgets_the_entry(admin: Admin, links: FakeLinks, directory: Directory) -> None:
+async def test_remove_closes_the_link_and_forgets_the_entry(
+    admin: Admin, links: FakeLinks, directory: Directory
+) -> None:
     await admin.add("CP-1")
     links["CP-1"] = link = FakeLink("CP-1")
 

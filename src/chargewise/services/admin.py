@@ -24,7 +24,7 @@ from chargewise.domain.ids import charger_id_problem
 from chargewise.domain.model import BootInfo, Charger, ConnectorStatus, OcppVersion, Registration
 from chargewise.domain.ports import ChargerStore
 from chargewise.ocpp.leniency import UnknownQuirkError, check_quirks
-from chargewise.services.admin_errors import AlreadyExists, InvalidRequest, NotFound
+from chargewise.services.admin_errors import AlreadyExists, InvalidRequest, NotFound, storable
 from chargewise.services.connections import Link
 from chargewise.services.directory import Directory, entry_for
 from chargewise.services.paging import Listing, check_limit, make_cursor, read_cursor
@@ -124,7 +124,7 @@ class Admin:
 
     # ------------------------------------------------------------------ reading
     async def charger(self, charger_id: str) -> ChargerOverview:
-        charger = await self._store.get_charger(charger_id)
+        charger = await self._store.get_charger(charger_id) if storable(charger_id) else None
         if charger is None:
             raise NotFound(f"no charger {charger_id[:60]!r}", fix=LIST_FIX)
         return self._overview(charger)
@@ -187,6 +187,7 @@ class Admin:
     async def set_quirks(self, charger_id: str, quirks: Sequence[str]) -> ChargerOverview:
         """Replace the charger's accepted deviations (``()``: strict); applies from its next connection."""
         checked = parse_quirks(quirks)
+        await self.charger(charger_id)
         await self._write(self._store.set_quirks(charger_id, checked), charger_id)
         return await self._changed(charger_id)
 

@@ -7,6 +7,15 @@ CLI prints ``chargewise: error: <message>; <fix>`` and exits with 2. Neither sho
 from __future__ import annotations
 
 
+MAX_LOOKUP = 1000  # characters: no id or tag is longer
+
+
+def storable(key: str) -> bool:
+    """Whether ``key`` can be looked up at all: PostgreSQL text holds no NUL, and no id is this long. Ask the
+    store only for those; any other key is simply not found."""
+    return len(key) <= MAX_LOOKUP and "\x00" not in key
+
+
 class AdminError(Exception):
     """``message``: what is wrong; ``fix``: what to do instead (worded for the REST API and the CLI alike)."""
 

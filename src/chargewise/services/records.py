@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 from chargewise.domain.model import IdToken, MeterValue, TokenStatus, Transaction
 from chargewise.domain.ports import TokenStore, TransactionStore
-from chargewise.services.admin_errors import InvalidRequest, NotFound
+from chargewise.services.admin_errors import InvalidRequest, NotFound, storable
 from chargewise.services.paging import Listing, check_limit, make_cursor, read_cursor
 
 MAX_TRANSACTION_ID = 2**31 - 1  # the id column is a 32-bit integer on PostgreSQL
@@ -80,6 +80,8 @@ class Records:
 
     async def block_token(self, id_tag: str) -> IdToken:
         try:
+            if not storable(id_tag):
+                raise KeyError(id_tag)
             await self._store.set_token_status(id_tag, TokenStatus.BLOCKED)
         except KeyError:
             raise NotFound(f"no token {id_tag[:40]!r}", fix="list the tokens to see their id tags") from None
@@ -121,6 +123,8 @@ class Ledger:
         before = read_cursor("transactions", cursor)
         if before is not None and not (before.isdecimal() and 1 <= int(before) <= MAX_TRANSACTION_ID + 1):
             raise InvalidRequest("the cursor is not one this listing gave", fix="start again without cursor")
+        if charger_id is not None and not storable(charger_id):
+            return Listing(items=[], total=0, limit=size, next_cursor=None)  # no charger has such an id
         page = await self._store.page_transactions(
             limit=size, before=None if before is None else int(before), charger_id=charger_id, active=active
         )
