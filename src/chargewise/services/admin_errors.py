@@ -6,7 +6,6 @@ CLI prints ``chargewise: error: <message>; <fix>`` and exits with 2. Neither sho
 
 from __future__ import annotations
 
-
 MAX_LOOKUP = 1000  # characters: no id or tag is longer
 
 
