@@ -14,6 +14,7 @@ from functools import partial
 from pathlib import Path
 
 from chargewise.adapters.clock import SystemClock
+from chargewise.adapters.http_api import ApiDeps, HttpServer
 from chargewise.adapters.sql import open_store
 from chargewise.adapters.sql.reports import SqlReportStore
 from chargewise.adapters.ws_server import LinkSettings, OcppServer, ServerDeps
@@ -22,10 +23,12 @@ from chargewise.domain.ports import Clock, Store
 from chargewise.handlers.v16.routing import routes as v16_routes
 from chargewise.handlers.v201.routing import routes as v201_routes
 from chargewise.ocpp.schemas import schema_set
+from chargewise.services.admin import Admin
 from chargewise.services.central import CentralSystem, Policy
 from chargewise.services.connections import Registry
 from chargewise.services.directory import Directory
 from chargewise.services.meter_writer import MeterWriter
+from chargewise.services.records import Ledger, Records
 from chargewise.services.reports import Reports
 
 log = logging.getLogger(__name__)
@@ -64,9 +67,10 @@ class App:
     directory: Directory
     registry: Registry
     ocpp: OcppServer
+    admin: Admin
     admin_token: str
     token_is_new: bool
-    http: object | None = None
+    http: HttpServer | None = None
     _background: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def stop(self) -> None:
@@ -78,9 +82,6 @@ class App:
         await self.ocpp.stop()
         await self.central.drain()
         if self.http is not None:
-            from chargewise.adapters.http_api import HttpServer
-
-            assert isinstance(self.http, HttpServer)
             await self.http.stop()
         await self.store.close()
 
@@ -119,8 +120,9 @@ async def start(settings: Settings, *, clock: Clock | None = None, with_http: bo
     central = CentralSystem(store=store, clock=clock, policy=settings.policy, meter_writer=MeterWriter(store))
     central.reports = Reports(store=SqlReportStore(store))
     directory = Directory()
-    directory.load(await store.list_chargers())
     registry = Registry()
+    admin = Admin(store=store, directory=directory, links=registry)
+    await admin.reload()
     deps = ServerDeps(
         central=central, directory=directory, registry=registry,
         routes={OcppVersion.V16: v16_routes(), OcppVersion.V201: v201_routes()},
@@ -133,14 +135,14 @@ async def start(settings: Settings, *, clock: Clock | None = None, with_http: bo
     token, new = admin_token(settings)
     app = App(
         settings=settings, store=store, central=central, directory=directory, registry=registry, ocpp=ocpp,
-        admin_token=token, token_is_new=new,
+        admin=admin, admin_token=token, token_is_new=new,
     )  # fmt: skip
     try:
         await ocpp.start()
         if with_http:
-            from chargewise.adapters.http_api import HttpServer
-
-            app.http = HttpServer(app, host=settings.host, port=settings.http_port)
+            api = ApiDeps(admin=admin, records=Records(store=store), ledger=Ledger(store=store), registry=registry,
+                          admin_token=token)  # fmt: skip
+            app.http = HttpServer(api, host=settings.host, port=settings.http_port)
             await app.http.start()
     except BaseException:
         await app.stop()
@@ -199,14 +201,15 @@ async def _clear_silent_links(app: App) -> None:
 
 
 async def _refresh_directory(app: App) -> None:
-    """Pick up chargers added, approved or removed by another process (the CLI) on the same store."""
+    """Pick up chargers added, approved, demoted or removed by another process (the CLI) on the same store: the
+    directory reloads, and links of chargers removed or no longer Accepted are closed (``Admin.reload``)."""
     revision = await app.store.directory_revision()
     while True:
         await asyncio.sleep(DIRECTORY_REFRESH)
         try:
             current = await app.store.directory_revision()
             if current != revision:
-                app.directory.load(await app.store.list_chargers())
+                await app.admin.reload()
                 revision = current
         except Exception:
             log.exception("directory refresh failed; retrying")

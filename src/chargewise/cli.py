@@ -4,22 +4,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import logging
 import os
-import signal
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import NoReturn
 
 from chargewise import __version__
-from chargewise.config import ConfigError, FileConfig, data_dir, database_url, load_file
-
-
-class UsageError(Exception):
-    """A bad argument or state the user can fix; printed as one line."""
+from chargewise.cli_support import UsageError
+from chargewise.config import ConfigError
+from chargewise.services.admin_errors import AdminError
 
 
 # ---------------------------------------------------------------------- parser
@@ -45,16 +41,22 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--http-port", type=_port, default=8080)
     demo.add_argument("--duration", type=float, default=None, help="stop after N seconds (default: until Ctrl-C)")
 
-    chargers = sub.add_parser("chargers", help="list, add, approve, remove chargers, set passwords")
+    chargers = sub.add_parser("chargers", help="list, add, approve, reject, remove chargers, set passwords, quirks")
     csub = chargers.add_subparsers(dest="action", required=True, metavar="ACTION")
-    _store_options(csub.add_parser("list", help="all known chargers"))
+    _store_options(_page_options(csub.add_parser("list", help="known chargers, a page at a time")))
     add = csub.add_parser("add", help="add a charger (Accepted unless --pending)")
     add.add_argument("charger_id")
     add.add_argument("--password", help="HTTP Basic password (16-40 chars) for security profile 1/2")
     add.add_argument("--pending", action="store_true", help="add as Pending instead of Accepted")
     add.add_argument("--quirks", default="", help="comma-separated schema deviations to accept (see README)")
     _store_options(add)
-    for name, text in (("approve", "accept a pending charger"), ("remove", "forget a charger")):
+    for name, text in (
+        ("show", "one charger with its connectors"),
+        ("approve", "accept a charger: its next BootNotification is Accepted"),
+        ("pending", "put a charger back to Pending (a connected one is disconnected)"),
+        ("reject", "reject a charger (a connected one is disconnected)"),
+        ("remove", "forget a charger (its transactions stay)"),
+    ):
         p = csub.add_parser(name, help=text)
         p.add_argument("charger_id")
         _store_options(p)
@@ -63,6 +65,10 @@ def build_parser() -> argparse.ArgumentParser:
     pw.add_argument("password", nargs="?")
     pw.add_argument("--clear", action="store_true")
     _store_options(pw)
+    qs = csub.add_parser("set-quirks", help="replace the schema deviations accepted from a charger")
+    qs.add_argument("charger_id")
+    qs.add_argument("quirks", help="comma-separated (see README); '' for none (strict)")
+    _store_options(qs)
 
     tokens = sub.add_parser("tokens", help="id tokens (RFID cards, app tokens)")
     tsub = tokens.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -71,7 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     tadd.add_argument("--expires", type=_datetime, help="expiry, ISO 8601 (e.g. 2027-01-01T00:00:00Z)")
     tadd.add_argument("--parent", help="parent / group id tag")
     _store_options(tadd)
-    _store_options(tsub.add_parser("list", help="all tokens"))
+    _store_options(_page_options(tsub.add_parser("list", help="tokens, a page at a time")))
     block = tsub.add_parser("block", help="block a token")
     block.add_argument("id_tag")
     _store_options(block)
@@ -81,7 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
     xlist = xsub.add_parser("list", help="newest first")
     xlist.add_argument("--charger", dest="charger_id")
     xlist.add_argument("--active", action="store_true", help="only transactions still running")
-    _store_options(xlist)
+    _store_options(_page_options(xlist))
 
     call = sub.add_parser("call", help="send an OCPP command to a connected charger and print its answer")
     call.add_argument("charger_id")
@@ -96,6 +102,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     simulator_cli.add_arguments(sub.add_parser("simulate", help="simulated chargers against any CSMS URL"))
     return parser
+
+
+def _page_options(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    p.add_argument("--limit", help="rows per page, 1 to 1000 (default 100)")
+    p.add_argument("--cursor", help="the page after the one that printed this cursor")
+    return p
 
 
 def _store_options(p: argparse.ArgumentParser) -> None:
@@ -143,13 +155,10 @@ def _positive(text: str) -> int:
 
 
 def _datetime(text: str) -> datetime:
-    from chargewise.handlers.context import parse_time
-    from chargewise.ocpp.errors import RemoteProtocolError
-
     try:
-        return parse_time(text)
-    except RemoteProtocolError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO 8601 date-time") from None
+        return datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO 8601 date-time, e.g. 2027-01-01T00:00:00Z") from None
 
 
 # ---------------------------------------------------------------------- commands
@@ -161,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         return _run(args)
-    except (UsageError, ConfigError) as exc:
+    except (UsageError, ConfigError, AdminError) as exc:
         print(f"chargewise: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -204,20 +213,3 @@ def _install_uvloop() -> None:
     except ImportError:
         return
     asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
-
-
-def load_config(args: argparse.Namespace) -> tuple[Path, str, FileConfig]:
-    directory = data_dir(args.data_dir)
-    return directory, database_url(args.db, directory), load_file(getattr(args, "config", None), directory)
-
-
-def print_json(value: Any) -> None:
-    print(json.dumps(value, indent=2, default=str))
-
-
-def wait_for_signal() -> asyncio.Event:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    return stop

@@ -6,37 +6,30 @@ import argparse
 import contextlib
 import json
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from pathlib import Path
+from datetime import datetime
+from typing import TYPE_CHECKING, TypeVar
 
+import msgspec
 from rich.console import Console
 from rich.table import Table
 
-from chargewise.cli import UsageError, load_config, print_json, wait_for_signal
-from chargewise.domain.model import IdToken, Registration, TokenStatus
-from chargewise.domain.ports import Store
+from chargewise.cli_support import UsageError, load_config, opened_store, print_json, wait_for_signal
+from chargewise.domain.model import Registration
+from chargewise.services.admin import OFFLINE, Admin, ChargerOverview
+from chargewise.services.paging import Listing, parse_limit
+from chargewise.services.records import Ledger, Records
+
+if TYPE_CHECKING:
+    from chargewise.bootstrap import Settings
 
 console = Console()
-
-
-@asynccontextmanager
-async def opened_store(args: argparse.Namespace) -> AsyncIterator[Store]:
-    from chargewise.adapters.sql import open_store
-
-    _directory, url, _config = load_config(args)
-    if url.startswith("sqlite"):
-        Path(url.split("///", 1)[1]).parent.mkdir(parents=True, exist_ok=True)
-    store = await open_store(url)
-    try:
-        yield store
-    finally:
-        await store.close()
+T = TypeVar("T")
 
 
 # ---------------------------------------------------------------------- serve
-def settings_from(args: argparse.Namespace) -> object:
+def settings_from(args: argparse.Namespace) -> Settings:
     from chargewise.adapters.ws_server import LinkSettings
     from chargewise.bootstrap import Settings, TlsSettings
     from chargewise.services.central import Policy, UnknownChargerPolicy
@@ -84,10 +77,9 @@ def fork_workers(args: argparse.Namespace) -> None:
     The first process (index 0) serves the REST API and stops its children when it stops."""
     import signal
 
-    from chargewise.bootstrap import Settings, admin_token
+    from chargewise.bootstrap import admin_token
 
     settings = settings_from(args)
-    assert isinstance(settings, Settings)
     admin_token(settings)  # create the token file once, before the processes race for it
     args.children = []
     for index in range(1, args.workers):
@@ -101,10 +93,9 @@ def fork_workers(args: argparse.Namespace) -> None:
 
 
 async def serve(args: argparse.Namespace) -> int:
-    from chargewise.bootstrap import Settings, keep_gc_off_the_hot_path, start
+    from chargewise.bootstrap import keep_gc_off_the_hot_path, start
 
     settings = settings_from(args)
-    assert isinstance(settings, Settings)
     stop = wait_for_signal()
     worker = getattr(args, "worker_index", 0)
     children: list[int] = getattr(args, "children", [])
@@ -121,7 +112,7 @@ async def serve(args: argparse.Namespace) -> int:
     scheme = "wss" if settings.tls else "ws"
     print(f"chargewise {settings.db_url.split('://')[0]} store: {settings.db_url}")
     print(f"OCPP   {scheme}://{settings.host}:{app.ocpp.port}/ocpp/{{charger_id}}  (ocpp1.6, ocpp2.0.1)")
-    http_port = app.http.port if app.http is not None else settings.http_port  # type: ignore[attr-defined]
+    http_port = app.http.port if app.http is not None else settings.http_port
     print(f"REST   http://{settings.host}:{http_port}/api/v1  (OpenAPI at /openapi.json)")
     if settings.ocpp_port and getattr(args, "children", None):
         print(f"{len(args.children) + 1} worker processes share the OCPP port")
@@ -149,86 +140,98 @@ def _stop_children(children: list[int]) -> None:
 
 # ---------------------------------------------------------------------- chargers
 async def chargers(args: argparse.Namespace) -> int:
-    from chargewise.ocpp.leniency import UnknownQuirkError, check_quirks
-    from chargewise.services.passwords import check_new_password, hash_password
-
+    """``chargers ACTION``: the admin service on the store; a running server applies the change within 2 s."""
     async with opened_store(args) as store:
+        admin = Admin(store=store)
         if args.action == "list":
-            table = Table("id", "registration", "ocpp", "connected", "last seen", "offline since", "vendor/model")
-            for c in await store.list_chargers():
+            listing = await admin.chargers(limit=parse_limit(args.limit), cursor=args.cursor)
+            table = Table("id", "registration", "ocpp", "connected", "last seen", "offline since", "vendor/model",
+                          "connectors")  # fmt: skip
+            for c in listing.items:
                 model = f"{c.boot.vendor} {c.boot.model}" if c.boot else ""
                 table.add_row(c.id, c.registration.value, c.ocpp_version or "", "yes" if c.connected else "no",
-                              _when(c.last_seen), _when(c.offline_since), model)  # fmt: skip
-            console.print(table)
-            return 0
-        try:
-            if args.action == "add":
-                quirks = check_quirks([q for q in args.quirks.split(",") if q])
-                password_hash = hash_password(check_new_password(args.password)) if args.password else None
-                registration = Registration.PENDING if args.pending else Registration.ACCEPTED
-                await store.add_charger(args.charger_id, registration=registration, password_hash=password_hash)
-                if quirks:
-                    await store.set_quirks(args.charger_id, quirks)
-                print(f"added {args.charger_id} ({registration.value})")
-            elif args.action == "approve":
-                await store.set_registration(args.charger_id, Registration.ACCEPTED)
-                print(f"approved {args.charger_id}: its next BootNotification is accepted")
-            elif args.action == "remove":
-                if await store.get_charger(args.charger_id) is None:
-                    raise KeyError(args.charger_id)
-                await store.remove_charger(args.charger_id)
-                print(f"removed {args.charger_id}")
-            elif args.action == "set-password":
-                if args.clear == (args.password is not None):
-                    raise UsageError("give either a PASSWORD or --clear")
-                if await store.get_charger(args.charger_id) is None:
-                    raise KeyError(args.charger_id)
-                hashed = None if args.clear else hash_password(check_new_password(args.password))
-                await store.set_password_hash(args.charger_id, hashed)
-                print(f"password {'cleared' if args.clear else 'set'} for {args.charger_id}")
-        except UnknownQuirkError as exc:
-            raise UsageError(str(exc)) from None
-        except ValueError as exc:
-            raise UsageError(str(exc)) from None
-        except KeyError:
-            if args.action == "add":
-                raise UsageError(
-                    f"charger {args.charger_id!r} exists already (see: chargewise chargers list)"
-                ) from None
-            raise UsageError(f"no charger {args.charger_id!r} (see: chargewise chargers list)") from None
+                              _when(c.last_seen), _when(c.offline_since), model, connectors_text(c))  # fmt: skip
+            _print_page(table, listing, "chargers")
+        elif args.action == "show":
+            from chargewise.adapters.api_models import charger_view
+
+            print_json(msgspec.to_builtins(charger_view(await admin.charger(args.charger_id))))
+        elif args.action == "add":
+            registration = Registration.PENDING if args.pending else Registration.ACCEPTED
+            quirks = [q for q in args.quirks.split(",") if q]
+            await admin.add(args.charger_id, registration=registration, password=args.password, quirks=quirks)
+            print(f"added {args.charger_id} ({registration.value})")
+        elif args.action in REGISTRATIONS:
+            registration, done = REGISTRATIONS[args.action]
+            await admin.set_registration(args.charger_id, registration)
+            print(f"{args.charger_id} {done}")
+        elif args.action == "remove":
+            await admin.remove(args.charger_id)
+            print(f"removed {args.charger_id}")
+        elif args.action == "set-password":
+            if args.clear == (args.password is not None):
+                raise UsageError("give either a PASSWORD or --clear")
+            await admin.set_password(args.charger_id, None if args.clear else args.password)
+            print(f"password {'cleared' if args.clear else 'set'} for {args.charger_id} (from its next connection)")
+        elif args.action == "set-quirks":
+            changed = await admin.set_quirks(args.charger_id, [q for q in args.quirks.split(",") if q])
+            print(f"quirks of {args.charger_id}: {', '.join(changed.quirks) or 'none (strict)'}")
     return 0
+
+
+REGISTRATIONS = {
+    "approve": (Registration.ACCEPTED, "approved: its next BootNotification is accepted"),
+    "pending": (Registration.PENDING, "is Pending: its next BootNotification is answered Pending"),
+    "reject": (Registration.REJECTED, "is Rejected: its next BootNotification is answered Rejected"),
+}
+
+
+def connectors_text(c: ChargerOverview) -> str:
+    """``evse/connector status`` for each connector; an offline one also shows what it last reported."""
+    return ", ".join(
+        f"{r.evse_id}/{r.connector_id} {r.status}" + (f" (last {r.last_status.value})" if r.status == OFFLINE else "")
+        for r in c.connectors
+    )
 
 
 # ---------------------------------------------------------------------- tokens / transactions
 async def tokens(args: argparse.Namespace) -> int:
     async with opened_store(args) as store:
+        records = Records(store=store)
         if args.action == "add":
-            await store.put_token(IdToken(id_tag=args.id_tag, expires_at=args.expires, parent_id_tag=args.parent))
+            await records.put_token(args.id_tag, expires_at=args.expires, parent_id_tag=args.parent)
             print(f"token {args.id_tag} accepted")
         elif args.action == "block":
-            try:
-                await store.set_token_status(args.id_tag, TokenStatus.BLOCKED)
-            except KeyError:
-                raise UsageError(f"no token {args.id_tag!r} (see: chargewise tokens list)") from None
+            await records.block_token(args.id_tag)
             print(f"token {args.id_tag} blocked")
         else:
+            listing = await records.tokens(limit=parse_limit(args.limit), cursor=args.cursor)
             table = Table("id tag", "status", "expires", "parent")
-            for t in await store.list_tokens():
+            for t in listing.items:
                 table.add_row(t.id_tag, t.status.value, _when(t.expires_at), t.parent_id_tag or "")
-            console.print(table)
+            _print_page(table, listing, "tokens")
     return 0
 
 
 async def transactions(args: argparse.Namespace) -> int:
     async with opened_store(args) as store:
-        txs = await store.list_transactions(charger_id=args.charger_id, active=True if args.active else None)
+        listing = await Ledger(store=store).transactions(
+            limit=parse_limit(args.limit), cursor=args.cursor, charger_id=args.charger_id,
+            active=True if args.active else None,
+        )  # fmt: skip
         table = Table("id", "charger", "evse", "id tag", "started", "stopped", "energy kWh", "reason")
-        for tx in txs:
+        for tx in listing.items:
             energy = f"{tx.energy_wh / 1000:.3f}" if tx.energy_wh is not None else ""
             table.add_row(str(tx.id), tx.charger_id, str(tx.evse_id), tx.id_tag or "", _when(tx.started_at),
                           _when(tx.stopped_at), energy, tx.stop_reason or "")  # fmt: skip
-        console.print(table)
+        _print_page(table, listing, "transactions")
     return 0
+
+
+def _print_page(table: Table, listing: Listing[T], what: str) -> None:
+    console.print(table)
+    if listing.next_cursor is not None:
+        print(f"{len(listing.items)} of {listing.total} {what}; the next page: --cursor {listing.next_cursor}")
 
 
 # ---------------------------------------------------------------------- call
@@ -278,8 +281,8 @@ async def simulate(args: argparse.Namespace) -> int:
     return await simulator_cli.run(args)
 
 
-def _when(moment: object) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M:%S") if moment is not None else ""  # type: ignore[attr-defined]
+def _when(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M:%S") if moment is not None else ""
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], Awaitable[int]]] = {

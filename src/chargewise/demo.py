@@ -13,7 +13,7 @@ from rich.text import Text
 
 from chargewise.adapters.ws_server import LinkSettings
 from chargewise.bootstrap import App, Settings, keep_gc_off_the_hot_path, start
-from chargewise.cli import wait_for_signal
+from chargewise.cli_support import wait_for_signal
 from chargewise.config import data_dir, database_url
 from chargewise.services.central import Policy, UnknownChargerPolicy
 from chargewise.simulator.site import DemoSite, start_demo_site
@@ -36,7 +36,7 @@ async def run_demo(args: argparse.Namespace) -> int:
     keep_gc_off_the_hot_path()
     site: DemoSite | None = None
     try:
-        http_port = app.http.port if app.http is not None else settings.http_port  # type: ignore[attr-defined]
+        http_port = app.http.port if app.http is not None else settings.http_port
         console.print(f"[bold]chargewise demo[/] - store {settings.db_url}")
         console.print(f"  OCPP  ws://127.0.0.1:{app.ocpp.port}/ocpp/{{charger_id}}")
         console.print(f"  REST  http://127.0.0.1:{http_port}/api/v1/chargers   (OpenAPI: /openapi.json)")

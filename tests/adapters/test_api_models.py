@@ -23,7 +23,7 @@ def doc() -> dict[str, Any]:
 
 def served_routes() -> set[tuple[str, str]]:
     """(method, path template) of every route ``http_api.build`` registers (HEAD is aiohttp's automatic twin)."""
-    web_app = http_api.build(cast("Any", object()))  # routing does not touch the App
+    web_app = http_api.build(cast("Any", object()))  # routing does not touch the services
     return {
         (route.method.lower(), route.resource.canonical)
         for route in web_app.router.routes()
@@ -104,6 +104,7 @@ def test_operations_are_well_formed(doc: dict[str, Any]) -> None:
 def test_request_bodies_and_created_statuses(doc: dict[str, Any]) -> None:
     with_body = {(m, p) for m, p, op in operations(doc) if "requestBody" in op}
     assert with_body == {("post", "/api/v1/chargers"), ("post", "/api/v1/chargers/{id}/calls"),
+                         ("put", "/api/v1/chargers/{id}/password"), ("put", "/api/v1/chargers/{id}/quirks"),
                          ("post", "/api/v1/tokens")}  # fmt: skip
     paths = doc["paths"]
     assert "201" in paths["/api/v1/chargers"]["post"]["responses"]
@@ -135,4 +136,14 @@ def test_errors_are_problems(doc: dict[str, Any]) -> None:
             if status.startswith(("4", "5")):
                 schema = response["content"]["application/json"]["schema"]
                 assert schema == {"$ref": "#/components/schemas/Problem"}, f"{method} {path} {status}"
-    assert resolve(doc, "#/components/schemas/Problem")["required"] == ["error"]
+    assert resolve(doc, "#/components/schemas/Problem")["required"] == ["error", "fix"]
+
+
+def test_every_list_documents_its_paging(doc: dict[str, Any]) -> None:
+    lists = [(path, op) for method, path, op in operations(doc) if method == "get" and path.startswith("/api/")
+             and "{id}" not in path]  # fmt: skip
+    assert {path for path, _ in lists} == {"/api/v1/chargers", "/api/v1/transactions", "/api/v1/tokens"}
+    for path, op in lists:
+        assert [p["name"] for p in op["parameters"]][:2] == ["limit", "cursor"], path
+        assert set(op["responses"]["200"]["headers"]) == {"X-Total-Count", "Link"}, path
+        assert "400" in op["responses"], path

@@ -8,12 +8,17 @@ from typing import Any
 import msgspec
 
 from chargewise import __version__
-from chargewise.domain.model import Charger, IdToken, MeterValue, Transaction
-from chargewise.services.connections import CallOutcome, Link
+from chargewise.domain.model import IdToken, MeterValue, Transaction
+from chargewise.services.admin import ChargerOverview
+from chargewise.services.connections import CallOutcome
+from chargewise.services.paging import DEFAULT_LIMIT, MAX_LIMIT
 
 
 class Problem(msgspec.Struct, kw_only=True):
+    """What is wrong (``error``) and what to do instead (``fix``)."""
+
     error: str
+    fix: str
 
 
 class Health(msgspec.Struct, kw_only=True):
@@ -22,9 +27,12 @@ class Health(msgspec.Struct, kw_only=True):
 
 
 class ConnectorView(msgspec.Struct, kw_only=True):
+    """``status`` is "Offline" while the charger is disconnected; ``last_status`` is what it last reported."""
+
     evse_id: int
     connector_id: int
     status: str
+    last_status: str
     error_code: str | None
     updated_at: datetime
 
@@ -55,6 +63,15 @@ class NewCharger(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     id: str
     password: str | None = None
     registration: str = "Accepted"
+    quirks: list[str] = []
+
+
+class NewPassword(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    password: str
+
+
+class NewQuirks(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    quirks: list[str]
 
 
 class CallRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -109,18 +126,17 @@ class TokenView(msgspec.Struct, kw_only=True):
     parent_id_tag: str | None
 
 
-def charger_view(c: Charger, link: Link | None) -> ChargerView:
+def charger_view(c: ChargerOverview) -> ChargerView:
     boot = c.boot
     return ChargerView(
         id=c.id, registration=c.registration.value, ocpp_version=c.ocpp_version.value if c.ocpp_version else None,
-        connected=link is not None, last_seen=link.last_seen if link is not None else c.last_seen,
-        offline_since=None if link is not None else c.offline_since,
+        connected=c.connected, last_seen=c.last_seen, offline_since=c.offline_since,
         boot=BootView(vendor=boot.vendor, model=boot.model, serial_number=boot.serial_number,
                       firmware_version=boot.firmware_version, reason=boot.reason) if boot else None,
-        connectors=[ConnectorView(evse_id=s.evse_id, connector_id=s.connector_id, status=s.status.value,
-                                  error_code=s.error_code, updated_at=s.updated_at) for s in c.connectors],
-        quirks=list(c.quirks), quirk_counts=dict(link.quirk_counts) if link is not None else {},
-        password_set=c.password_hash is not None,
+        connectors=[ConnectorView(evse_id=r.evse_id, connector_id=r.connector_id, status=r.status,
+                                  last_status=r.last_status.value, error_code=r.error_code, updated_at=r.updated_at)
+                    for r in c.connectors],
+        quirks=list(c.quirks), quirk_counts=dict(c.quirk_counts), password_set=c.password_set,
     )  # fmt: skip
 
 
@@ -149,24 +165,81 @@ def token_view(t: IdToken) -> TokenView:
 
 
 # ---------------------------------------------------------------------- OpenAPI
+CHARGER_404 = {404: "no such charger"}
 _ROUTES: list[tuple[str, str, str, type | None, Any, dict[int, str]]] = [
     # path, method, summary, request body, response model, other statuses
     ("/healthz", "get", "Liveness and connected-charger count", None, Health, {}),
-    ("/api/v1/chargers", "get", "All known chargers", None, list[ChargerView], {}),
-    ("/api/v1/chargers", "post", "Add a charger (with a password: profile 1/2)", NewCharger, ChargerView,
-     {400: "invalid body, registration or password (16-40 characters)", 409: "exists"}),
-    ("/api/v1/chargers/{id}", "get", "One charger with its connectors", None, ChargerView, {404: "unknown"}),
-    ("/api/v1/chargers/{id}", "delete", "Remove a charger (closes its link)", None, None, {404: "unknown"}),
-    ("/api/v1/chargers/{id}/approve", "post", "Accept a pending charger", None, ChargerView, {404: "unknown"}),
+    ("/api/v1/chargers", "get", "Chargers, a page at a time, in code-point order of their ids", None,
+     list[ChargerView], {400: "bad limit or cursor"}),
+    ("/api/v1/chargers", "post", "Add a charger (with a password: profile 1/2; quirks: accepted deviations)",
+     NewCharger, ChargerView, {400: "invalid body, id, registration, quirk or password (16-40 characters)",
+                               409: "exists"}),
+    ("/api/v1/chargers/{id}", "get", "One charger with its connectors", None, ChargerView, CHARGER_404),
+    ("/api/v1/chargers/{id}", "delete", "Remove a charger (closes its link)", None, None, CHARGER_404),
+    ("/api/v1/chargers/{id}/approve", "post", "Accept the charger: its next BootNotification is Accepted", None,
+     ChargerView, CHARGER_404),
+    ("/api/v1/chargers/{id}/pending", "post", "Put the charger back to Pending (closes its link if connected)",
+     None, ChargerView, CHARGER_404),
+    ("/api/v1/chargers/{id}/reject", "post", "Reject the charger (closes its link if connected)", None,
+     ChargerView, CHARGER_404),
+    ("/api/v1/chargers/{id}/password", "put", "Set the charger's HTTP Basic password (from its next connection)",
+     NewPassword, ChargerView, {400: "invalid body or password (16-40 characters)", **CHARGER_404}),
+    ("/api/v1/chargers/{id}/password", "delete", "Clear the charger's password (from its next connection)", None,
+     ChargerView, CHARGER_404),
+    ("/api/v1/chargers/{id}/quirks", "put", "Replace the schema deviations accepted from the charger ([]: strict)",
+     NewQuirks, ChargerView, {400: "invalid body or unknown quirk", **CHARGER_404}),
     ("/api/v1/chargers/{id}/calls", "post", "Send an OCPP command; returns the charger's CallResult or CallError",
      CallRequest, CallView, {400: "invalid payload", 409: "charger offline", 504: "charger did not answer"}),
-    ("/api/v1/transactions", "get", "Transactions, newest first (?charger_id=&active=true|false)", None,
-     list[TransactionView], {}),
+    ("/api/v1/transactions", "get", "Transactions, newest first, a page at a time (?charger_id=&active=true|false)",
+     None, list[TransactionView], {400: "bad limit, cursor or active"}),
     ("/api/v1/transactions/{id}", "get", "One transaction with energy and meter samples", None, TransactionView,
-     {404: "unknown"}),
-    ("/api/v1/tokens", "get", "Id tokens", None, list[TokenView], {}),
-    ("/api/v1/tokens", "post", "Add or replace an id token", NewToken, TokenView, {400: "invalid body or status"}),
+     {400: "not an integer", 404: "no such transaction"}),
+    ("/api/v1/tokens", "get", "Id tokens, a page at a time, in code-point order", None, list[TokenView],
+     {400: "bad limit or cursor"}),
+    ("/api/v1/tokens", "post", "Add or replace an id token", NewToken, TokenView,
+     {400: "invalid body, id tag, status or expiry"}),
+    ("/api/v1/tokens/{id}/block", "post", "Block an id token", None, TokenView, {404: "no such token"}),
 ]  # fmt: skip
+
+PAGE_PARAMETERS = [
+    {"name": "limit", "in": "query", "required": False,
+     "description": f"items per page, 1 to {MAX_LIMIT} (default {DEFAULT_LIMIT})",
+     "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT}},
+    {"name": "cursor", "in": "query", "required": False,
+     "description": "where the page starts: the cursor in the previous page's Link header (rel=next)",
+     "schema": {"type": "string"}},
+]  # fmt: skip
+TRANSACTION_FILTERS = [
+    {"name": "charger_id", "in": "query", "required": False, "schema": {"type": "string"}},
+    {"name": "active", "in": "query", "required": False, "schema": {"type": "string", "enum": ["true", "false"]}},
+]
+PAGE_HEADERS = {
+    "X-Total-Count": {"description": "how many items match, on every page", "schema": {"type": "integer"}},
+    "Link": {"description": 'the next page: `<URL>; rel="next"` (none on the last)', "schema": {"type": "string"}},
+}
+
+
+def _operation(path: str, method: str, summary: str, request: Any, response: Any, refs: dict[Any, Any]) -> Any:
+    op: dict[str, Any] = {"summary": summary, "responses": {}}
+    parameters = []
+    if "{id}" in path:
+        parameters.append({"name": "id", "in": "path", "required": True, "schema": {"type": "string"}})
+    listing = method == "get" and "{id}" not in path and path.startswith("/api/")
+    if listing:
+        parameters += PAGE_PARAMETERS + (TRANSACTION_FILTERS if path.endswith("/transactions") else [])
+    if parameters:
+        op["parameters"] = parameters
+    if request is not None:
+        op["requestBody"] = {"required": True, "content": {"application/json": {"schema": refs[request]}}}
+    if response is None:
+        op["responses"]["204"] = {"description": "done"}
+    else:
+        ok_status = "201" if method == "post" and request in (NewCharger, NewToken) else "200"
+        answer: dict[str, Any] = {"description": "ok", "content": {"application/json": {"schema": refs[response]}}}
+        if listing:
+            answer["headers"] = PAGE_HEADERS
+        op["responses"][ok_status] = answer
+    return op
 
 
 def openapi_document() -> dict[str, Any]:
@@ -175,19 +248,7 @@ def openapi_document() -> dict[str, Any]:
     refs = dict(zip(types, schemas, strict=True))
     paths: dict[str, dict[str, Any]] = {}
     for path, method, summary, request, response, others in _ROUTES:
-        op: dict[str, Any] = {"summary": summary, "responses": {}}
-        if "{id}" in path:
-            op["parameters"] = [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}]
-        if request is not None:
-            op["requestBody"] = {"required": True, "content": {"application/json": {"schema": refs[request]}}}
-        ok_status = "201" if method == "post" and request in (NewCharger, NewToken) else "200"
-        if response is None:
-            op["responses"]["204"] = {"description": "done"}
-        else:
-            op["responses"][ok_status] = {
-                "description": "ok",
-                "content": {"application/json": {"schema": refs[response]}},
-            }
+        op = _operation(path, method, summary, request, response, refs)
         for status, text in others.items():
             op["responses"][str(status)] = {
                 "description": text,

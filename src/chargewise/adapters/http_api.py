@@ -1,184 +1,233 @@
 """The REST API (``/api/v1``), health check and OpenAPI document, on aiohttp.
 
 Every ``/api/v1`` route needs ``Authorization: Bearer <admin token>``. Handlers are thin: they parse the
-request, call the services, and render a response model from ``api_models``.
+request, call a service (``Admin`` for chargers, ``Records`` for tokens, ``Ledger`` for transactions) and render
+a response model from ``api_models``. Every refusal is a JSON ``Problem`` (``error`` and ``fix``) with a 4xx
+status; a 500 means a bug of ours. Lists are paged: ``?limit=&cursor=``, the total in ``X-Total-Count`` and the
+next page in a ``Link: <...>; rel="next"`` header (the body stays a JSON array).
 """
 
 from __future__ import annotations
 
 import hmac
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+import logging
+import re
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import msgspec
 from aiohttp import web
 
 from chargewise.adapters import api_models as m
-from chargewise.domain.model import IdToken, Registration, TokenStatus
+from chargewise.domain.model import Registration
 from chargewise.ocpp.errors import LocalProtocolError
-from chargewise.services.connections import CallTimeout, ChargerOffline, NotAccepted
-from chargewise.services.directory import entry_for
-from chargewise.services.passwords import check_new_password, hash_password
+from chargewise.services.admin import Admin, parse_registration
+from chargewise.services.admin_errors import AdminError, AlreadyExists, InvalidRequest, NotFound
+from chargewise.services.connections import CallTimeout, ChargerOffline, NotAccepted, Registry
+from chargewise.services.paging import Listing, parse_limit
+from chargewise.services.records import Ledger, Records, parse_status
 
-if TYPE_CHECKING:
-    from chargewise.bootstrap import App
-
+log = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-APP_KEY: web.AppKey[App] = web.AppKey("chargewise")
+T = TypeVar("T")
+STATUS = {InvalidRequest: 400, NotFound: 404, AlreadyExists: 409}
+PAGING = frozenset({"limit", "cursor"})
 
 
-def ok(model: Any, status: int = 200) -> web.Response:
-    return web.Response(body=msgspec.json.encode(model), status=status, content_type="application/json")
+@dataclass(frozen=True, kw_only=True)
+class ApiDeps:
+    """What the API serves from; ``bootstrap`` builds it."""
+
+    admin: Admin
+    records: Records
+    ledger: Ledger
+    registry: Registry
+    admin_token: str
 
 
-def problem(status: int, message: str) -> web.Response:
-    return ok(m.Problem(error=message), status)
+DEPS: web.AppKey[ApiDeps] = web.AppKey("chargewise")
 
 
-async def body(request: web.Request, model: type[Any]) -> Any:
+def ok(model: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+    body = msgspec.json.encode(model)
+    return web.Response(body=body, status=status, content_type="application/json", headers=headers)
+
+
+def problem(status: int, message: str, fix: str) -> web.Response:
+    return ok(m.Problem(error=message, fix=fix), status)
+
+
+async def body(request: web.Request, model: type[T]) -> T:
     try:
         return msgspec.json.decode(await request.read(), type=model)
     except (msgspec.ValidationError, msgspec.DecodeError) as exc:
-        message = msgspec.json.encode(m.Problem(error=f"invalid request body: {exc}")).decode()
-        raise web.HTTPBadRequest(text=message, content_type="application/json") from None
+        raise InvalidRequest(f"invalid request body: {exc}", fix="send the JSON object /openapi.json shows") from None
+    except RecursionError:
+        raise InvalidRequest("invalid request body: nested too deeply", fix="send a flatter JSON object") from None
+
+
+def query(request: web.Request, allowed: Iterable[str]) -> dict[str, str]:
+    """The query parameters, refusing unknown ones (a misspelt ``limt`` would silently be ignored)."""
+    known = frozenset(allowed)
+    unknown = sorted(set(request.query) - known)
+    if unknown:
+        raise InvalidRequest(f"unknown query parameter {unknown[0][:40]!r}", fix=f"use {', '.join(sorted(known))}")
+    return {key: request.query[key] for key in request.query}
+
+
+def listed(request: web.Request, listing: Listing[T], render: Callable[[T], Any]) -> web.Response:
+    headers = {"X-Total-Count": str(listing.total)}
+    if listing.next_cursor is not None:
+        following = request.rel_url.update_query(limit=str(listing.limit), cursor=listing.next_cursor)
+        headers["Link"] = f'<{following}>; rel="next"'
+    return ok([render(item) for item in listing.items], headers=headers)
+
+
+@web.middleware
+async def problems(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Every refusal as a JSON Problem; aiohttp's own (unknown route, wrong method, body too large) too."""
+    try:
+        return await handler(request)
+    except AdminError as exc:
+        return problem(STATUS.get(type(exc), 400), exc.message, exc.fix)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        fix = "see /openapi.json for the routes and their methods"
+        if isinstance(exc, web.HTTPRequestEntityTooLarge):
+            fix = "send a smaller body"
+        return problem(exc.status, exc.reason, fix)
+    except Exception:  # a bug of ours: logged with its traceback, the client told no more
+        log.exception("%s %s failed", request.method, request.path)
+        return problem(500, "internal error", "retry later; if it persists, report it with the server log")
 
 
 @web.middleware
 async def bearer_auth(request: web.Request, handler: Handler) -> web.StreamResponse:
     if request.path.startswith("/api/"):
-        expected = f"Bearer {request.app[APP_KEY].admin_token}"
-        if not hmac.compare_digest(request.headers.get("Authorization", ""), expected):
-            return problem(401, "missing or wrong bearer token: send Authorization: Bearer <admin token>")
+        expected = f"Bearer {request.app[DEPS].admin_token}"
+        if not hmac.compare_digest(request.headers.get("Authorization", "").encode(), expected.encode()):
+            return problem(401, "missing or wrong bearer token", "send Authorization: Bearer <admin token>")
     return await handler(request)
 
 
 # ---------------------------------------------------------------------- chargers
 async def list_chargers(request: web.Request) -> web.Response:
-    app = request.app[APP_KEY]
-    return ok([m.charger_view(c, app.registry.get(c.id)) for c in await app.store.list_chargers()])
+    params = query(request, PAGING)
+    admin = request.app[DEPS].admin
+    listing = await admin.chargers(limit=parse_limit(params.get("limit")), cursor=params.get("cursor"))
+    return listed(request, listing, m.charger_view)
 
 
 async def get_charger(request: web.Request) -> web.Response:
-    app = request.app[APP_KEY]
-    charger = await app.store.get_charger(request.match_info["id"])
-    if charger is None:
-        return problem(404, f"no charger {request.match_info['id']!r}")
-    return ok(m.charger_view(charger, app.registry.get(charger.id)))
+    return ok(m.charger_view(await request.app[DEPS].admin.charger(request.match_info["id"])))
 
 
 async def add_charger(request: web.Request) -> web.Response:
-    app = request.app[APP_KEY]
-    new: m.NewCharger = await body(request, m.NewCharger)
-    try:
-        password_hash = hash_password(check_new_password(new.password)) if new.password else None
-        charger = await app.store.add_charger(
-            new.id, registration=Registration(new.registration), password_hash=password_hash
-        )
-    except ValueError as exc:
-        return problem(400, str(exc))
-    except KeyError:
-        return problem(409, f"charger {new.id!r} exists already")
-    app.directory.put(entry_for(charger))
-    return ok(m.charger_view(charger, None), 201)
+    new = await body(request, m.NewCharger)
+    added = await request.app[DEPS].admin.add(
+        new.id, registration=parse_registration(new.registration), password=new.password, quirks=new.quirks
+    )
+    return ok(m.charger_view(added), 201)
 
 
-async def approve_charger(request: web.Request) -> web.Response:
-    app = request.app[APP_KEY]
-    charger_id = request.match_info["id"]
-    try:
-        await app.store.set_registration(charger_id, Registration.ACCEPTED)
-    except KeyError:
-        return problem(404, f"no charger {charger_id!r}")
-    charger = await app.store.get_charger(charger_id)
-    assert charger is not None
-    app.directory.put(entry_for(charger))
-    return ok(m.charger_view(charger, app.registry.get(charger_id)))
+def registration_route(registration: Registration) -> Handler:
+    async def set_registration(request: web.Request) -> web.Response:
+        changed = await request.app[DEPS].admin.set_registration(request.match_info["id"], registration)
+        return ok(m.charger_view(changed))
+
+    return set_registration
+
+
+async def set_password(request: web.Request) -> web.Response:
+    new = await body(request, m.NewPassword)
+    return ok(m.charger_view(await request.app[DEPS].admin.set_password(request.match_info["id"], new.password)))
+
+
+async def clear_password(request: web.Request) -> web.Response:
+    return ok(m.charger_view(await request.app[DEPS].admin.set_password(request.match_info["id"], None)))
+
+
+async def set_quirks(request: web.Request) -> web.Response:
+    new = await body(request, m.NewQuirks)
+    return ok(m.charger_view(await request.app[DEPS].admin.set_quirks(request.match_info["id"], new.quirks)))
 
 
 async def remove_charger(request: web.Request) -> web.Response:
-    app = request.app[APP_KEY]
-    charger_id = request.match_info["id"]
-    if await app.store.get_charger(charger_id) is None:
-        return problem(404, f"no charger {charger_id!r}")
-    await app.store.remove_charger(charger_id)
-    app.directory.remove(charger_id)
-    link = app.registry.get(charger_id)
-    if link is not None:
-        link.close("charger removed")
+    await request.app[DEPS].admin.remove(request.match_info["id"])
     return web.Response(status=204)
 
 
 async def call_charger(request: web.Request) -> web.Response:
-    app = request.app[APP_KEY]
     charger_id = request.match_info["id"]
-    command: m.CallRequest = await body(request, m.CallRequest)
+    command = await body(request, m.CallRequest)
     try:
-        outcome = await app.registry.call(charger_id, command.action, command.payload)
+        outcome = await request.app[DEPS].registry.call(charger_id, command.action, command.payload)
     except ChargerOffline as exc:
-        return problem(409, str(exc))
+        return problem(409, str(exc), "retry when the charger is connected (GET /api/v1/chargers/{id})")
     except NotAccepted as exc:
-        return problem(409, str(exc))
+        return problem(409, str(exc), "approve the charger, then wait for its BootNotification")
     except CallTimeout as exc:
-        return problem(504, str(exc))
+        return problem(504, str(exc), "retry; check the charger's connection if it keeps happening")
     except LocalProtocolError as exc:
-        return problem(400, str(exc))
+        return problem(400, str(exc), "send a payload the OCPP schema of this action allows")
     return ok(m.call_view(outcome))
 
 
 # ---------------------------------------------------------------------- transactions
 async def list_transactions(request: web.Request) -> web.Response:
-    store = request.app[APP_KEY].store
-    active_arg = request.query.get("active")
+    params = query(request, PAGING | {"charger_id", "active"})
+    active_arg = params.get("active")
     if active_arg not in (None, "true", "false"):
-        return problem(400, "active must be true or false")
-    active = None if active_arg is None else active_arg == "true"
-    txs = await store.list_transactions(charger_id=request.query.get("charger_id") or None, active=active)
-    return ok([m.transaction_view(tx, None) for tx in txs])
+        raise InvalidRequest(f"active {active_arg[:20]!r} is not true or false", fix="give active=true or active=false")
+    listing = await request.app[DEPS].ledger.transactions(
+        limit=parse_limit(params.get("limit")), cursor=params.get("cursor"),
+        charger_id=params.get("charger_id") or None, active=None if active_arg is None else active_arg == "true",
+    )  # fmt: skip
+    return listed(request, listing, lambda tx: m.transaction_view(tx, None))
 
 
 async def get_transaction(request: web.Request) -> web.Response:
-    store = request.app[APP_KEY].store
-    try:
-        tx_id = int(request.match_info["id"])
-    except ValueError:
-        return problem(400, "transaction id must be an integer")
-    tx = await store.get_transaction(tx_id)
-    if tx is None:
-        return problem(404, f"no transaction {tx_id}")
-    return ok(m.transaction_view(tx, await store.meter_values(tx_id)))
+    text = request.match_info["id"]
+    if not re.fullmatch(r"-?[0-9]{1,100}", text):
+        raise InvalidRequest(f"transaction id {text[:40]!r} is not an integer", fix="give the id the listing shows")
+    record = await request.app[DEPS].ledger.transaction(int(text))
+    return ok(m.transaction_view(record.transaction, record.meter_values))
 
 
 # ---------------------------------------------------------------------- tokens
 async def list_tokens(request: web.Request) -> web.Response:
-    return ok([m.token_view(t) for t in await request.app[APP_KEY].store.list_tokens()])
+    params = query(request, PAGING)
+    records = request.app[DEPS].records
+    listing = await records.tokens(limit=parse_limit(params.get("limit")), cursor=params.get("cursor"))
+    return listed(request, listing, m.token_view)
 
 
 async def put_token(request: web.Request) -> web.Response:
-    new: m.NewToken = await body(request, m.NewToken)
-    try:
-        status = TokenStatus(new.status)
-    except ValueError:
-        return problem(400, f"status must be one of {', '.join(s.value for s in TokenStatus)}")
-    if new.expires_at is not None and new.expires_at.tzinfo is None:
-        return problem(400, "expires_at needs a time zone, e.g. 2027-01-01T00:00:00Z")
-    token = IdToken(id_tag=new.id_tag, status=status, expires_at=new.expires_at, parent_id_tag=new.parent_id_tag)
-    await request.app[APP_KEY].store.put_token(token)
+    new = await body(request, m.NewToken)
+    token = await request.app[DEPS].records.put_token(
+        new.id_tag, status=parse_status(new.status), expires_at=new.expires_at, parent_id_tag=new.parent_id_tag
+    )
     return ok(m.token_view(token), 201)
+
+
+async def block_token(request: web.Request) -> web.Response:
+    return ok(m.token_view(await request.app[DEPS].records.block_token(request.match_info["id"])))
 
 
 # ---------------------------------------------------------------------- misc
 async def healthz(request: web.Request) -> web.Response:
-    app = request.app[APP_KEY]
-    return ok(m.Health(status="ok", connected_chargers=len(app.registry)))
+    return ok(m.Health(status="ok", connected_chargers=len(request.app[DEPS].registry)))
 
 
 async def openapi(request: web.Request) -> web.Response:
     return ok(m.openapi_document())
 
 
-def build(app: App) -> web.Application:
-    web_app = web.Application(middlewares=[bearer_auth])
-    web_app[APP_KEY] = app
+def build(deps: ApiDeps) -> web.Application:
+    web_app = web.Application(middlewares=[problems, bearer_auth])
+    web_app[DEPS] = deps
     r = web_app.router
     r.add_get("/healthz", healthz)
     r.add_get("/openapi.json", openapi)
@@ -186,18 +235,24 @@ def build(app: App) -> web.Application:
     r.add_post("/api/v1/chargers", add_charger)
     r.add_get("/api/v1/chargers/{id}", get_charger)
     r.add_delete("/api/v1/chargers/{id}", remove_charger)
-    r.add_post("/api/v1/chargers/{id}/approve", approve_charger)
+    r.add_post("/api/v1/chargers/{id}/approve", registration_route(Registration.ACCEPTED))
+    r.add_post("/api/v1/chargers/{id}/pending", registration_route(Registration.PENDING))
+    r.add_post("/api/v1/chargers/{id}/reject", registration_route(Registration.REJECTED))
+    r.add_put("/api/v1/chargers/{id}/password", set_password)
+    r.add_delete("/api/v1/chargers/{id}/password", clear_password)
+    r.add_put("/api/v1/chargers/{id}/quirks", set_quirks)
     r.add_post("/api/v1/chargers/{id}/calls", call_charger)
     r.add_get("/api/v1/transactions", list_transactions)
     r.add_get("/api/v1/transactions/{id}", get_transaction)
     r.add_get("/api/v1/tokens", list_tokens)
     r.add_post("/api/v1/tokens", put_token)
+    r.add_post("/api/v1/tokens/{id}/block", block_token)
     return web_app
 
 
 class HttpServer:
-    def __init__(self, app: App, *, host: str, port: int) -> None:
-        self.runner = web.AppRunner(build(app), access_log=None)
+    def __init__(self, deps: ApiDeps, *, host: str, port: int) -> None:
+        self.runner = web.AppRunner(build(deps), access_log=None)
         self.host, self.port = host, port
 
     async def start(self) -> None:

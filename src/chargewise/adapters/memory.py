@@ -28,7 +28,7 @@ from chargewise.domain.model import (
     Transaction,
     reaper_stop,
 )
-from chargewise.domain.ports import ConnectionChange, NewTransaction, Store
+from chargewise.domain.ports import ConnectionChange, NewTransaction, Page, Store
 
 
 class MemoryStore:
@@ -67,6 +67,12 @@ class MemoryStore:
 
     async def list_chargers(self) -> list[Charger]:
         return [self._copy_charger(self._chargers[key]) for key in sorted(self._chargers)]
+
+    async def page_chargers(self, *, limit: int, after: str | None = None) -> Page[Charger, str]:
+        ids = sorted(self._chargers)
+        page = [key for key in ids if after is None or key > after][: limit + 1]
+        items = [self._copy_charger(self._chargers[key]) for key in page[:limit]]
+        return Page(items=items, total=len(ids), next_key=items[-1].id if len(page) > limit else None)
 
     async def add_charger(
         self, charger_id: str, *, registration: Registration, password_hash: str | None = None
@@ -209,6 +215,13 @@ class MemoryStore:
         ]
         return found[:limit]
 
+    async def page_transactions(
+        self, *, limit: int, before: int | None = None, charger_id: str | None = None, active: bool | None = None
+    ) -> Page[Transaction, int]:
+        found = await self.list_transactions(charger_id=charger_id, active=active, limit=len(self._transactions))
+        page = [t for t in found if before is None or t.id < before][: limit + 1]
+        return Page(items=page[:limit], total=len(found), next_key=page[limit - 1].id if len(page) > limit else None)
+
     async def open_while_silent(self, silent_since: datetime) -> list[tuple[Transaction, datetime]]:
         found = []
         for t in sorted(self._transactions.values(), key=lambda t: t.id):
@@ -273,6 +286,12 @@ class MemoryStore:
 
     async def list_tokens(self) -> list[IdToken]:
         return [self._tokens[key] for key in sorted(self._tokens)]
+
+    async def page_tokens(self, *, limit: int, after: str | None = None) -> Page[IdToken, str]:
+        tags = sorted(self._tokens)
+        page = [tag for tag in tags if after is None or tag > after][: limit + 1]
+        items = [self._tokens[tag] for tag in page[:limit]]
+        return Page(items=items, total=len(tags), next_key=items[-1].id_tag if len(page) > limit else None)
 
     async def set_token_status(self, id_tag: str, status: TokenStatus) -> None:
         if id_tag not in self._tokens:

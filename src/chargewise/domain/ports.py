@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Container, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Generic, Protocol, TypeVar
 
 from chargewise.domain.model import (
     BootInfo,
@@ -23,6 +23,19 @@ from chargewise.domain.model import (
     TokenStatus,
     Transaction,
 )
+
+T = TypeVar("T")
+K = TypeVar("K", str, int)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Page(Generic[T, K]):
+    """One page of a listing. ``items`` in the listing's order; ``total``: how many match the filters in all;
+    ``next_key``: pass it back (``after`` / ``before``) for the next page, None on the last page."""
+
+    items: list[T]
+    total: int
+    next_key: K | None
 
 
 class Clock(Protocol):
@@ -66,6 +79,10 @@ class ChargerStore(Protocol):
     async def get_charger(self, charger_id: str) -> Charger | None: ...
 
     async def list_chargers(self) -> list[Charger]: ...
+
+    async def page_chargers(self, *, limit: int, after: str | None = None) -> Page[Charger, str]:
+        """Up to ``limit`` chargers with ids after ``after``, in code-point order of their ids."""
+        ...
 
     async def add_charger(
         self, charger_id: str, *, registration: Registration, password_hash: str | None = None
@@ -153,6 +170,13 @@ class TransactionStore(Protocol):
         self, *, charger_id: str | None = None, active: bool | None = None, limit: int = 500
     ) -> list[Transaction]: ...
 
+    async def page_transactions(
+        self, *, limit: int, before: int | None = None, charger_id: str | None = None, active: bool | None = None
+    ) -> Page[Transaction, int]:
+        """Up to ``limit`` transactions with ids below ``before``, newest (highest id) first; ``total`` counts
+        every transaction that matches ``charger_id`` and ``active``."""
+        ...
+
     async def active_transactions(self, charger_id: str) -> list[Transaction]: ...
 
     async def open_while_silent(self, silent_since: datetime) -> list[tuple[Transaction, datetime]]:
@@ -186,6 +210,10 @@ class TokenStore(Protocol):
     async def put_token(self, token: IdToken) -> None: ...
 
     async def list_tokens(self) -> list[IdToken]: ...
+
+    async def page_tokens(self, *, limit: int, after: str | None = None) -> Page[IdToken, str]:
+        """Up to ``limit`` tokens with id tags after ``after``, in code-point order."""
+        ...
 
     async def set_token_status(self, id_tag: str, status: TokenStatus) -> None:
         """Raise ``KeyError`` for an unknown token."""

@@ -70,7 +70,7 @@ from chargewise.domain.model import (
     Transaction,
     reaper_stop,
 )
-from chargewise.domain.ports import ConnectionChange, NewTransaction, Store
+from chargewise.domain.ports import ConnectionChange, NewTransaction, Page, Store
 
 _P = ParamSpec("_P")
 log = logging.getLogger(__name__)
@@ -220,6 +220,25 @@ class SqlStore:
             states = rows.group_connectors(await conn.execute(connector_states()))
         # Sorted here, not in SQL: PostgreSQL's collation would order mixed-case ids differently.
         return sorted((rows.charger(row, states.get(row.id, [])) for row in found), key=lambda c: c.id)
+
+    @_shielded
+    async def page_chargers(self, *, limit: int, after: str | None = None) -> Page[Charger, str]:
+        key = self._code_points(chargers.c.id)
+        query = select(chargers).order_by(key).limit(limit + 1)
+        if after is not None:
+            query = query.where(key > after)
+        async with self._engine.connect() as conn:
+            found = (await conn.execute(query)).all()
+            ids = [row.id for row in found[:limit]]
+            on_page = connector_states().where(connectors.c.charger_id.in_(ids))
+            states = rows.group_connectors(await conn.execute(on_page))
+            total = int((await conn.execute(select(func.count()).select_from(chargers))).scalar_one())
+        items = [rows.charger(row, states.get(row.id, [])) for row in found[:limit]]
+        return Page(items=items, total=total, next_key=items[-1].id if len(found) > limit else None)
+
+    def _code_points(self, column: ColumnElement[str]) -> ColumnElement[str]:
+        """``column`` compared and sorted by code point, as Python sorts (PostgreSQL's default collation does not)."""
+        return column.collate("C") if self._dialect == "postgresql" else column
 
     @_shielded
     async def add_charger(
@@ -448,6 +467,25 @@ class SqlStore:
             return [rows.transaction(row) for row in await conn.execute(query)]
 
     @_shielded
+    async def page_transactions(
+        self, *, limit: int, before: int | None = None, charger_id: str | None = None, active: bool | None = None
+    ) -> Page[Transaction, int]:
+        matches: list[ColumnElement[bool]] = []
+        if charger_id is not None:
+            matches.append(transactions.c.charger_id == charger_id)
+        if active is not None:
+            stopped = transactions.c.stopped_at
+            matches.append(stopped.is_(None) if active else stopped.is_not(None))
+        query = select(transactions).where(*matches).order_by(transactions.c.id.desc()).limit(limit + 1)
+        if before is not None:
+            query = query.where(transactions.c.id < before)
+        count = select(func.count()).select_from(transactions).where(*matches)
+        async with self._engine.connect() as conn:
+            found = [rows.transaction(row) for row in await conn.execute(query)]
+            total = int((await conn.execute(count)).scalar_one())
+        return Page(items=found[:limit], total=total, next_key=found[limit - 1].id if len(found) > limit else None)
+
+    @_shielded
     async def active_transactions(self, charger_id: str) -> list[Transaction]:
         """Oldest (lowest id) first."""
         query = (
@@ -569,6 +607,17 @@ class SqlStore:
         async with self._engine.connect() as conn:
             found = [rows.token(row) for row in await conn.execute(select(id_tokens))]
         return sorted(found, key=lambda t: t.id_tag)  # code-point order on every database
+
+    @_shielded
+    async def page_tokens(self, *, limit: int, after: str | None = None) -> Page[IdToken, str]:
+        key = self._code_points(id_tokens.c.id_tag)
+        query = select(id_tokens).order_by(key).limit(limit + 1)
+        if after is not None:
+            query = query.where(key > after)
+        async with self._engine.connect() as conn:
+            found = [rows.token(row) for row in await conn.execute(query)]
+            total = int((await conn.execute(select(func.count()).select_from(id_tokens))).scalar_one())
+        return Page(items=found[:limit], total=total, next_key=found[limit - 1].id_tag if len(found) > limit else None)
 
     @_shielded
     async def set_token_status(self, id_tag: str, status: TokenStatus) -> None:
