@@ -14,9 +14,9 @@ from urllib.parse import urlsplit
 import asyncpg
 import pytest
 
-from chargewise.adapters.ws_server import LinkSettings
 from chargewise.bootstrap import App, Settings, start
 from chargewise.services.central import Policy, UnknownChargerPolicy
+from chargewise.services.connections import LinkSettings
 from tests.external_services import require_service
 
 PG_ADMIN = os.environ.get("CHARGEWISE_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")

@@ -13,8 +13,8 @@ import pytest
 import websockets
 from websockets.asyncio.client import ClientConnection
 
-from chargewise.adapters.ws_server import LinkSettings
 from chargewise.services.central import UnknownChargerPolicy
+from chargewise.services.connections import LinkSettings
 from tests.conftest import RunningServer, start_server
 
 PROTOCOL = {"1.6": "ocpp1.6", "2.0.1": "ocpp2.0.1"}

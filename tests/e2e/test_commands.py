@@ -16,7 +16,7 @@ from ocpp.v201 import ChargePoint as ChargePoint201
 from ocpp.v201 import call as call201
 from ocpp.v201 import call_result as result201
 
-from chargewise.adapters.ws_server import LinkSettings
+from chargewise.services.connections import LinkSettings
 from tests.conftest import RunningServer, start_server
 
 

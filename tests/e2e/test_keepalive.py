@@ -10,7 +10,7 @@ from pathlib import Path
 
 import aiohttp
 
-from chargewise.adapters.ws_server import LinkSettings
+from chargewise.services.connections import LinkSettings
 from tests.conftest import start_server
 
 
