@@ -15,8 +15,10 @@ import asyncpg
 import pytest
 
 from chargewise.bootstrap import App, Settings, start
+from chargewise.domain.model import Registration
 from chargewise.services.central import Policy, UnknownChargerPolicy
 from chargewise.services.connections import LinkSettings
+from chargewise.services.directory import entry_for
 from tests.external_services import require_service
 
 PG_ADMIN = os.environ.get("CHARGEWISE_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -120,3 +122,10 @@ async def any_db_server(db_url: str | None, tmp_path: Path) -> AsyncIterator[Run
         yield running
     finally:
         await running.app.stop()
+
+
+async def add_chargers(app: App, *charger_ids: str, registration: Registration = Registration.ACCEPTED) -> None:
+    """Add chargers the way an operator does (store and directory): a charger row is otherwise created only by
+    an unknown charger's first BootNotification."""
+    for charger_id in charger_ids:
+        app.directory.put(entry_for(await app.store.add_charger(charger_id, registration=registration)))
