@@ -83,11 +83,13 @@ async def start_server(
     link: LinkSettings | None = None,
     free_charging: bool = True,
     db_url: str | None = None,
+    policy: Policy | None = None,
 ) -> RunningServer:
+    """``policy`` replaces the one ``unknown`` and ``free_charging`` make."""
     settings = Settings(
         data_dir=data_dir, db_url=db_url or f"sqlite+aiosqlite:///{data_dir / 'chargewise.db'}", host="127.0.0.1",
         ocpp_port=0, http_port=0,
-        policy=Policy(unknown_chargers=unknown, heartbeat_interval=300, free_charging=free_charging),
+        policy=policy or Policy(unknown_chargers=unknown, heartbeat_interval=300, free_charging=free_charging),
         link=link or LinkSettings(call_timeout=5.0), admin_token="test-token",
     )  # fmt: skip
     app = await start(settings)
