@@ -261,3 +261,17 @@ def test_log_budget_refills_at_its_burst_a_minute() -> None:
     assert budget.spend(T0 + timedelta(seconds=7)) == 2  # 6 s: one line back
     assert budget.spend(T0 + timedelta(seconds=7)) is None
 
+
+
+async def test_a_directory_reload_during_the_first_boot_does_not_lose_the_newcomer() -> None:
+    station, dispatcher = await setup(OcppVersion.V16, Registration.ACCEPTED)
+    write = station.central.connected
+
+    async def reload_first(charger_id: str, *, register_as: Registration | None = None) -> None:
+        dispatcher.directory.load(await station.store.list_chargers())  # another process changed a charger
+        await write(charger_id, register_as=register_as)
+
+    station.central.connected = reload_first  # type: ignore[method-assign]
+    peer = Peer(charger_id="NEW", version=OcppVersion.V16, register_as=Registration.PENDING)
+    assert (await dispatcher.dispatch(peer, call("BootNotification", BOOT16), T0)).payload["status"] == "Pending"  # type: ignore[index]
+    assert dispatcher.registration("NEW") is Registration.PENDING

@@ -214,12 +214,15 @@ class Dispatcher:
             if why is not None:  # the boot handler finds no row and answers Rejected
                 self.note(peer, f"not added: {why}", now, level=logging.WARNING)
                 return
-        self.directory.put(Entry(charger_id=peer.charger_id, registration=registration))  # counted at once
+        entry = Entry(charger_id=peer.charger_id, registration=registration)
+        self.directory.put(entry)  # at once, so that boots racing this one count it
         try:
             await self.central.connected(peer.charger_id, register_as=registration)
         except BaseException:
             self.directory.remove(peer.charger_id)
             raise
+        if self.directory.get(peer.charger_id) is None:  # a reload from the store ran before the row was written
+            self.directory.put(entry)
         peer.register_as = None
 
     def _booted(self, charger_id: str, payload: dict[str, Any]) -> None:
