@@ -129,6 +129,18 @@ async def test_a_rejected_charger_is_sent_nothing_and_heard_only_booting(server:
 @pytest.mark.parametrize("policy", [UnknownChargerPolicy.ACCEPT, UnknownChargerPolicy.PENDING])
 async def test_links_that_never_boot_leave_no_record(tmp_path: Path, policy: UnknownChargerPolicy) -> None:
     server = await start_server(tmp_path / "data", unknown=policy)
+    central, written = server.app.central, []
+    connected, disconnected = central.connected, central.disconnected
+
+    async def spy_connected(charger_id: str, **kwargs: Any) -> None:
+        written.append(charger_id)
+        await connected(charger_id, **kwargs)
+
+    async def spy_disconnected(charger_id: str) -> None:
+        written.append(charger_id)
+        await disconnected(charger_id)
+
+    central.connected, central.disconnected = spy_connected, spy_disconnected  # type: ignore[method-assign]
     try:
         silent = await connect(server, "SILENT", "1.6")  # opened, then closed without a word
         await silent.close()
@@ -146,6 +158,7 @@ async def test_links_that_never_boot_leave_no_record(tmp_path: Path, policy: Unk
         await server.app.central.drain()
         assert (await rest(server, "GET", "/api/v1/chargers"))[1] == []
         assert len(server.app.directory) == 0
+        assert written == []  # not even a connection change was written for them
     finally:
         await server.app.stop()
 

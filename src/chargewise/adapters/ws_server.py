@@ -170,7 +170,8 @@ class ChargerLink(WSListener):
                 handle.cancel()
         for lost in self.session.abandon():  # the answers will never come: the caller hears "went offline"
             _settle(lost, ChargerOffline(f"charger {self.charger_id!r} went offline before answering {lost.action}"))
-        if self.deps.registry.unregister(self):
+        unrecorded = self._admission.new and self.peer.register_as is not None  # a new id that never booted
+        if self.deps.registry.unregister(self) and not unrecorded:
             self.deps.spawn(self.deps.central.disconnected(self.charger_id))
 
     def close(self, reason: str) -> None:
