@@ -97,9 +97,6 @@ class Flag:
                 waiter.set_result(None)
         self._waiters = None
 
-    def clear(self) -> None:
-        self._set = False
-
     async def wait(self) -> None:
         if self._set:
             return
