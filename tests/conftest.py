@@ -14,9 +14,11 @@ from urllib.parse import urlsplit
 import asyncpg
 import pytest
 
-from chargewise.adapters.ws_server import LinkSettings
 from chargewise.bootstrap import App, Settings, start
+from chargewise.domain.model import Registration
 from chargewise.services.central import Policy, UnknownChargerPolicy
+from chargewise.services.connections import LinkSettings
+from chargewise.services.directory import entry_for
 from tests.external_services import require_service
 
 PG_ADMIN = os.environ.get("CHARGEWISE_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -81,11 +83,13 @@ async def start_server(
     link: LinkSettings | None = None,
     free_charging: bool = True,
     db_url: str | None = None,
+    policy: Policy | None = None,
 ) -> RunningServer:
+    """``policy`` replaces the one ``unknown`` and ``free_charging`` make."""
     settings = Settings(
         data_dir=data_dir, db_url=db_url or f"sqlite+aiosqlite:///{data_dir / 'chargewise.db'}", host="127.0.0.1",
         ocpp_port=0, http_port=0,
-        policy=Policy(unknown_chargers=unknown, heartbeat_interval=300, free_charging=free_charging),
+        policy=policy or Policy(unknown_chargers=unknown, heartbeat_interval=300, free_charging=free_charging),
         link=link or LinkSettings(call_timeout=5.0), admin_token="test-token",
     )  # fmt: skip
     app = await start(settings)
@@ -120,3 +124,10 @@ async def any_db_server(db_url: str | None, tmp_path: Path) -> AsyncIterator[Run
         yield running
     finally:
         await running.app.stop()
+
+
+async def add_chargers(app: App, *charger_ids: str, registration: Registration = Registration.ACCEPTED) -> None:
+    """Add chargers the way an operator does (store and directory): a charger row is otherwise created only by
+    an unknown charger's first BootNotification."""
+    for charger_id in charger_ids:
+        app.directory.put(entry_for(await app.store.add_charger(charger_id, registration=registration)))

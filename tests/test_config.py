@@ -111,6 +111,8 @@ def test_each_unknown_charger_policy(tmp_path: Path, policy: str) -> None:
         ("[server]\nheartbeat_interval = 0\n", "Expected `int` >= 1 - at `$.server.heartbeat_interval`"),
         ("[server]\nreap_offline_after = -1\n", "Expected `int` >= 0 - at `$.server.reap_offline_after`"),
         ("[server]\nreap_offline_after = 500\n", "must be 0 or at least twice heartbeat_interval (300 s)"),
+        ("[server]\nmax_pending = -1\n", "Expected `int` >= 0 - at `$.server.max_pending`"),
+        ("[server]\npending_per_minute = 0\n", "Expected `int` >= 1 - at `$.server.pending_per_minute`"),
         ("[link]\nping_interval = -5\n", "Expected `float` >= 0.0 - at `$.link.ping_interval`"),
         ("[link]\nping_timeout = 0\n", "Expected `float` > 0.0 - at `$.link.ping_timeout`"),
         ("[link]\ncall_timeout = -1.5\n", "Expected `float` > 0.0 - at `$.link.call_timeout`"),
@@ -204,3 +206,16 @@ def test_serve_takes_the_server_section_into_its_policy(tmp_path: Path) -> None:
     assert (policy.reap_offline_after, policy.heartbeat_interval) == (7200, 120)
     default = settings_from(build_parser().parse_args(["serve", "--data-dir", str(tmp_path / "other")]))
     assert default.policy.reap_offline_after == 86_400  # type: ignore[attr-defined]  # a day
+
+
+def test_serve_takes_the_newcomer_bounds_and_shares_the_port_only_with_workers(tmp_path: Path) -> None:
+    from chargewise.cli import build_parser
+    from chargewise.cli_commands import settings_from
+
+    path = write(tmp_path / "site.toml", "[server]\nmax_pending = 5\npending_per_minute = 2\n")
+    args = build_parser().parse_args(["serve", "--data-dir", str(tmp_path / "data"), "--config", str(path)])
+    settings = settings_from(args)
+    assert (settings.policy.max_pending, settings.policy.pending_per_minute) == (5, 2)  # type: ignore[attr-defined]
+    assert settings.share_port is False  # type: ignore[attr-defined]
+    workers = build_parser().parse_args(["serve", "--data-dir", str(tmp_path / "data"), "--workers", "2"])
+    assert settings_from(workers).share_port is True  # type: ignore[attr-defined]

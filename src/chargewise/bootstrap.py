@@ -17,17 +17,19 @@ from chargewise.adapters.clock import SystemClock
 from chargewise.adapters.http_api import ApiDeps, HttpServer
 from chargewise.adapters.sql import open_store
 from chargewise.adapters.sql.reports import SqlReportStore
-from chargewise.adapters.ws_server import LinkSettings, OcppServer, ServerDeps
+from chargewise.adapters.ws_server import OcppServer, ServerDeps
 from chargewise.domain.model import OcppVersion
 from chargewise.domain.ports import Clock, Store
+from chargewise.handlers.dispatch import Dispatcher
 from chargewise.handlers.v16.routing import routes as v16_routes
 from chargewise.handlers.v201.routing import routes as v201_routes
 from chargewise.ocpp.schemas import schema_set
 from chargewise.services.admin import Admin
 from chargewise.services.central import CentralSystem, Policy
-from chargewise.services.connections import Registry
+from chargewise.services.connections import LinkSettings, Registry
 from chargewise.services.directory import Directory
 from chargewise.services.meter_writer import MeterWriter
+from chargewise.services.newcomers import Newcomers
 from chargewise.services.records import Ledger, Records
 from chargewise.services.reports import Reports
 
@@ -57,6 +59,7 @@ class Settings:
     per_charger: dict[str, LinkSettings] = field(default_factory=dict)
     tls: TlsSettings | None = None
     admin_token: str | None = None
+    share_port: bool = False  # serve --workers: the processes share the OCPP port (SO_REUSEPORT)
 
 
 @dataclass(kw_only=True)
@@ -123,14 +126,18 @@ async def start(settings: Settings, *, clock: Clock | None = None, with_http: bo
     registry = Registry()
     admin = Admin(store=store, directory=directory, links=registry)
     await admin.reload()
+    policy = settings.policy
+    dispatcher = Dispatcher(
+        central=central, directory=directory, routes={OcppVersion.V16: v16_routes(), OcppVersion.V201: v201_routes()},
+        newcomers=Newcomers(max_pending=policy.max_pending, per_minute=policy.pending_per_minute),
+    )  # fmt: skip
     deps = ServerDeps(
-        central=central, directory=directory, registry=registry,
-        routes={OcppVersion.V16: v16_routes(), OcppVersion.V201: v201_routes()},
-        unknown_chargers=settings.policy.unknown_chargers, settings=settings.link, per_charger=settings.per_charger,
+        central=central, directory=directory, registry=registry, dispatcher=dispatcher,
+        unknown_chargers=policy.unknown_chargers, settings=settings.link, per_charger=settings.per_charger,
     )  # fmt: skip
     ocpp = OcppServer(
         deps, host=settings.host, port=settings.ocpp_port,
-        ssl_context=tls_context(settings.tls) if settings.tls else None,
+        ssl_context=tls_context(settings.tls) if settings.tls else None, share_port=settings.share_port,
     )  # fmt: skip
     token, new = admin_token(settings)
     app = App(

@@ -113,7 +113,7 @@ def _page_options(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
 def _store_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data-dir", help="data directory (default $CHARGEWISE_DATA_DIR or ./data)")
     p.add_argument("--db", help="database URL (default $CHARGEWISE_DB or SQLite in the data directory)")
-    p.add_argument("-v", "--verbose", action="store_true", help="log more")
+    p.add_argument("-v", "--verbose", action="count", default=0, help="log more (serve -vv: trace every OCPP frame)")
 
 
 def _server_options(p: argparse.ArgumentParser) -> None:
@@ -127,6 +127,10 @@ def _server_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--tls-key", type=Path, help="PEM private key for --tls-cert")
     p.add_argument("--tls-client-ca", type=Path, help="CA for charger client certificates (security profile 3)")
     p.add_argument("--require-client-cert", action="store_true", help="refuse chargers without a client cert")
+    p.add_argument(
+        "--trace", action="append", metavar="CHARGER_ID", default=[],
+        help="log every OCPP frame to and from this charger (repeatable; -vv traces all chargers)",
+    )  # fmt: skip
     p.add_argument(
         "--workers", type=_positive, default=1,
         help="processes sharing the OCPP port (SO_REUSEPORT), for more chargers than one process has files for; "
@@ -164,10 +168,7 @@ def _datetime(text: str) -> datetime:
 # ---------------------------------------------------------------------- commands
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO if getattr(args, "verbose", False) else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    configure_logging(getattr(args, "verbose", 0), getattr(args, "trace", []))
     try:
         return _run(args)
     except (UsageError, ConfigError, AdminError) as exc:
@@ -175,6 +176,30 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+
+
+class ChargerFilter(logging.Filter):
+    """Lets through the frame-trace lines (``chargewise.frames``: charger id first) of the given chargers."""
+
+    def __init__(self, charger_ids: set[str]) -> None:
+        super().__init__()
+        self.charger_ids = charger_ids
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return isinstance(record.args, tuple) and bool(record.args) and record.args[0] in self.charger_ids
+
+
+def configure_logging(verbose: int, traced: list[str]) -> None:
+    """Warnings by default; ``-v`` info; ``-vv`` also every OCPP frame; ``--trace ID`` the frames of those
+    chargers only (the transport logs them at debug level on ``chargewise.frames``)."""
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    if verbose >= 2 or traced:
+        frames = logging.getLogger("chargewise.frames")
+        frames.setLevel(logging.DEBUG)
+        if verbose < 2:
+            frames.addFilter(ChargerFilter(set(traced)))
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -30,9 +30,9 @@ T = TypeVar("T")
 
 # ---------------------------------------------------------------------- serve
 def settings_from(args: argparse.Namespace) -> Settings:
-    from chargewise.adapters.ws_server import LinkSettings
     from chargewise.bootstrap import Settings, TlsSettings
     from chargewise.services.central import Policy, UnknownChargerPolicy
+    from chargewise.services.connections import LinkSettings
 
     directory, url, config = load_config(args)
     server, link = config.server, config.link
@@ -61,14 +61,15 @@ def settings_from(args: argparse.Namespace) -> Settings:
     policy = Policy(
         unknown_chargers=UnknownChargerPolicy(args.unknown_chargers or server.unknown_chargers),
         heartbeat_interval=server.heartbeat_interval, free_charging=args.free_charging or server.free_charging,
-        reap_offline_after=server.reap_offline_after,
+        reap_offline_after=server.reap_offline_after, max_pending=server.max_pending,
+        pending_per_minute=server.pending_per_minute,
     )  # fmt: skip
     return Settings(
         data_dir=directory, db_url=url, host=args.host or server.host,
         ocpp_port=args.ocpp_port if args.ocpp_port is not None else server.ocpp_port,
         http_port=args.http_port if args.http_port is not None else server.http_port,
         policy=policy, link=base, per_charger=per_charger, tls=tls,
-        admin_token=os.environ.get("CHARGEWISE_ADMIN_TOKEN"),
+        admin_token=os.environ.get("CHARGEWISE_ADMIN_TOKEN"), share_port=getattr(args, "workers", 1) > 1,
     )  # fmt: skip
 
 

@@ -10,6 +10,8 @@ A config file (``--config FILE``, or ``chargewise.toml`` in the data directory i
     heartbeat_interval = 300
     free_charging = false          # homes: accept any id tag
     reap_offline_after = 86400     # s silent before a charger's open transactions are closed (0: never)
+    max_pending = 1000             # unknown chargers waiting for approval at once (policy pending)
+    pending_per_minute = 60        # unknown chargers added as Pending per minute
 
     [link]                         # defaults for every charger
     ping_interval = 60
@@ -49,6 +51,8 @@ class ServerConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     heartbeat_interval: WholeSeconds = 300
     free_charging: bool = False
     reap_offline_after: Annotated[int, msgspec.Meta(ge=0)] = 86_400  # 0: never
+    max_pending: Annotated[int, msgspec.Meta(ge=0)] = 1000  # 0: no unknown charger is added as Pending
+    pending_per_minute: Annotated[int, msgspec.Meta(ge=1)] = 60
 
 
 class LinkConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):

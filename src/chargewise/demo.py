@@ -11,11 +11,11 @@ from rich.console import Console, Group
 from rich.live import Live
 from rich.text import Text
 
-from chargewise.adapters.ws_server import LinkSettings
 from chargewise.bootstrap import App, Settings, keep_gc_off_the_hot_path, start
 from chargewise.cli_support import wait_for_signal
 from chargewise.config import data_dir, database_url
 from chargewise.services.central import Policy, UnknownChargerPolicy
+from chargewise.services.connections import LinkSettings
 from chargewise.simulator.site import DemoSite, start_demo_site
 
 REFRESH_S = 1.0

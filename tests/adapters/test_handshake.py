@@ -50,6 +50,7 @@ def decide(row: dict[str, Any], directory: Directory) -> Admission | Refusal:
         authorization=authorization(row.get("auth")),
         directory=directory,
         policy=UnknownChargerPolicy(row.get("policy", "pending")),
+        newcomer_refusal=lambda: "50 chargers are waiting for approval already" if row.get("newcomers_full") else None,
     )
 
 
@@ -80,7 +81,8 @@ def test_refused(row: dict[str, Any], directory: Directory) -> None:
     assert decision.status == expected["status"]
     assert expected["reason"] in decision.reason
     challenge = (("WWW-Authenticate", 'Basic realm="ocpp"'),)
-    assert decision.headers == (challenge if expected.get("challenge") else ())
+    retry = (("Retry-After", expected["retry_after"]),) if "retry_after" in expected else ()
+    assert decision.headers == (challenge if expected.get("challenge") else retry)
 
 
 def test_table_covers_both_outcomes_of_every_policy() -> None:
@@ -93,7 +95,8 @@ def test_table_covers_both_outcomes_of_every_policy() -> None:
 # ---------------------------------------------------------------------------------------------- the parts
 @pytest.mark.parametrize(
     ("path", "charger_id"),
-    [("/ocpp/CP-1", "CP-1"), ("/CP-1", "CP-1"), ("//ocpp//CP-1", "CP-1"), ("/ocpp/a%20b", "a b"), ("/x/y", None)],
+    [("/ocpp/CP-1", "CP-1"), ("/CP-1", "CP-1"), ("//ocpp//CP-1", "CP-1"), ("/ocpp/a%20b", "a b"), ("/x/y", None),
+     ("/ocpp/", None), ("/ocpp", None), ("/ocpp/ocpp", "ocpp"), ("/ocpp/..", "..")],
 )
 def test_charger_id_from_path(path: str, charger_id: str | None) -> None:
     assert charger_id_from_path(path) == charger_id

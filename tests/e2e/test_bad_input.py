@@ -13,8 +13,8 @@ import pytest
 import websockets
 from websockets.asyncio.client import ClientConnection
 
-from chargewise.adapters.ws_server import LinkSettings
 from chargewise.services.central import UnknownChargerPolicy
+from chargewise.services.connections import LinkSettings
 from tests.conftest import RunningServer, start_server
 
 PROTOCOL = {"1.6": "ocpp1.6", "2.0.1": "ocpp2.0.1"}
@@ -171,7 +171,7 @@ async def test_unknown_charger_policy(tmp_path: Path, policy: UnknownChargerPoli
             status, charger = await rest(server, "GET", "/api/v1/chargers/NEWBIE")
             assert status == 200 and charger["registration"] == expected  # type: ignore[index]
             if policy is UnknownChargerPolicy.PENDING:
-                # commands wait for an accepted boot: an operator approves, the charger boots again
+                # an operator approves; the charger's next boot is answered Accepted
                 assert (await rest(server, "POST", "/api/v1/chargers/NEWBIE/approve"))[0] == 200
                 answer = await rpc(ws, json.dumps([2, "b2", "BootNotification", BOOT["1.6"]]))
                 assert answer[2]["status"] == "Accepted"  # type: ignore[index]

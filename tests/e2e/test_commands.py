@@ -16,7 +16,7 @@ from ocpp.v201 import ChargePoint as ChargePoint201
 from ocpp.v201 import call as call201
 from ocpp.v201 import call_result as result201
 
-from chargewise.adapters.ws_server import LinkSettings
+from chargewise.services.connections import LinkSettings
 from tests.conftest import RunningServer, start_server
 
 
@@ -94,3 +94,34 @@ async def test_unanswered_command_times_out_with_504(tmp_path: Path) -> None:
             assert status == 504 and "ClearCache" in answer["error"]
     finally:
         await server.app.stop()
+
+
+async def test_a_charger_that_reconnects_without_booting_is_commandable_at_once(server: RunningServer) -> None:
+    boot = [2, "b", "BootNotification", {"chargePointVendor": "A", "chargePointModel": "M"}]
+    async with websockets.connect(f"{server.ocpp_url}/BACK", subprotocols=["ocpp1.6"]) as ws:  # type: ignore[list-item]
+        await ws.send(json.dumps(boot))
+        assert json.loads(await ws.recv())[2]["status"] == "Accepted"
+    # a network drop or a server restart: the charger reconnects and carries on, it does not reboot
+    async with websockets.connect(f"{server.ocpp_url}/BACK", subprotocols=["ocpp1.6"]) as ws:  # type: ignore[list-item]
+        await ws.send(json.dumps([2, "h", "Heartbeat", {}]))
+        assert json.loads(await ws.recv())[0] == 3
+        rest_call = asyncio.ensure_future(
+            post_call(server, "BACK", "ChangeAvailability", {"connectorId": 0, "type": "Inoperative"})
+        )
+        frame = json.loads(await asyncio.wait_for(ws.recv(), 3))  # sent at once, not after a boot that never comes
+        assert frame[:3] == [2, frame[1], "ChangeAvailability"]
+        await ws.send(json.dumps([3, frame[1], {"status": "Accepted"}]))
+        assert await asyncio.wait_for(rest_call, 3) == (
+            200, {"action": "ChangeAvailability", "result": {"status": "Accepted"}, "error": None})  # fmt: skip
+
+
+async def test_a_link_lost_while_a_command_is_pending_answers_409(server: RunningServer) -> None:
+    async with websockets.connect(f"{server.ocpp_url}/GONE", subprotocols=["ocpp2.0.1"]) as ws:  # type: ignore[list-item]
+        await ws.send(json.dumps([2, "b", "BootNotification", {"chargingStation": {"vendorName": "A", "model": "M"},
+                                                              "reason": "PowerUp"}]))  # fmt: skip
+        await ws.recv()
+        rest_call = asyncio.ensure_future(post_call(server, "GONE", "Reset", {"type": "Immediate"}))
+        assert json.loads(await asyncio.wait_for(ws.recv(), 3))[2] == "Reset"
+    # closed before answering: the caller hears at once that the charger went offline, not a timeout later
+    status, answer = await asyncio.wait_for(rest_call, 3)
+    assert status == 409 and "went offline before answering Reset" in answer["error"], answer

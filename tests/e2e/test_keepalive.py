@@ -10,8 +10,8 @@ from pathlib import Path
 
 import aiohttp
 
-from chargewise.adapters.ws_server import LinkSettings
-from tests.conftest import start_server
+from chargewise.services.connections import LinkSettings
+from tests.conftest import add_chargers, start_server
 
 
 async def silent_charger(host: str, port: int, charger_id: str) -> asyncio.StreamWriter:
@@ -37,6 +37,7 @@ async def raw_charger(host: str, port: int, charger_id: str) -> tuple[asyncio.St
 async def test_dead_link_is_marked_offline(tmp_path: Path) -> None:
     link = LinkSettings(ping_interval=0.5, ping_timeout=0.5)
     server = await start_server(tmp_path / "data", link=link)
+    await add_chargers(server.app, "HALFOPEN")  # known: a new id that never boots gets no record at all
     # taken before the connection opens: the server's first ping deadline starts when it accepts the link,
     # which is before silent_charger returns, so a clock started afterwards could see the link go a little
     # sooner than ping_timeout after it
@@ -65,6 +66,7 @@ async def test_answering_charger_stays_online(tmp_path: Path) -> None:
     import websockets
 
     server = await start_server(tmp_path / "data", link=LinkSettings(ping_interval=0.3, ping_timeout=0.3))
+    await add_chargers(server.app, "ALIVE")
     try:
         async with websockets.connect(f"{server.ocpp_url}/ALIVE", subprotocols=["ocpp1.6"]):  # type: ignore[list-item]
             await asyncio.sleep(1.5)  # several ping rounds, answered by the client library

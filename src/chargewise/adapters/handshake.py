@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import base64
 import binascii
-import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import unquote
 
+from chargewise.domain.ids import charger_id_problem
 from chargewise.domain.model import OcppVersion, Registration
 from chargewise.services.central import UnknownChargerPolicy
 from chargewise.services.directory import Directory, Entry
+from chargewise.services.newcomers import RETRY_AFTER
 
-# OCPP 2.0.1 identifierString without ':' (it separates user and password in Basic auth), at most 48 chars
-IDENTITY = re.compile(r"[A-Za-z0-9*\-_=+|@.]{1,48}")
 SUBPROTOCOLS = {"ocpp2.0.1": OcppVersion.V201, "ocpp1.6": OcppVersion.V16}
 
 
@@ -27,7 +27,7 @@ class Admission:
     version: OcppVersion
     subprotocol: str
     entry: Entry
-    new: bool  # unknown until now: the caller records it in the store
+    new: bool  # unknown until now: its first BootNotification records it (as ``entry.registration``)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -38,10 +38,13 @@ class Refusal:
 
 
 def charger_id_from_path(path: str) -> str | None:
-    """``/ocpp/{id}`` or ``/{id}`` (percent-decoded), or None if the path has another shape."""
+    """``/ocpp/{id}`` or ``/{id}`` (percent-decoded; check it with ``charger_id_problem``), or None if the path
+    has another shape. ``/ocpp`` and ``/ocpp/`` name no charger (not one called "ocpp")."""
     parts = [p for p in path.split("?", 1)[0].split("/") if p]
-    if (len(parts) == 2 and parts[0] == "ocpp") or len(parts) == 1:
-        return unquote(parts[-1])
+    if len(parts) == 2 and parts[0] == "ocpp":
+        return unquote(parts[1])
+    if len(parts) == 1 and parts[0] != "ocpp":
+        return unquote(parts[0])
     return None
 
 
@@ -70,13 +73,16 @@ def admit(
     authorization: str | None,
     directory: Directory,
     policy: UnknownChargerPolicy,
+    newcomer_refusal: Callable[[], str | None] = lambda: None,
 ) -> Admission | Refusal:
-    """Decide on one upgrade request."""
+    """Decide on one upgrade request. ``newcomer_refusal`` says why an unknown id may not be added as Pending
+    now (``services.newcomers``): it is refused with 503 and Retry-After."""
     charger_id = charger_id_from_path(path)
     if charger_id is None:
         return Refusal(status=404, reason="connect to /ocpp/{charger_id}")
-    if not IDENTITY.fullmatch(charger_id):
-        return Refusal(status=400, reason="charger id must be 1-48 characters of A-Z a-z 0-9 * - _ = + | @ .")
+    problem = charger_id_problem(charger_id)
+    if problem is not None:
+        return Refusal(status=400, reason=problem)
     subprotocol = choose_subprotocol(protocols)
     if subprotocol is None:
         return Refusal(status=400, reason="no supported subprotocol offered: offer ocpp1.6 or ocpp2.0.1")
@@ -86,6 +92,9 @@ def admit(
         if policy is UnknownChargerPolicy.REJECT:
             return Refusal(status=404, reason=f"unknown charger {charger_id}; add it with: chargewise chargers add")
         registration = Registration.ACCEPTED if policy is UnknownChargerPolicy.ACCEPT else Registration.PENDING
+        why = newcomer_refusal() if registration is Registration.PENDING else None
+        if why is not None:
+            return Refusal(status=503, reason=why, headers=(("Retry-After", str(RETRY_AFTER)),))
         entry = Entry(charger_id=charger_id, registration=registration)
     if entry.password_hash is not None:
         credentials = basic_credentials(authorization)

@@ -1,8 +1,12 @@
 """The OCPP WebSocket port, on picows: a thin pump between sockets and the sans-I/O session.
 
 Each step below is a few lines: the handshake asks ``handshake.admit``; received text goes to
-``Session.receive``; events go to the route table or to the futures of pending commands; frames the session
-hands out are sent. No protocol decision is made here.
+``Session.receive``; calls go to the dispatcher (``handlers.dispatch``: it decides what to answer, and which
+commands a charger may be sent), answers to the futures of pending commands; frames the session hands out are
+sent. No protocol decision is made here.
+
+Frames are traced at debug level on the ``chargewise.frames`` logger, one line per frame, in (``<-``) and out
+(``->``), led by the charger id (``chargewise serve -vv``, or ``--trace ID``).
 """
 
 from __future__ import annotations
@@ -28,9 +32,7 @@ from picows import (
 )
 
 from chargewise.adapters.handshake import Admission, Refusal, admit
-from chargewise.domain.model import OcppVersion, Registration
-from chargewise.handlers.context import Context, Handler
-from chargewise.ocpp.errors import ErrorKind, LocalProtocolError, RemoteProtocolError
+from chargewise.handlers.dispatch import Dispatcher, Peer
 from chargewise.ocpp.session import (
     CallReceived,
     CallTimedOut,
@@ -42,19 +44,20 @@ from chargewise.ocpp.session import (
     Session,
 )
 from chargewise.services.central import CentralSystem, UnknownChargerPolicy
-from chargewise.services.connections import CallOutcome, CallTimeout, ChargerOffline, NotAccepted, Registry
+from chargewise.services.connections import (
+    CallOutcome,
+    CallTimeout,
+    ChargerOffline,
+    LinkSettings,
+    NotAccepted,
+    Registry,
+)
 from chargewise.services.directory import Directory
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class LinkSettings:
-    ping_interval: float = 60.0  # WebSocket ping every N s; 0 disables
-    ping_timeout: float = 30.0  # no pong within N s after a ping: the link is dead
-    call_timeout: float = 30.0  # a command unanswered for N s fails with CallTimeout
-    max_message_size: int = 64 * 1024  # larger messages are refused with close code 1009
-    boot_wait: float = 30.0  # how long a command waits for the charger's BootNotification to be accepted
+frames_log = logging.getLogger("chargewise.frames")
+#: close codes a peer may send and we may echo (RFC 6455 7.4); others (0, 1005, 1006, 1015) never go on the wire
+ECHOABLE_CLOSE = frozenset({1000, 1001, 1002, 1003, *range(1007, 1015), *range(3000, 5000)})
 
 
 @dataclass(kw_only=True)
@@ -62,7 +65,7 @@ class ServerDeps:
     central: CentralSystem
     directory: Directory
     registry: Registry
-    routes: dict[OcppVersion, dict[str, Handler]]
+    dispatcher: Dispatcher
     unknown_chargers: UnknownChargerPolicy
     settings: LinkSettings
     per_charger: dict[str, LinkSettings] = field(default_factory=dict)
@@ -94,9 +97,6 @@ class Flag:
                 waiter.set_result(None)
         self._waiters = None
 
-    def clear(self) -> None:
-        self._set = False
-
     async def wait(self) -> None:
         if self._set:
             return
@@ -116,15 +116,16 @@ class ChargerLink(WSListener):
         self.session = Session(
             version=admission.version,
             role=Role.CSMS,
-            supported=frozenset(deps.routes[admission.version]),
+            supported=deps.dispatcher.actions(admission.version),
             quirks=admission.entry.quirks,
             call_timeout=self.settings.call_timeout,
         )
-        self.routes = deps.routes[admission.version]
+        self.dispatcher = deps.dispatcher
+        register_as = admission.entry.registration if admission.new else None
+        self.peer = Peer(charger_id=self.charger_id, version=self.version, register_as=register_as)
         self.connected_at = self.last_seen = deps.central.clock.now()
-        self.quirk_counts: dict[str, int] = {}
-        self.accepted = Flag()  # set by this connection's accepted BootNotification
-        self.opened = Flag()  # set once the charger's record exists and is marked connected
+        self.quirk_counts = self.peer.quirk_counts
+        self.opened = Flag()  # set once a known charger's record is marked connected
         self._admission = admission
         self._transport: WSTransport | None = None
         self._loop = asyncio.get_running_loop()
@@ -153,8 +154,8 @@ class ChargerLink(WSListener):
         self._schedule_ping(first=True)
 
     async def _open(self) -> None:
-        new = self._admission.entry.registration if self._admission.new else None
-        await self.deps.central.connected(self.charger_id, register_as=new)
+        if not self._admission.new:  # a new id gets its record with its first BootNotification, or never
+            await self.deps.central.connected(self.charger_id)
         self.opened.set()
 
     def on_ws_disconnected(self, transport: WSTransport) -> None:
@@ -164,8 +165,10 @@ class ChargerLink(WSListener):
         for handle in (self._deadline, self._ping, self._pong_due):
             if handle is not None:
                 handle.cancel()
-        self._dispatch(self.session.abandon())
-        if self.deps.registry.unregister(self):
+        for lost in self.session.abandon():  # the answers will never come: the caller hears "went offline"
+            _settle(lost, ChargerOffline(f"charger {self.charger_id!r} went offline before answering {lost.action}"))
+        unrecorded = self._admission.new and self.peer.register_as is not None  # a new id that never booted
+        if self.deps.registry.unregister(self) and not unrecorded:
             self.deps.spawn(self.deps.central.disconnected(self.charger_id))
 
     def close(self, reason: str) -> None:
@@ -208,8 +211,9 @@ class ChargerLink(WSListener):
             if self._pong_due is not None:
                 self._pong_due.cancel()
                 self._pong_due = None
-        elif kind is WSMsgType.CLOSE:
-            transport.send_close(frame.get_close_code())
+        elif kind is WSMsgType.CLOSE:  # echo the peer's code; none (or one never sent on the wire): 1000
+            code = frame.get_close_code()
+            transport.send_close(code if code.value in ECHOABLE_CLOSE else WSCloseCode.OK)
             transport.disconnect()
         elif kind is WSMsgType.BINARY:
             transport.send_close(WSCloseCode.UNSUPPORTED_DATA, b"OCPP-J uses text frames")
@@ -234,6 +238,8 @@ class ChargerLink(WSListener):
 
     def _receive(self, data: bytes) -> None:
         self.last_seen = self.deps.central.clock.now()
+        if frames_log.isEnabledFor(logging.DEBUG):
+            frames_log.debug("%s <- %s", self.charger_id, data.decode(errors="replace"))
         self._dispatch(self.session.receive(data, self._loop.time()))
         self._flush()
 
@@ -247,54 +253,29 @@ class ChargerLink(WSListener):
             elif isinstance(event, ResultReceived | ErrorReceived | CallTimedOut):
                 _settle(event)
             elif isinstance(event, MessageRejected):
-                log.info("%s: rejected a message: %s", self.charger_id, event.reason)
+                self.dispatcher.note(self.peer, f"rejected a message: {event.reason}", self.last_seen)
 
     async def _serve(self, call: CallReceived) -> None:
-        for quirk in call.quirks:
-            self.quirk_counts[quirk] = self.quirk_counts.get(quirk, 0) + 1
-        if not self.opened.is_set():
+        if not self.opened.is_set():  # the connection is recorded before the charger's first message
             await self.opened.wait()
-        self.deps.central.note_seen(self.charger_id, self.last_seen)
-        ctx = Context(charger_id=self.charger_id, version=self.version, central=self.deps.central, now=self.last_seen)
-        try:
-            answer = await self.routes[call.action](ctx, call.payload)
-        except RemoteProtocolError as exc:
-            answer, kind, description = None, exc.kind, exc.description
-        except Exception:  # our fault: nothing was acknowledged, the charger will retry
-            log.exception("%s: %s failed", self.charger_id, call.action)
-            answer, kind, description = None, ErrorKind.INTERNAL, "internal error; retry later"
+        answer = await self.dispatcher.dispatch(self.peer, call, self.last_seen)
         if self._closed:
             return  # the charger left while we worked: what was stored stays, the answer has nowhere to go
-        if answer is None:
-            events = self.session.reply_error(call.unique_id, kind, description)
-        else:
-            try:
-                events = self.session.reply(call.unique_id, answer)
-            except LocalProtocolError:  # our handler built an invalid answer: a bug, reported as such
-                log.exception("%s: invalid %s answer", self.charger_id, call.action)
-                events = self.session.reply_error(call.unique_id, ErrorKind.INTERNAL, "internal error")
-            if call.action == "BootNotification":
-                self._booted(answer)
+        events = self.dispatcher.reply(self.peer, self.session, call, answer, self.last_seen)
         if events:  # calls that queued up behind this one
             self._dispatch(events)
         self._flush()
 
-    def _booted(self, answer: dict[str, Any]) -> None:
-        if answer.get("status") == Registration.ACCEPTED.value:
-            self.accepted.set()
-        else:
-            self.accepted.clear()
-
     # ------------------------------------------------------------------ commands
     async def call(self, action: str, payload: dict[str, Any]) -> CallOutcome:
-        """Send a command once the charger's BootNotification is accepted; return its answer."""
+        """Send a command and return the charger's answer. Raises ChargerOffline (not connected, or the link
+        was lost before the answer), NotAccepted (its registration does not allow ``action``), CallTimeout, or
+        LocalProtocolError (bad payload)."""
         if self._closed:
             raise ChargerOffline(f"charger {self.charger_id!r} is not connected")
-        if not self.accepted.is_set():
-            try:
-                await asyncio.wait_for(self.accepted.wait(), self.settings.boot_wait)
-            except TimeoutError:
-                raise NotAccepted(f"charger {self.charger_id!r} has no accepted BootNotification") from None
+        refusal = self.dispatcher.command_refusal(self.peer, action, payload)
+        if refusal is not None:
+            raise NotAccepted(refusal)
         future: asyncio.Future[CallOutcome] = self._loop.create_future()
         self.session.call(action, payload, self._loop.time(), context=future)  # LocalProtocolError: bad payload
         self._flush()
@@ -304,6 +285,8 @@ class ChargerLink(WSListener):
         transport = self._transport
         if transport is not None and not self._closed:
             for data in self.session.outgoing():
+                if frames_log.isEnabledFor(logging.DEBUG):
+                    frames_log.debug("%s -> %s", self.charger_id, data.decode(errors="replace"))
                 transport.send(WSMsgType.TEXT, data)
         self._rearm_deadline()
 
@@ -336,9 +319,12 @@ def certificate_refusal(transport: WSTransport, charger_id: str) -> str | None:
     return None
 
 
-def _settle(event: ResultReceived | ErrorReceived | CallTimedOut) -> None:
+def _settle(event: ResultReceived | ErrorReceived | CallTimedOut, lost: Exception | None = None) -> None:
     future: asyncio.Future[CallOutcome] = event.context
     if future.done():
+        return
+    if lost is not None:
+        future.set_exception(lost)
         return
     if isinstance(event, ResultReceived):
         future.set_result(CallOutcome(action=event.action, payload=event.payload))
@@ -356,10 +342,21 @@ def _settle(event: ResultReceived | ErrorReceived | CallTimedOut) -> None:
 class OcppServer:
     """The listening OCPP port. ``await start()``, later ``await stop()``."""
 
-    def __init__(self, deps: ServerDeps, *, host: str, port: int, ssl_context: ssl.SSLContext | None = None) -> None:
+    def __init__(
+        self,
+        deps: ServerDeps,
+        *,
+        host: str,
+        port: int,
+        ssl_context: ssl.SSLContext | None = None,
+        share_port: bool = False,
+    ) -> None:
+        """``share_port``: several processes listen on the port (``serve --workers``, SO_REUSEPORT); without it
+        a port another process listens on already fails ``start()`` with EADDRINUSE."""
         self.deps = deps
         self.host, self.port = host, port
         self.ssl_context = ssl_context
+        self.share_port = share_port
         self._server: asyncio.Server | None = None
 
     async def start(self) -> None:
@@ -367,7 +364,7 @@ class OcppServer:
             self._factory, self.host, self.port, ssl=self.ssl_context,
             max_frame_size=self.deps.settings.max_message_size, websocket_handshake_timeout=10,
             read_buffer_init_size=2048,  # grows on demand; 16 KiB default x 50,000 idle chargers is 800 MiB
-            reuse_port=True, logger_name="chargewise.ws",
+            reuse_port=self.share_port, logger_name="chargewise.ws",
         )  # fmt: skip
         if self.port == 0:
             self.port = self._server.sockets[0].getsockname()[1]
@@ -393,14 +390,16 @@ class OcppServer:
             authorization=request.headers.get("Authorization"),
             directory=self.deps.directory,
             policy=self.deps.unknown_chargers,
+            newcomer_refusal=self._newcomer_refusal,
         )
         if isinstance(decision, Refusal):
-            log.info("refused %s: %s", request.path.decode("latin-1"), decision.reason)
+            log.info("refused %s: %s", request.path.decode("latin-1")[:120], decision.reason)
             response = WSUpgradeResponse.create_error_response(
                 decision.status, (decision.reason + "\n").encode(), extra_headers=dict(decision.headers)
             )
             return WSUpgradeResponseWithListener(response, None)
-        if decision.new:
-            self.deps.directory.put(decision.entry)
         response = WSUpgradeResponse.create_101_response(extra_headers={"Sec-WebSocket-Protocol": decision.subprotocol})
         return WSUpgradeResponseWithListener(response, ChargerLink(self.deps, decision))
+
+    def _newcomer_refusal(self) -> str | None:
+        return self.deps.dispatcher.newcomer_refusal(self.deps.central.clock.now())

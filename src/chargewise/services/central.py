@@ -50,8 +50,8 @@ def touch_phase(charger_id: str) -> timedelta:
 class UnknownChargerPolicy(enum.StrEnum):
     """What to do with a charger id the operator has not added."""
 
-    ACCEPT = "accept"  # add it as Accepted
-    PENDING = "pending"  # add it as Pending: BootNotification answers Pending until an operator approves it
+    ACCEPT = "accept"  # add it as Accepted at its first BootNotification
+    PENDING = "pending"  # add it as Pending at its first BootNotification, until an operator approves it
     REJECT = "reject"  # refuse the WebSocket upgrade
 
 
@@ -62,6 +62,8 @@ class Policy:
     reap_offline_after: int = 86_400  # s silent before a charger's open transactions are closed; 0: never
     pending_retry_interval: int = 60
     free_charging: bool = False  # homes: any id tag is accepted (and recorded)
+    max_pending: int = 1000  # unknown chargers waiting for approval at once (policy pending); more are refused
+    pending_per_minute: int = 60  # unknown chargers added as Pending per minute, at most
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -10,6 +10,17 @@ from chargewise.domain.model import OcppVersion
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class LinkSettings:
+    """How the server keeps one charger's connection: build one in ``bootstrap`` (and per charger from the
+    config file's ``[chargers."ID"]`` tables) and hand it to the transport adapter."""
+
+    ping_interval: float = 60.0  # WebSocket ping every N s; 0 disables
+    ping_timeout: float = 30.0  # no pong within N s after a ping: the link is dead
+    call_timeout: float = 30.0  # a command unanswered for N s fails with CallTimeout
+    max_message_size: int = 64 * 1024  # larger messages are refused with close code 1009
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class CallOutcome:
     """The charger's real answer: a CallResult payload, or a CallError code with its description."""
 
@@ -25,7 +36,8 @@ class CallOutcome:
 
 
 class ChargerOffline(Exception):
-    """The charger has no live connection (or lost it while the call was pending); retry when it reconnects."""
+    """The charger has no live connection, or lost it while the call was pending (the command may or may not
+    have been carried out: ask the charger once it reconnects)."""
 
 
 class CallTimeout(Exception):
@@ -33,7 +45,8 @@ class CallTimeout(Exception):
 
 
 class NotAccepted(Exception):
-    """The charger is connected but its BootNotification has not been accepted, so it may not be commanded."""
+    """The charger is connected but not Accepted (Pending, Rejected, or not booted yet), and the command is not
+    one its registration state allows; approve it first (``chargers approve``), or send an allowed command."""
 
 
 class Link(Protocol):

@@ -27,11 +27,13 @@ class Directory:
     def __init__(self) -> None:
         self._entries: dict[str, Entry] = {}
         self._verified: dict[str, bytes] = {}  # charger id -> sha256 of the last password that passed scrypt
+        self._pending = 0  # entries with registration Pending (the newcomer bound asks on every handshake)
 
     def load(self, chargers: list[Charger]) -> None:
         """Replace the whole directory (start-up, or after another process changed chargers)."""
         self._entries = {c.id: entry_for(c) for c in chargers}
         self._verified.clear()
+        self._pending = sum(e.registration is Registration.PENDING for e in self._entries.values())
 
     def get(self, charger_id: str) -> Entry | None:
         return self._entries.get(charger_id)
@@ -41,10 +43,15 @@ class Directory:
         if old is not None and old.password_hash != entry.password_hash:
             self._verified.pop(entry.charger_id, None)
         self._entries[entry.charger_id] = entry
+        self._pending += _pending(entry) - _pending(old)
 
     def remove(self, charger_id: str) -> None:
-        self._entries.pop(charger_id, None)
+        self._pending -= _pending(self._entries.pop(charger_id, None))
         self._verified.pop(charger_id, None)
+
+    def pending_count(self) -> int:
+        """How many known chargers are Pending (waiting for an operator's approval)."""
+        return self._pending
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -64,6 +71,10 @@ class Directory:
             self._verified[entry.charger_id] = quick
             return True
         return False
+
+
+def _pending(entry: Entry | None) -> int:
+    return int(entry is not None and entry.registration is Registration.PENDING)
 
 
 def entry_for(charger: Charger) -> Entry:
