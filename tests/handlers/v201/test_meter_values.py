@@ -6,7 +6,8 @@ import pytest
 
 from chargewise.domain.meter import ENERGY_REGISTER
 from chargewise.domain.model import MeterValue, SampledValue
-from chargewise.handlers.v201.meter_values import handle, last_register, to_meter_values
+from chargewise.handlers.v201.meter_values import handle, to_meter_values
+from chargewise.services.transactions import last_register
 from tests.domain.clock import T0
 from tests.handlers.station import Station
 

@@ -7,6 +7,7 @@ from chargewise.handlers.v201 import (
     heartbeat,
     meter_values,
     notifications,
+    notify_report,
     status_notification,
     transaction_event,
 )
@@ -19,7 +20,7 @@ ISSUE = {
     "NotifyReport", "NotifyEvent", "SecurityEventNotification", "FirmwareStatusNotification",
     "LogStatusNotification", "DataTransfer",
 }  # fmt: skip
-REPORTS = {"NotifyReport", "NotifyEvent", "SecurityEventNotification", "FirmwareStatusNotification",
+REPORTS = {"NotifyEvent", "SecurityEventNotification", "FirmwareStatusNotification",
            "LogStatusNotification"}  # fmt: skip
 
 
@@ -43,5 +44,6 @@ def test_each_action_goes_to_its_namesake_module() -> None:
         "TransactionEvent": transaction_event.handle,
         "MeterValues": meter_values.handle,
         "DataTransfer": data_transfer.handle,
+        "NotifyReport": notify_report.handle,
         **dict.fromkeys(REPORTS, notifications.handle),
     }

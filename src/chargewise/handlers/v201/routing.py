@@ -10,6 +10,7 @@ from chargewise.handlers.v201 import (
     heartbeat,
     meter_values,
     notifications,
+    notify_report,
     status_notification,
     transaction_event,
 )
@@ -23,7 +24,7 @@ def routes() -> dict[str, Handler]:
         "Authorize": authorize.handle,
         "TransactionEvent": transaction_event.handle,
         "MeterValues": meter_values.handle,
-        "NotifyReport": notifications.handle,
+        "NotifyReport": notify_report.handle,
         "NotifyEvent": notifications.handle,
         "SecurityEventNotification": notifications.handle,
         "FirmwareStatusNotification": notifications.handle,
