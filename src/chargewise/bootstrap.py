@@ -117,7 +117,7 @@ async def start(settings: Settings, *, clock: Clock | None = None, with_http: bo
     central = CentralSystem(store=store, clock=clock, policy=settings.policy, meter_writer=MeterWriter(store))
     directory = Directory()
     directory.load(await store.list_chargers())
-    registry = Registry()
+    registry = Registry(observer=central.transactions.observe_call)  # remote starts, EV-connection timeouts
     deps = ServerDeps(
         central=central, directory=directory, registry=registry,
         routes={OcppVersion.V16: v16_routes(), OcppVersion.V201: v201_routes()},

@@ -405,7 +405,6 @@ async def test_amend_takes_a_token_for_an_empty_one(store: Store) -> None:
     assert amended is not None and amended.id_tag == "REMOTE"
 
 
-
 async def test_energy_comes_from_the_highest_register_reading(store: Store) -> None:
     tx, _ = await store.start_transaction(new_tx(meter_start_wh=1000))
     await store.add_meter_values(

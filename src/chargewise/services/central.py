@@ -207,7 +207,7 @@ class CentralSystem:
             done = await self.store.stop_transaction(
                 tx.id, stopped_at=max(heard, tx.started_at), meter_stop_wh=tx.last_meter_wh, reason=reason,
                 provisional=True,
-            )
+            )  # fmt: skip
             if done is not None and done.stop_reason == reason:
                 closed.append(done)
         return closed

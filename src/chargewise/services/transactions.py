@@ -333,5 +333,3 @@ def _start_report(ev: TransactionEvent) -> StartReport:
 
 def _int(value: object) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-

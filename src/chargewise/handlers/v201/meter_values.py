@@ -30,4 +30,3 @@ def _sampled(sv: dict[str, Any]) -> SampledValue:
     raw = float(sv["value"]) * 10 ** unit_of_measure.get("multiplier", 0)
     value, unit = normalise(raw, unit_of_measure.get("unit") or default_unit(measurand))
     return SampledValue(measurand, value, unit, sv.get("phase"), sv.get("context"), sv.get("location"))
-
