@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import aiohttp
@@ -148,3 +149,18 @@ async def test_a_reapers_stop_reads_provisional_in_the_api(server: RunningServer
                                                   "timestamp": "2026-11-25T18:20:00Z", "reason": "PowerLoss"})  # fmt: skip
     tx = await get_transaction(server, tx_id)
     assert (tx["provisional"], tx["stop_reason"], tx["energy_wh"]) == (False, "PowerLoss", 850.0)
+
+
+async def test_an_orphan_closed_on_reconnect_stops_when_the_charger_was_last_heard_from(server: RunningServer) -> None:
+    async with websockets.connect(f"{server.ocpp_url}/POWERCUT", subprotocols=["ocpp1.6"]) as ws:  # type: ignore[list-item]
+        tx_id = await start_with_reading(ws, 900)
+    last_heard = datetime.now(UTC)  # the power goes; it comes back a while later
+    await asyncio.sleep(1.2)
+    async with websockets.connect(f"{server.ocpp_url}/POWERCUT", subprotocols=["ocpp1.6"]) as ws:  # type: ignore[list-item]
+        await rpc(ws, "b2", "BootNotification", {"chargePointVendor": "Acme", "chargePointModel": "R"})
+        await rpc(ws, "st", "StatusNotification", {"connectorId": 1, "status": "Available", "errorCode": "NoError",
+                                                   "timestamp": "2026-11-25T18:30:00Z"})  # fmt: skip
+    tx = await get_transaction(server, tx_id)
+    assert tx["active"] is False
+    assert datetime.fromisoformat(str(tx["stopped_at"])) <= last_heard  # not the reconnect time
+    assert tx["provisional"] is True
