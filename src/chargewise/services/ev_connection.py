@@ -68,7 +68,7 @@ class EvConnectionTimeouts:
         self._learned.pop(charger_id, None)
         if len(self._learned) >= self._max:
             del self._learned[next(iter(self._learned))]
-        self._learned[charger_id] = min(timedelta(seconds=seconds), LONGEST)
+        self._learned[charger_id] = timedelta(seconds=seconds)
 
 
 def _dicts(items: object) -> Iterator[dict[str, Any]]:
@@ -103,7 +103,10 @@ def _last(values: Iterable[object]) -> str | None:
 
 
 def _seconds(value: object) -> int | None:
-    """A timeout in whole seconds, as the specs give it; None for anything else (negative, not a number)."""
-    if not isinstance(value, str) or not value.strip().isdigit():
+    """A timeout in whole seconds, as the specs give it, at most :data:`LONGEST`; None for anything else
+    (negative, not a number)."""
+    digits = value.strip() if isinstance(value, str) else ""
+    if not digits.isascii() or not digits.isdigit():
         return None
-    return int(value.strip())
+    longest = int(LONGEST.total_seconds())
+    return longest if len(digits) > len(str(longest)) else min(int(digits), longest)
