@@ -28,7 +28,7 @@ CONNECTOR_FREE = f"{REAPED}connector free, no stop received"
 CABLE_STATUSES = frozenset({ConnectorStatus.OCCUPIED, ConnectorStatus.CHARGING, ConnectorStatus.SUSPENDED_EV,
                             ConnectorStatus.SUSPENDED_EVSE, ConnectorStatus.FINISHING})  # fmt: skip
 #: 2.0.1 triggerReason and chargingState values that only come with the cable in
-CABLE_TRIGGERS = frozenset({"CablePluggedIn", "EVDetected", "ChargingStateChanged"})
+CABLE_TRIGGERS = frozenset({"CablePluggedIn", "EVDetected"})
 CABLE_STATES = frozenset({"EVConnected", "Charging", "SuspendedEV", "SuspendedEVSE"})
 
 Authorize = Callable[[str], Awaitable[Authorization]]
@@ -60,9 +60,8 @@ class TransactionEvent:
 
     @property
     def shows_cable(self) -> bool:
-        if self.charging_state is not None:
-            return self.charging_state in CABLE_STATES
-        return self.trigger_reason in CABLE_TRIGGERS - {"ChargingStateChanged"}
+        """Whether the event says the cable is in (the transaction may have begun without it)."""
+        return self.trigger_reason in CABLE_TRIGGERS or self.charging_state in CABLE_STATES
 
 
 class Owner(NamedTuple):
