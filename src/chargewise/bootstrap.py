@@ -123,7 +123,7 @@ async def start(settings: Settings, *, clock: Clock | None = None, with_http: bo
     central = CentralSystem(store=store, clock=clock, policy=settings.policy, meter_writer=MeterWriter(store))
     central.reports = Reports(store=SqlReportStore(store))
     directory = Directory()
-    registry = Registry()
+    registry = Registry(observer=central.transactions.observe_call)  # remote starts, EV-connection timeouts
     admin = Admin(store=store, directory=directory, links=registry)
     await admin.reload()
     policy = settings.policy

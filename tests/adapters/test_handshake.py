@@ -95,8 +95,17 @@ def test_table_covers_both_outcomes_of_every_policy() -> None:
 # ---------------------------------------------------------------------------------------------- the parts
 @pytest.mark.parametrize(
     ("path", "charger_id"),
-    [("/ocpp/CP-1", "CP-1"), ("/CP-1", "CP-1"), ("//ocpp//CP-1", "CP-1"), ("/ocpp/a%20b", "a b"), ("/x/y", None),
-     ("/ocpp/", None), ("/ocpp", None), ("/ocpp/ocpp", "ocpp"), ("/ocpp/..", "..")],
+    [
+        ("/ocpp/CP-1", "CP-1"),
+        ("/CP-1", "CP-1"),
+        ("//ocpp//CP-1", "CP-1"),
+        ("/ocpp/a%20b", "a b"),
+        ("/x/y", None),
+        ("/ocpp/", None),
+        ("/ocpp", None),
+        ("/ocpp/ocpp", "ocpp"),
+        ("/ocpp/..", ".."),
+    ],
 )
 def test_charger_id_from_path(path: str, charger_id: str | None) -> None:
     assert charger_id_from_path(path) == charger_id

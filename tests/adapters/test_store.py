@@ -19,7 +19,6 @@ from chargewise.adapters.sql import open_store
 from chargewise.adapters.sql.engine import alembic_config, create_engine, upgrade
 from chargewise.adapters.sql.tables import UtcDateTime, metadata
 from chargewise.domain.model import (
-    REAPED,
     BootInfo,
     ConnectorState,
     ConnectorStatus,
@@ -30,7 +29,7 @@ from chargewise.domain.model import (
     SampledValue,
     TokenStatus,
 )
-from chargewise.domain.ports import ConnectionChange, NewTransaction, Store
+from chargewise.domain.ports import ConnectionChange, NewTransaction, Store, TransactionFacts
 
 T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 REGISTER = "Energy.Active.Import.Register"
@@ -352,23 +351,58 @@ async def test_a_stop_stores_its_meter_values_once(store: Store) -> None:
 async def test_the_chargers_own_stop_replaces_the_reapers_once(store: Store) -> None:
     tx, _ = await store.start_transaction(new_tx())
     await store.add_meter_values([sample(tx.id, 10, 3000.0)])
-    reaped = await store.stop_transaction(tx.id, stopped_at=at(60), meter_stop_wh=3000.0, reason=f"{REAPED}test")
-    assert reaped is not None and reaped.reaped and reaped.energy_wh == 2000.0
-    assert (
-        await store.stop_transaction(tx.id, stopped_at=at(61), meter_stop_wh=3000.0, reason=f"{REAPED}again") == reaped
+    reaped = await store.stop_transaction(
+        tx.id, stopped_at=at(60), meter_stop_wh=3000.0, reason="connector free", provisional=True
     )
+    assert reaped is not None and reaped.reaped and reaped.provisional and reaped.energy_wh == 2000.0
+    again = await store.stop_transaction(tx.id, stopped_at=at(61), meter_stop_wh=3000.0, reason="x", provisional=True)
+    assert again == reaped  # one provisional stop does not replace another
 
     end = [sample(tx.id, 30, 7000.0, context="Transaction.End")]
     real = await store.stop_transaction(
         tx.id, stopped_at=at(30), meter_stop_wh=7000.0, reason="Local", meter_values=end
     )
-    assert real is not None and not real.reaped
+    assert real is not None and not real.reaped and not real.provisional
     assert (real.stopped_at, real.meter_stop_wh, real.stop_reason, real.energy_wh) == (at(30), 7000.0, "Local", 6000.0)
     later = await store.stop_transaction(
         tx.id, stopped_at=at(90), meter_stop_wh=9000.0, reason="Remote", meter_values=end
     )
     assert later == real  # a stop after the charger's own changes nothing
     assert numbers(await store.meter_values(tx.id)) == [3000.0, 7000.0]
+
+
+async def test_a_reason_text_alone_makes_no_stop_provisional(store: Store) -> None:
+    # before 0004 the "Orphaned: " prefix was the mark; a charger's own reason text can never be it now
+    tx, _ = await store.start_transaction(new_tx())
+    first = await store.stop_transaction(tx.id, stopped_at=at(30), meter_stop_wh=2000.0, reason="Orphaned: mine")
+    assert first is not None and not first.provisional
+    later = await store.stop_transaction(tx.id, stopped_at=at(40), meter_stop_wh=2500.0, reason="Local")
+    assert later == first
+
+
+async def test_amend_fills_in_only_what_is_unknown(store: Store) -> None:
+    tx, _ = await store.start_transaction(new_tx(evse_id=0, connector_id=1, meter_start_wh=None, id_tag=None))
+    assert (tx.provisional, tx.ev_connected, tx.remote_start_id) == (False, False, None)
+    facts = TransactionFacts(evse_id=2, connector_id=3, meter_start_wh=1000.0, id_tag="REMOTE", remote_start_id=7,
+                             ev_connected=True)  # fmt: skip
+    amended = await store.amend_transaction(tx.id, facts)
+    expected = (2, 3, 1000.0, "REMOTE", 7, True)
+    assert amended is not None
+    assert (amended.evse_id, amended.connector_id, amended.meter_start_wh, amended.id_tag, amended.remote_start_id,
+            amended.ev_connected) == expected  # fmt: skip
+    other = TransactionFacts(evse_id=5, connector_id=1, meter_start_wh=9.0, id_tag="LATE", remote_start_id=8)
+    again = await store.amend_transaction(tx.id, other)
+    assert again is not None and again == await store.get_transaction(tx.id)
+    assert (again.evse_id, again.connector_id, again.meter_start_wh, again.id_tag, again.remote_start_id,
+            again.ev_connected) == expected  # fmt: skip
+    assert await store.amend_transaction(tx.id, TransactionFacts()) == again
+    assert await store.amend_transaction(tx.id + 1000, facts) is None
+
+
+async def test_amend_takes_a_token_for_an_empty_one(store: Store) -> None:
+    tx, _ = await store.start_transaction(new_tx(id_tag=""))
+    amended = await store.amend_transaction(tx.id, TransactionFacts(id_tag="REMOTE"))
+    assert amended is not None and amended.id_tag == "REMOTE"
 
 
 async def test_energy_comes_from_the_highest_register_reading(store: Store) -> None:
@@ -739,5 +773,37 @@ async def test_migration_0003_regroups_samples_into_meter_values_and_back(sql_ur
         async with engine.connect() as conn:
             back = (await conn.execute(select(old).order_by(text("id")))).mappings().all()
         assert sorted((dict(r) for r in back), key=repr) == sorted(rows, key=repr)
+    finally:
+        await engine.dispose()
+
+
+async def test_migration_0004_makes_the_reapers_old_stops_provisional(sql_url: str) -> None:
+    old = sa_table("transactions", *map(sa_column, ("charger_id", "evse_id", "connector_id", "dedupe_key",
+                                                    "stop_reason")), sa_column("started_at", UtcDateTime()),
+                   sa_column("stopped_at", UtcDateTime()))  # fmt: skip
+    base = {"charger_id": "CP1", "evse_id": 1, "connector_id": 1, "started_at": at(0)}
+    rows = [
+        base | {"dedupe_key": "a", "stop_reason": "Orphaned: connector free, no stop received", "stopped_at": at(5)},
+        base | {"dedupe_key": "b", "stop_reason": "Local", "stopped_at": at(5)},
+        base | {"dedupe_key": "c", "stop_reason": None, "stopped_at": None},
+    ]
+    config = alembic_config(sql_url)
+    await asyncio.to_thread(command.upgrade, config, "0003")
+    engine = create_engine(sql_url)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(old.insert(), rows)
+        await asyncio.to_thread(command.upgrade, config, "head")
+        store = await open_store(sql_url)
+        try:
+            got = sorted(await store.list_transactions(), key=lambda t: t.id)
+        finally:
+            await store.close()
+        assert [(t.provisional, t.stop_reason) for t in got] == [(True, rows[0]["stop_reason"]), (False, "Local"),
+                                                                 (False, None)]  # fmt: skip
+        await asyncio.to_thread(command.downgrade, config, "0003")
+        async with engine.connect() as conn:
+            back = (await conn.execute(text("SELECT stop_reason FROM transactions ORDER BY id"))).scalars().all()
+        assert back == [r["stop_reason"] for r in rows]
     finally:
         await engine.dispose()

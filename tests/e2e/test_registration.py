@@ -37,7 +37,10 @@ METER = {
     "2.0.1": ["MeterValues", {"evseId": 1, "meterValue": [{"timestamp": "2026-11-25T18:00:00Z",
                                                            "sampledValue": [{"value": 5.0}]}]}],
 }  # fmt: skip
-CONFIG_READ = {"1.6": ("GetConfiguration", {}), "2.0.1": ("GetBaseReport", {"requestId": 1, "reportBase": "FullInventory"})}
+CONFIG_READ = {
+    "1.6": ("GetConfiguration", {}),
+    "2.0.1": ("GetBaseReport", {"requestId": 1, "reportBase": "FullInventory"}),
+}
 CONFIG_ANSWER = {"1.6": {"configurationKey": []}, "2.0.1": {"status": "Accepted"}}
 REMOTE_START = {
     "1.6": ("RemoteStartTransaction", {"idTag": "T"}),

@@ -262,7 +262,6 @@ def test_log_budget_refills_at_its_burst_a_minute() -> None:
     assert budget.spend(T0 + timedelta(seconds=7)) is None
 
 
-
 async def test_a_directory_reload_during_the_first_boot_does_not_lose_the_newcomer() -> None:
     station, dispatcher = await setup(OcppVersion.V16, Registration.ACCEPTED)
     write = station.central.connected

@@ -107,3 +107,23 @@ async def test_call_after_unregister_raises_offline() -> None:
 def test_outcome_ok_means_no_error_code() -> None:
     assert CallOutcome(action="Reset", payload={}).ok
     assert not CallOutcome(action="Reset", error_code="NotSupported", error_description="no").ok
+
+
+async def test_the_observer_hears_every_answered_call_and_its_failure_costs_nothing(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    heard: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = []
+
+    async def observe(charger_id: str, action: str, payload: dict[str, Any], answer: dict[str, Any]) -> None:
+        heard.append((charger_id, action, payload, answer))
+        if action == "Reset":
+            raise RuntimeError("observer bug")
+
+    registry = Registry(observer=observe)
+    registry.register(link())
+    start = {"idTag": "T", "connectorId": 1}
+    assert (await registry.call("CP-1", "RemoteStartTransaction", start)).ok
+    assert (await registry.call("CP-1", "Reset", {"type": "Soft"})).payload == {"status": "Accepted"}
+    assert heard == [("CP-1", "RemoteStartTransaction", start, {"status": "Accepted"}),
+                     ("CP-1", "Reset", {"type": "Soft"}, {"status": "Accepted"})]  # fmt: skip
+    assert "the answer to Reset was not taken note of" in caplog.text

@@ -109,6 +109,7 @@ class TransactionView(msgspec.Struct, kw_only=True):
     meter_stop_wh: float | None
     energy_wh: float | None
     stop_reason: str | None
+    provisional: bool  # a reaper's stop: the charger's own, if it comes, replaces it
     meter_samples: list[SampleView] | None = None
 
 
@@ -145,7 +146,7 @@ def transaction_view(tx: Transaction, values: list[MeterValue] | None) -> Transa
         id=tx.id, charger_id=tx.charger_id, evse_id=tx.evse_id, connector_id=tx.connector_id, id_tag=tx.id_tag,
         remote_id=tx.remote_id, started_at=tx.started_at, stopped_at=tx.stopped_at, active=tx.active,
         meter_start_wh=tx.meter_start_wh, meter_stop_wh=tx.meter_stop_wh, energy_wh=tx.energy_wh,
-        stop_reason=tx.stop_reason,
+        stop_reason=tx.stop_reason, provisional=tx.provisional,
         meter_samples=None if values is None else [
             SampleView(timestamp=v.timestamp, measurand=s.measurand, value=s.value, unit=s.unit, phase=s.phase,
                        context=s.context, location=s.location) for v in values for s in v.sampled

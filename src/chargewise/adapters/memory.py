@@ -26,9 +26,8 @@ from chargewise.domain.model import (
     Registration,
     TokenStatus,
     Transaction,
-    reaper_stop,
 )
-from chargewise.domain.ports import ConnectionChange, NewTransaction, Page, Store
+from chargewise.domain.ports import ConnectionChange, NewTransaction, Page, Store, TransactionFacts
 
 
 class MemoryStore:
@@ -184,15 +183,32 @@ class MemoryStore:
         meter_stop_wh: float | None,
         reason: str | None,
         meter_values: Sequence[MeterValue] = (),
+        provisional: bool = False,
     ) -> Transaction | None:
         transaction = self._transactions.get(transaction_id)
         if transaction is None:
             return None
-        if transaction.active or (transaction.reaped and not reaper_stop(reason)):
+        if transaction.active or (transaction.reaped and not provisional):
             await self.add_meter_values(meter_values)
             transaction.stopped_at = _utc(stopped_at)
             transaction.meter_stop_wh, transaction.stop_reason = _float(meter_stop_wh), reason
+            transaction.provisional = provisional
         return replace(transaction)
+
+    async def amend_transaction(self, transaction_id: int, facts: TransactionFacts) -> Transaction | None:
+        t = self._transactions.get(transaction_id)
+        if t is None:
+            return None
+        if t.evse_id == 0 and facts.evse_id:
+            t.evse_id, t.connector_id = facts.evse_id, facts.connector_id or t.connector_id
+        if t.meter_start_wh is None:
+            t.meter_start_wh = _float(facts.meter_start_wh)
+        if not t.id_tag and facts.id_tag:  # "" is no token (1.6 chargers, 2.0.1 NoAuthorization)
+            t.id_tag = facts.id_tag
+        if t.remote_start_id is None:
+            t.remote_start_id = facts.remote_start_id
+        t.ev_connected = t.ev_connected or facts.ev_connected
+        return replace(t)
 
     async def get_transaction(self, transaction_id: int) -> Transaction | None:
         transaction = self._transactions.get(transaction_id)

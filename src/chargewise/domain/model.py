@@ -103,6 +103,15 @@ class IdToken:
         return self.status
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Authorization:
+    """What to answer a charger about an id token."""
+
+    status: TokenStatus
+    expires_at: datetime | None = None
+    parent_id_tag: str | None = None
+
+
 class SampledValue(msgspec.Struct, frozen=True, omit_defaults=True):
     """One sampled value, its unit normalised (energy in Wh, power in W; see ``domain.meter``)."""
 
@@ -137,14 +146,9 @@ class MeterValue(msgspec.Struct, frozen=True, kw_only=True):
         return None
 
 
-#: The stop reason of a transaction the reaper closed starts with this. Such a stop is provisional: if the
-#: charger's own stop arrives after all (from the queue it kept through a reboot), it replaces it, once.
+#: The stop reason of a transaction the reaper closed starts with this, for people reading it; what makes such
+#: a stop provisional is :attr:`Transaction.provisional`, never the text.
 REAPED = "Orphaned: "
-
-
-def reaper_stop(reason: str | None) -> bool:
-    """Whether a stop with this reason is the reaper's (no OCPP stop reason starts with :data:`REAPED`)."""
-    return reason is not None and reason.startswith(REAPED)
 
 
 @dataclass(kw_only=True, slots=True)
@@ -164,6 +168,12 @@ class Transaction:
     stop_reason: str | None = None
     last_meter_wh: float | None = None
     last_seq_no: int | None = None
+    #: stopped by a reaper, not by the charger: its own stop, if it arrives after all, replaces this one, once
+    provisional: bool = False
+    #: the charger reported the cable plugged in (or the EV charging) during the transaction
+    ev_connected: bool = False
+    #: the 2.0.1 remoteStartId of the RequestStartTransaction that caused it
+    remote_start_id: int | None = None
 
     @property
     def active(self) -> bool:
@@ -172,7 +182,7 @@ class Transaction:
     @property
     def reaped(self) -> bool:
         """Closed by the reaper, not by a stop from the charger (yet)."""
-        return self.stopped_at is not None and reaper_stop(self.stop_reason)
+        return self.stopped_at is not None and self.provisional
 
     @property
     def energy_wh(self) -> float | None:

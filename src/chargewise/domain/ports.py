@@ -64,6 +64,20 @@ class NewTransaction:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class TransactionFacts:
+    """What a message after the start tells about a transaction. Each field only fills in what is not known yet
+    (``None`` / ``False``: nothing to add): a fact already stored is never overwritten, so replaying a message
+    changes nothing."""
+
+    evse_id: int | None = None  # stored, with connector_id, if the transaction's EVSE is 0 (not given at start)
+    connector_id: int | None = None
+    meter_start_wh: float | None = None  # stored if the start reading is unknown: the first register reading
+    id_tag: str | None = None
+    remote_start_id: int | None = None
+    ev_connected: bool = False  # the cable was seen: set, never cleared
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class ConnectionChange:
     """A charger connected or went offline. ``register_as``: it is new (unknown-charger policy accept or
     pending): add it with that registration if it is not stored yet (without bumping the directory
@@ -155,11 +169,17 @@ class TransactionStore(Protocol):
         meter_stop_wh: float | None,
         reason: str | None,
         meter_values: Sequence[MeterValue] = (),
+        provisional: bool = False,
     ) -> Transaction | None:
         """Close it, storing ``meter_values`` (those the stop carried) in the same database transaction.
         Idempotent: a second stop returns the already-closed transaction unchanged and stores none of its
-        meter values, which the first one stored. One exception: the charger's own stop replaces the
-        reaper's (see ``model.REAPED``), with its time, register reading, reason and meter values."""
+        meter values, which the first one stored. One exception: the charger's own stop replaces a
+        ``provisional`` one (a reaper's), with its time, register reading, reason and meter values."""
+        ...
+
+    async def amend_transaction(self, transaction_id: int, facts: TransactionFacts) -> Transaction | None:
+        """Fill in what ``facts`` add (see :class:`TransactionFacts`) and return the transaction; None if
+        there is no such transaction."""
         ...
 
     async def get_transaction(self, transaction_id: int) -> Transaction | None: ...

@@ -16,6 +16,7 @@ from functools import partial
 
 from chargewise.domain.model import (
     REAPED,
+    Authorization,
     BootInfo,
     ConnectorStatus,
     IdToken,
@@ -29,10 +30,13 @@ from chargewise.domain.ports import Clock, ConnectionChange, NewTransaction, Sto
 from chargewise.services.group_commit import GroupCommit
 from chargewise.services.meter_writer import MeterWriter
 from chargewise.services.reports import NoReportStore, Reports
+from chargewise.services.transactions import SUPERSEDED, Transactions
+
+__all__ = [
+    "SUPERSEDED", "TOUCH_EVERY", "Authorization", "CentralSystem", "Policy", "UnknownChargerPolicy", "touch_phase",
+]  # fmt: skip
 
 TOUCH_EVERY = timedelta(seconds=60)
-#: why the reaper closed a transaction that a newer one on the same EVSE replaced
-SUPERSEDED = f"{REAPED}a newer transaction started on its EVSE, no stop received"
 
 log = logging.getLogger(__name__)
 
@@ -66,13 +70,6 @@ class Policy:
     pending_per_minute: int = 60  # unknown chargers added as Pending per minute, at most
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
-class Authorization:
-    status: TokenStatus
-    expires_at: datetime | None = None
-    parent_id_tag: str | None = None
-
-
 class CentralSystem:
     """Use cases over one :class:`Store`. Build one per process in ``bootstrap``."""
 
@@ -84,7 +81,7 @@ class CentralSystem:
         self.policy = policy
         self.meters = meter_writer
         self._touched: dict[str, datetime] = {}
-        self._owners: dict[int, tuple[str, int]] = {}
+        self.transactions = Transactions(store=store, clock=clock, authorize=self.authorize)
         # a reconnect storm is a few commits; batches of at most 200, because a batch holds the store's write
         # turn while it commits and meter writes queue behind it (a thousand last_seen updates at once had put
         # ~100 ms into the MeterValues latency tail)
@@ -121,6 +118,7 @@ class CentralSystem:
 
     def _write_seen(self, charger_id: str, now: datetime) -> asyncio.Future[None] | None:
         """Queue the last_seen write if one is due; the future of its commit, or None."""
+        self.transactions.presence.heard(charger_id, now)
         if not self.touch_due(charger_id, now):
             return None
         self._touched[charger_id] = now
@@ -142,6 +140,7 @@ class CentralSystem:
     async def connected(self, charger_id: str, *, register_as: Registration | None = None) -> None:
         """Record the connection (group-committed); ``register_as`` adds a charger seen for the first time."""
         now = self.clock.now()
+        self.transactions.presence.connected(charger_id, now)
         # this write sets last_seen too; the next one is due within TOUCH_EVERY, at a point of that minute
         # that is the charger's own, so that chargers that connected together do not all write together
         self._touched[charger_id] = now - touch_phase(charger_id)
@@ -178,19 +177,8 @@ class CentralSystem:
 
     # ------------------------------------------------------------------ transactions
     async def start_transaction(self, new: NewTransaction) -> tuple[Transaction, Authorization]:
-        """Open (or, for a retried message, find) the transaction. It is recorded even when the token is
-        refused: the charger may already be delivering energy, and the answer tells it to stop.
-
-        An EVSE holds one transaction at a time, so a new one closes any older one still open on it (its stop
-        went missing) with the reaper's provisional stop: the charger's own stop, if it comes after all,
-        replaces it."""
-        auth = await self.authorize(new.id_tag) if new.id_tag else Authorization(status=TokenStatus.ACCEPTED)
-        tx, created = await self.store.start_transaction(new)
-        self._remember(tx)
-        if created:  # closed when the new one began, or now if that lies ahead (a charger's clock running fast)
-            await self.reap(new.charger_id, reason=SUPERSEDED, started_before=new.started_at, evse_id=new.evse_id,
-                            stopped_at=min(new.started_at, self.clock.now()))  # fmt: skip
-        return tx, auth
+        """See :meth:`Transactions.start`."""
+        return await self.transactions.start(new)
 
     def silent_after(self) -> timedelta:
         """How long a charger with a live link may stay unheard in the database: it speaks at least every
@@ -222,29 +210,17 @@ class CentralSystem:
             reason = f"{REAPED}charger not heard from since {heard:%Y-%m-%d %H:%M} UTC, no stop received"
             # last_seen is written at most once a minute: it may lie a little before the transaction began
             done = await self.store.stop_transaction(
-                tx.id, stopped_at=max(heard, tx.started_at), meter_stop_wh=tx.last_meter_wh, reason=reason
-            )
+                tx.id, stopped_at=max(heard, tx.started_at), meter_stop_wh=tx.last_meter_wh, reason=reason,
+                provisional=True,
+            )  # fmt: skip
             if done is not None and done.stop_reason == reason:
                 closed.append(done)
         return closed
 
     async def transaction_owner(self, transaction_id: int) -> tuple[str, int] | None:
-        """``(charger_id, evse_id)`` of a transaction, from memory when possible: MeterValues name their
-        transaction on every message, and a database read each time would cost more than the write."""
-        owner = self._owners.get(transaction_id)
-        if owner is None:
-            tx = await self.store.get_transaction(transaction_id)
-            if tx is None:
-                return None
-            owner = self._remember(tx)
-        return owner
-
-    def _remember(self, tx: Transaction) -> tuple[str, int]:
-        if len(self._owners) > 200_000:  # bounded: forget the oldest half
-            for key in list(self._owners)[:100_000]:
-                del self._owners[key]
-        owner = self._owners[tx.id] = (tx.charger_id, tx.evse_id)
-        return owner
+        """``(charger_id, evse_id)`` of a transaction (see :meth:`Transactions.owner`)."""
+        owner = await self.transactions.owner(transaction_id)
+        return None if owner is None else (owner.charger_id, owner.evse_id)
 
     async def record_meter_values(self, values: list[MeterValue]) -> None:
         """Store meter values durably (group-committed with other chargers' values)."""
@@ -274,19 +250,7 @@ class CentralSystem:
         evse_id: int | None = None,
         stopped_at: datetime | None = None,
     ) -> list[Transaction]:
-        """Close the charger's transactions (on ``evse_id``, or all) that began before ``started_before`` and
-        were never stopped, using the last known register reading, as stopped at ``stopped_at`` (default:
-        now); return them.
-
-        Called when a connector reports Available while a transaction is still open on it (the charger lost
-        the transaction, typically in a reboot, and will never send its stop), and when a newer transaction
-        starts on the EVSE."""
-        closed = []
-        for tx in await self.store.active_transactions(charger_id):
-            if tx.started_at < started_before and (evse_id is None or tx.evse_id == evse_id):
-                done = await self.store.stop_transaction(
-                    tx.id, stopped_at=stopped_at or self.clock.now(), meter_stop_wh=tx.last_meter_wh, reason=reason
-                )
-                if done is not None:
-                    closed.append(done)
-        return closed
+        """See :meth:`Transactions.reap`."""
+        return await self.transactions.reap(
+            charger_id, reason=reason, started_before=started_before, evse_id=evse_id, stopped_at=stopped_at
+        )

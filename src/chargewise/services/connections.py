@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -65,11 +67,19 @@ class Link(Protocol):
     def close(self, reason: str) -> None: ...
 
 
-class Registry:
-    """Which connection currently speaks for each charger id (the newest authenticated one)."""
+#: told of every command a charger answered: ``(charger_id, action, payload, answer payload)``
+CallObserver = Callable[[str, str, dict[str, Any], dict[str, Any]], Awaitable[None]]
+log = logging.getLogger(__name__)
 
-    def __init__(self) -> None:
+
+class Registry:
+    """Which connection currently speaks for each charger id (the newest authenticated one). ``observer``,
+    if given, learns from every CallResult (``Transactions.observe_call``: remote starts, charger settings);
+    its failure is logged and never costs the caller the answer."""
+
+    def __init__(self, *, observer: CallObserver | None = None) -> None:
         self._links: dict[str, Link] = {}
+        self._observer = observer
 
     def register(self, link: Link) -> Link | None:
         """Make ``link`` current; return the connection it replaces (the caller closes it)."""
@@ -102,4 +112,10 @@ class Registry:
         link = self._links.get(charger_id)
         if link is None:
             raise ChargerOffline(f"charger {charger_id!r} is not connected")
-        return await link.call(action, payload)
+        outcome = await link.call(action, payload)
+        if self._observer is not None and outcome.payload is not None:
+            try:
+                await self._observer(charger_id, action, payload, outcome.payload)
+            except Exception:
+                log.exception("%s: the answer to %s was not taken note of", charger_id, action)
+        return outcome

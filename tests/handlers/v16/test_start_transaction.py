@@ -55,3 +55,16 @@ async def test_free_charging_accepts_an_unknown_tag() -> None:
     station = await open_station(OcppVersion.V16, policy=Policy(free_charging=True))
     answer = await station.send(handle, "StartTransaction", START)
     assert answer["idTagInfo"] == {"status": "Accepted"}
+
+
+async def test_a_remote_start_gives_its_id_tag_to_a_start_without_one(station: Station) -> None:
+    # some chargers start a remotely started transaction with an empty idTag
+    await station.central.transactions.observe_call(
+        station.charger_id, "RemoteStartTransaction", {"connectorId": 1, "idTag": "REMOTE1"}, {"status": "Accepted"}
+    )
+    answer = await station.send(handle, "StartTransaction", {
+        "connectorId": 1, "idTag": "", "meterStart": 0, "timestamp": "2024-05-01T12:00:00Z",
+    })  # fmt: skip
+    tx = await station.transaction(answer["transactionId"])
+    assert tx.id_tag == "REMOTE1"
+    assert len(station.central.transactions.remote_starts) == 0  # claimed

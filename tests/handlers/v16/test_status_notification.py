@@ -94,3 +94,86 @@ async def test_a_reaped_transaction_keeps_its_last_register_reading(station: Sta
     await station.send(handle, "StatusNotification", status(1, "Available", at="2024-05-01T12:10:00Z"))
     tx = await station.transaction(orphan)
     assert (tx.meter_stop_wh, tx.energy_wh) == (4200.0, 3200.0)
+
+
+# --- a transaction that began at the authorization, before the cable, is not the charger's loss -------------
+
+
+async def test_available_soon_after_a_start_without_the_cable_closes_nothing(station: Station) -> None:
+    tx_id = await start(station, 1, "a")  # 12:00, nothing yet says a cable is in
+    await station.send(handle, "StatusNotification", status(1, "Available", at="2024-05-01T12:01:00Z"))
+    assert (await station.transaction(tx_id)).active
+
+
+@pytest.mark.parametrize("state", ["Charging", "SuspendedEV", "SuspendedEVSE"])
+async def test_a_charging_status_is_the_cable(station: Station, state: str) -> None:
+    tx_id = await start(station, 1, "a")
+    await station.send(handle, "StatusNotification", status(1, state, at="2024-05-01T12:00:30Z"))
+    assert (await station.transaction(tx_id)).ev_connected
+    await station.send(handle, "StatusNotification", status(1, "Available", at="2024-05-01T12:01:00Z"))
+    assert (await station.transaction(tx_id)).provisional
+
+
+async def test_preparing_is_not_the_cable(station: Station) -> None:
+    # 1.6 Preparing also follows an authorization alone
+    tx_id = await start(station, 1, "a")
+    await station.send(handle, "StatusNotification", status(1, "Preparing", at="2024-05-01T12:00:30Z"))
+    assert not (await station.transaction(tx_id)).ev_connected
+
+
+async def test_energy_delivered_is_the_cable(station: Station) -> None:
+    tx_id = await start(station, 1, "a")  # from 1000 Wh
+    reading = MeterValue(charger_id=station.charger_id, evse_id=1, transaction_id=tx_id, timestamp=T0,
+                         sampled=(SampledValue(ENERGY_REGISTER, 1001.0, "Wh"),))  # fmt: skip
+    await station.central.record_meter_values([reading])
+    await station.send(handle, "StatusNotification", status(1, "Available", at="2024-05-01T12:01:00Z"))
+    assert not (await station.transaction(tx_id)).active
+
+
+async def test_the_connection_timeout_the_charger_was_configured_with_counts(station: Station) -> None:
+    observe = station.central.transactions.observe_call
+    await observe(station.charger_id, "ChangeConfiguration", {"key": "ConnectionTimeOut", "value": "45"},
+                  {"status": "Accepted"})  # fmt: skip
+    tx_id = await start(station, 1, "a")
+    await station.send(handle, "StatusNotification", status(1, "Available", at="2024-05-01T12:00:44Z"))
+    assert (await station.transaction(tx_id)).active
+    await observe(station.charger_id, "GetConfiguration", {},
+                  {"configurationKey": [{"key": "ConnectionTimeOut", "readonly": False, "value": "20"}]})  # fmt: skip
+    await station.send(handle, "StatusNotification", status(1, "Available", at="2024-05-01T12:00:44Z"))
+    assert not (await station.transaction(tx_id)).active
+
+
+# --- an orphan closed on reconnect is stopped as of when the charger was last heard from --------------------
+
+
+async def test_an_orphan_closed_on_reconnect_stops_when_the_charger_was_last_heard_from(station: Station) -> None:
+    central, clock = station.central, station.clock
+    await central.connected(station.charger_id)  # 12:00
+    tx_id = await start(station, 1, "a")
+    reading = MeterValue(charger_id=station.charger_id, evse_id=1, transaction_id=tx_id, timestamp=T0,
+                         sampled=(SampledValue(ENERGY_REGISTER, 1500.0, "Wh"),))  # fmt: skip
+    await central.record_meter_values([reading])
+    last_heard = clock.advance(20 * 60)
+    central.note_seen(station.charger_id, last_heard)  # its last message before the power cut, 12:20
+    clock.advance(100 * 60)  # 14:00: it reboots, reconnects and reports the connector free
+    await central.connected(station.charger_id)
+    await station.send(handle, "StatusNotification", status(1, "Available", at="2024-05-01T14:00:00Z"))
+    tx = await station.transaction(tx_id)
+    assert (tx.active, tx.stopped_at, tx.energy_wh) == (False, last_heard, 500.0)  # not 14:00
+    assert tx.provisional
+    await central.drain()
+
+
+async def test_an_orphan_of_the_current_connection_stops_now(station: Station) -> None:
+    central, clock = station.central, station.clock
+    central.note_seen(station.charger_id, T0)
+    await central.connected(station.charger_id)
+    clock.advance(60)
+    tx_id = await start(station, 1, "a", started_at=T0 + timedelta(minutes=1))
+    reading = MeterValue(charger_id=station.charger_id, evse_id=1, transaction_id=tx_id, timestamp=T0,
+                         sampled=(SampledValue(ENERGY_REGISTER, 1500.0, "Wh"),))  # fmt: skip
+    await central.record_meter_values([reading])
+    now = clock.advance(600)
+    await station.send(handle, "StatusNotification", status(1, "Available", at="2024-05-01T12:11:00Z"))
+    assert (await station.transaction(tx_id)).stopped_at == now
+    await central.drain()

@@ -4,7 +4,7 @@ from typing import Any
 
 from chargewise.domain.meter import ENERGY_REGISTER
 from chargewise.domain.model import IdToken, TokenStatus
-from chargewise.handlers.v16 import start_transaction, status_notification
+from chargewise.handlers.v16 import meter_values, start_transaction, status_notification
 from chargewise.handlers.v16.stop_transaction import handle
 from tests.domain.clock import T0
 from tests.handlers.station import Station
@@ -117,3 +117,55 @@ async def test_the_chargers_own_stop_replaces_the_reapers(station: Station) -> N
         False, T0.replace(hour=13), "EVDisconnected", 5000.0,
     )  # fmt: skip
     assert [s.value for s in await station.store.meter_samples(tx_id)] == [6000.0]
+
+
+# --- readings sent both as MeterValues and in the stop's transactionData are stored once --------------------
+
+BEGIN = {"timestamp": "2024-05-01T12:00:00Z", "sampledValue": [{"value": "1000", "context": "Transaction.Begin"}]}
+END = {"timestamp": "2024-05-01T13:00:00Z", "sampledValue": [{"value": "6000", "context": "Transaction.End"}]}
+
+
+async def send_values(station: Station, connector: int, tx_id: int, *meter_value: dict[str, Any]) -> None:
+    payload = {"connectorId": connector, "transactionId": tx_id, "meterValue": list(meter_value)}
+    await station.send(meter_values.handle, "MeterValues", payload)
+
+
+async def registers(station: Station, tx_id: int) -> list[tuple[float, str | None]]:
+    return [(s.value, s.context) for s in await station.store.meter_samples(tx_id) if s.measurand == ENERGY_REGISTER]
+
+
+async def test_begin_and_end_sent_as_meter_values_and_in_the_stop_are_stored_once(station: Station) -> None:
+    tx_id = await start(station)
+    await send_values(station, 2, tx_id, BEGIN)
+    await send_values(station, 2, tx_id, END)
+    await station.send(handle, "StopTransaction", stop(tx_id, transactionData=[BEGIN, END]))
+    assert await registers(station, tx_id) == [(1000.0, "Transaction.Begin"), (6000.0, "Transaction.End")]
+    tx = await station.transaction(tx_id)
+    assert tx.energy_wh == 6000.0 - 1000.0
+
+
+async def test_meter_values_after_the_stop_are_kept_apart_from_the_transaction(station: Station) -> None:
+    tx_id = await start(station)
+    await send_values(station, 2, tx_id, BEGIN)
+    await station.send(handle, "StopTransaction", stop(tx_id, transactionData=[BEGIN, END]))
+    later = {"timestamp": "2024-05-01T13:05:00Z", "sampledValue": [{"value": "6100"}]}
+    await send_values(station, 2, tx_id, END, later)  # the End reading again, then one after the stop
+
+    stored = await registers(station, tx_id)
+    assert stored == [(1000.0, "Transaction.Begin"), (6000.0, "Transaction.End")]
+    tx = await station.transaction(tx_id)
+    assert stored[-1][0] - stored[0][0] == tx.energy_wh  # the samples agree with the energy
+    apart = [(s.transaction_id, s.value) for s in station.store.samples if s.value == 6100.0]
+    assert apart == [(None, 6100.0)]  # kept, for the charger's record, but not as the transaction's
+    assert [s.value for s in station.store.samples].count(6000.0) == 1
+
+
+async def test_meter_values_after_a_reapers_stop_still_belong_to_the_transaction(station: Station) -> None:
+    # the reaper's stop is provisional: the charger's queued readings, and then its own stop, still count
+    tx_id = await start(station)
+    await station.send(status_notification.handle, "StatusNotification", {
+        "connectorId": 2, "errorCode": "NoError", "status": "Available", "timestamp": "2024-05-01T13:05:00Z",
+    })  # fmt: skip
+    assert (await station.transaction(tx_id)).provisional
+    await send_values(station, 2, tx_id, END)
+    assert await registers(station, tx_id) == [(6000.0, "Transaction.End")]

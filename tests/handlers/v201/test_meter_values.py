@@ -5,9 +5,7 @@ from typing import Any
 import pytest
 
 from chargewise.domain.meter import ENERGY_REGISTER
-from chargewise.domain.model import MeterValue, SampledValue
-from chargewise.handlers.v201.meter_values import handle, last_register, to_meter_values
-from tests.domain.clock import T0
+from chargewise.handlers.v201.meter_values import handle, to_meter_values
 from tests.handlers.station import Station
 
 
@@ -51,16 +49,3 @@ def test_register_in_wh_from_unit_and_multiplier(
     [value] = to_meter_values("CP-1", 1, None, [{"timestamp": "2024-05-01T12:00:00Z", "sampledValue": [sampled]}])
     [sample] = value.sampled
     assert (sample.measurand, sample.value, sample.unit) == (ENERGY_REGISTER, pytest.approx(wh), "Wh")
-
-
-def sample(measurand: str, value: float, minute: int, phase: str | None = None) -> MeterValue:
-    return MeterValue(charger_id="CP-1", evse_id=1, transaction_id=None, timestamp=T0.replace(minute=minute),
-                      sampled=(SampledValue(measurand, value, phase=phase),))  # fmt: skip
-
-
-def test_last_register_is_the_latest_whole_register_reading() -> None:
-    assert last_register([]) is None
-    assert last_register([sample("Voltage", 230, 5)]) is None
-    readings = [sample(ENERGY_REGISTER, 300, 3), sample(ENERGY_REGISTER, 100, 9), sample(ENERGY_REGISTER, 999, 9, "L1"),
-                sample(ENERGY_REGISTER, 200, 5)]  # fmt: skip
-    assert last_register(readings) == 100  # the latest by time, not the largest; per-phase readings do not count

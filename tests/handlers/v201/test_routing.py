@@ -14,6 +14,7 @@ from chargewise.handlers.v201 import (
     notify_ev_charging_needs,
     notify_ev_charging_schedule,
     notify_monitoring_report,
+    notify_report,
     publish_firmware_status_notification,
     report_charging_profiles,
     reservation_status_update,
@@ -43,7 +44,7 @@ ISSUE_10 = {
     "ReservationStatusUpdate": reservation_status_update.handle,
 }
 CERTIFICATES = {"SignCertificate", "Get15118EVCertificate", "GetCertificateStatus"}
-REPORTS = {"NotifyReport", "NotifyEvent", "SecurityEventNotification", "FirmwareStatusNotification",
+REPORTS = {"NotifyEvent", "SecurityEventNotification", "FirmwareStatusNotification",
            "LogStatusNotification"}  # fmt: skip
 
 
@@ -71,6 +72,7 @@ def test_each_action_goes_to_its_namesake_module() -> None:
         "TransactionEvent": transaction_event.handle,
         "MeterValues": meter_values.handle,
         "DataTransfer": data_transfer.handle,
+        "NotifyReport": notify_report.handle,
         **dict.fromkeys(REPORTS, notifications.handle),
         **ISSUE_10,
     }

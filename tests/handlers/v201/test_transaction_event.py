@@ -8,6 +8,8 @@ from chargewise.domain.meter import ENERGY_REGISTER
 from chargewise.domain.model import IdToken, OcppVersion, TokenStatus
 from chargewise.handlers.v201.transaction_event import handle
 from chargewise.services.central import Policy
+from chargewise.services.ev_connection import DEFAULT_TIMEOUT
+from chargewise.services.remote_starts import GRACE
 from tests.domain.clock import T0
 from tests.handlers.station import Station, open_station
 
@@ -191,3 +193,96 @@ async def test_energy_units_with_multiplier(station: Station) -> None:
     tx = await station.only_transaction()
     assert (tx.meter_start_wh, tx.meter_stop_wh) == (1500.0, pytest.approx(3200.0))
     assert tx.energy_wh == pytest.approx(1700.0)
+
+
+async def test_an_evse_first_given_later_is_recorded_and_energy_comes_from_the_readings(station: Station) -> None:
+    # Started without evse or reading, Updated with the evse at 1000 Wh, Ended at 2500 Wh (a real charger's order)
+    started = event("Started", 0, 0)
+    del started["evse"]
+    await station.send(handle, "TransactionEvent", started)
+    assert (await station.only_transaction()).evse_id == 0
+    await station.send(handle, "TransactionEvent", event("Updated", 1, 5, wh=1000))
+    ended = event("Ended", 2, 30, wh=2500)
+    del ended["evse"]
+    await station.send(handle, "TransactionEvent", ended)
+
+    tx = await station.only_transaction()
+    assert (tx.evse_id, tx.connector_id, tx.meter_start_wh, tx.meter_stop_wh, tx.energy_wh) == (1, 2, 1000.0, 2500.0,
+                                                                                                1500.0)  # fmt: skip
+    assert [(s.evse_id, s.value) for s in await station.store.meter_samples(tx.id)] == [(1, 1000.0), (1, 2500.0)]
+
+
+async def test_a_later_evse_does_not_move_a_transaction_that_had_one(station: Station) -> None:
+    await station.send(handle, "TransactionEvent", event("Started", 0, 0, wh=100))
+    moved = event("Updated", 1, 5, wh=300)
+    moved["evse"] = {"id": 3, "connectorId": 1}
+    await station.send(handle, "TransactionEvent", moved)
+    tx = await station.only_transaction()
+    assert (tx.evse_id, tx.connector_id, tx.meter_start_wh) == (1, 2, 100.0)
+
+
+@pytest.mark.parametrize(("trigger", "info", "seen"), [
+    ("CablePluggedIn", {}, True), ("EVDetected", {}, True),
+    ("ChargingStateChanged", {"chargingState": "Charging"}, True),
+    ("ChargingStateChanged", {"chargingState": "Idle"}, False),
+    ("MeterValuePeriodic", {"chargingState": "SuspendedEV"}, True), ("MeterValuePeriodic", {}, False),
+])  # fmt: skip
+async def test_the_cable_is_seen_from_the_trigger_or_the_charging_state(
+    station: Station, trigger: str, info: dict[str, str], seen: bool
+) -> None:
+    await station.send(handle, "TransactionEvent", event("Started", 0, 0))
+    update = event("Updated", 1, 1, triggerReason=trigger)
+    update["transactionInfo"].update(info)
+    await station.send(handle, "TransactionEvent", update)
+    assert (await station.only_transaction()).ev_connected is seen
+
+
+# --- a remote start links its token and remoteStartId to the transaction it caused ---------------------------
+
+REMOTE = {"idToken": {"idToken": "REMOTE-1", "type": "Central"}, "remoteStartId": 42, "evseId": 1}
+
+
+async def remote_start(station: Station, request: dict[str, Any] = REMOTE, **answer: Any) -> None:
+    """The server sent RequestStartTransaction and the charger answered (Accepted unless ``answer`` says)."""
+    await station.central.transactions.observe_call(station.charger_id, "RequestStartTransaction", request,
+                                                    {"status": "Accepted"} | answer)  # fmt: skip
+
+
+async def test_a_remote_start_gives_its_token_to_a_started_that_carries_none(station: Station) -> None:
+    await remote_start(station)
+    started = event("Started", 0, 0, wh=100, triggerReason="RemoteStart")
+    started["transactionInfo"]["remoteStartId"] = 42
+    assert await station.send(handle, "TransactionEvent", started) == {}
+    tx = await station.only_transaction()
+    assert (tx.id_tag, tx.remote_start_id) == ("REMOTE-1", 42)
+
+
+async def test_without_a_remote_start_id_the_remote_trigger_and_evse_link_it(station: Station) -> None:
+    await remote_start(station)
+    await station.send(handle, "TransactionEvent", event("Started", 0, 0, triggerReason="RemoteStart"))
+    tx = await station.only_transaction()
+    assert (tx.id_tag, tx.remote_start_id) == ("REMOTE-1", 42)
+    # claimed once: the next transaction on the EVSE is not the remote start's
+    await station.send(handle, "TransactionEvent", event("Started", 0, 5, tx="TX-2", triggerReason="RemoteStart"))
+    second = await station.store.find_by_remote_id(station.charger_id, "TX-2")
+    assert second is not None and (second.id_tag, second.remote_start_id) == (None, None)
+
+
+async def test_a_remote_start_for_a_transaction_begun_already_links_it_at_once(station: Station) -> None:
+    await station.send(handle, "TransactionEvent", event("Started", 0, 0))  # authorized by cable, no token yet
+    await remote_start(station, transactionId="TX-1")
+    tx = await station.only_transaction()
+    assert (tx.id_tag, tx.remote_start_id) == ("REMOTE-1", 42)
+
+
+@pytest.mark.parametrize("why", ["rejected", "another evse", "too late"])
+async def test_a_remote_start_links_nothing_it_did_not_cause(station: Station, why: str) -> None:
+    await remote_start(station, status="Rejected" if why == "rejected" else "Accepted")
+    started = event("Started", 0, 0, triggerReason="Authorized")
+    if why == "another evse":
+        started["evse"] = {"id": 2, "connectorId": 1}
+    if why == "too late":  # past the EV-connection timeout and its grace minute, the remote start is stale
+        station.clock.advance(DEFAULT_TIMEOUT.total_seconds() + GRACE.total_seconds() + 1)
+    await station.send(handle, "TransactionEvent", started)
+    tx = await station.only_transaction()
+    assert (tx.id_tag, tx.remote_start_id) == (None, None)

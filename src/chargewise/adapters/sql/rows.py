@@ -84,6 +84,9 @@ def transaction(row: Row[Any]) -> Transaction:
         stop_reason=row.stop_reason,
         last_meter_wh=row.last_meter_wh,
         last_seq_no=row.last_seq_no,
+        provisional=bool(row.provisional),
+        ev_connected=bool(row.ev_connected),
+        remote_start_id=row.remote_start_id,
     )
 
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Double, Table, bindparam, or_, select, update
+from sqlalchemy import Double, Table, bindparam, case, or_, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql import Select, Update
 from sqlalchemy.sql.elements import BindParameter
 
 from chargewise.adapters.sql.tables import connectors, directory, transactions
+from chargewise.domain.ports import TransactionFacts
 
 Upsert = sqlite.Insert | postgresql.Insert
 
@@ -36,3 +37,25 @@ def advance_register() -> Update:
         .where(transactions.c.id == bindparam("tx"), or_(last.is_(None), last < wh))
         .values(last_meter_wh=wh)
     )
+
+
+def amend_transaction(transaction_id: int, facts: TransactionFacts) -> Update:
+    """Fill in what ``facts`` add and nothing else (``TransactionStore.amend_transaction``)."""
+    t = transactions.c
+    values: dict[str, Any] = {}
+    if facts.evse_id:
+        unset = t.evse_id == 0
+        values["evse_id"] = case((unset, facts.evse_id), else_=t.evse_id)
+        if facts.connector_id:
+            values["connector_id"] = case((unset, facts.connector_id), else_=t.connector_id)
+    if facts.meter_start_wh is not None:
+        values["meter_start_wh"] = case((t.meter_start_wh.is_(None), facts.meter_start_wh), else_=t.meter_start_wh)
+    if facts.id_tag:
+        values["id_tag"] = case((or_(t.id_tag.is_(None), t.id_tag == ""), facts.id_tag), else_=t.id_tag)
+    if facts.remote_start_id is not None:
+        values["remote_start_id"] = case((t.remote_start_id.is_(None), facts.remote_start_id), else_=t.remote_start_id)
+    if facts.ev_connected:
+        values["ev_connected"] = true()
+    if not values:
+        values["id"] = t.id  # nothing to add: a no-op the caller need not special-case
+    return update(transactions).where(t.id == transaction_id).values(**values)

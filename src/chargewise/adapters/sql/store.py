@@ -45,6 +45,7 @@ from chargewise.adapters.sql.statements import (
     BUMP_DIRECTORY,
     Upsert,
     advance_register,
+    amend_transaction,
     connector_states,
     upsert,
 )
@@ -58,7 +59,6 @@ from chargewise.adapters.sql.tables import (
     transactions,
 )
 from chargewise.domain.model import (
-    REAPED,
     BootInfo,
     Charger,
     ConnectorStatus,
@@ -68,9 +68,8 @@ from chargewise.domain.model import (
     Registration,
     TokenStatus,
     Transaction,
-    reaper_stop,
 )
-from chargewise.domain.ports import ConnectionChange, NewTransaction, Page, Store
+from chargewise.domain.ports import ConnectionChange, NewTransaction, Page, Store, TransactionFacts
 
 _P = ParamSpec("_P")
 log = logging.getLogger(__name__)
@@ -421,19 +420,26 @@ class SqlStore:
         meter_stop_wh: float | None,
         reason: str | None,
         meter_values: Sequence[MeterValue] = (),
+        provisional: bool = False,
     ) -> Transaction | None:
         still_open: ColumnElement[bool] = transactions.c.stopped_at.is_(None)
-        if not reaper_stop(reason):  # the charger's own stop also replaces the reaper's
-            still_open = or_(still_open, transactions.c.stop_reason.startswith(REAPED, autoescape=True))
+        if not provisional:  # the charger's own stop also replaces a reaper's
+            still_open = or_(still_open, transactions.c.provisional.is_(True))
         statement = (
             update(transactions)
             .where(transactions.c.id == transaction_id, still_open)
-            .values(stopped_at=stopped_at, meter_stop_wh=meter_stop_wh, stop_reason=reason)
+            .values(stopped_at=stopped_at, meter_stop_wh=meter_stop_wh, stop_reason=reason, provisional=provisional)
         )
         async with self._write() as conn:
             stopped = (await conn.execute(statement)).rowcount == 1
             if stopped and meter_values:  # only the stop that closed it stores them: a retry finds them there
                 await self._insert_meter_values(conn, meter_values)
+            return await _one_transaction(conn, select(transactions).where(transactions.c.id == transaction_id))
+
+    @_shielded
+    async def amend_transaction(self, transaction_id: int, facts: TransactionFacts) -> Transaction | None:
+        async with self._write() as conn:
+            await conn.execute(amend_transaction(transaction_id, facts))
             return await _one_transaction(conn, select(transactions).where(transactions.c.id == transaction_id))
 
     @_shielded

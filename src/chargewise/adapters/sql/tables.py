@@ -24,6 +24,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator, TypeEngine
@@ -134,6 +135,9 @@ transactions = Table(
     Column("stop_reason", String),
     Column("last_meter_wh", Double),
     Column("last_seq_no", Integer),
+    Column("provisional", Boolean, nullable=False, server_default=false()),  # a reaper's stop (0004)
+    Column("ev_connected", Boolean, nullable=False, server_default=false()),
+    Column("remote_start_id", Integer),
     UniqueConstraint("charger_id", "dedupe_key", name="uq_transactions_charger_dedupe"),
     Index("ix_transactions_charger_stopped", "charger_id", "stopped_at"),
     Index("ix_transactions_charger_remote", "charger_id", "remote_id"),

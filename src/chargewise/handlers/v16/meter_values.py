@@ -3,26 +3,16 @@ from __future__ import annotations
 from typing import Any
 
 from chargewise.domain.meter import ENERGY_REGISTER, default_unit, normalise
-from chargewise.domain.model import MeterValue, SampledValue, Transaction
+from chargewise.domain.model import MeterValue, SampledValue
 from chargewise.handlers.context import Context, Payload, parse_number, parse_time
 
 
 async def handle(ctx: Context, payload: Payload) -> Payload:
     connector, tx_id = payload["connectorId"], payload.get("transactionId")
-    if tx_id is not None:
-        owner = await ctx.central.transaction_owner(tx_id)
-        if owner is None or owner[0] != ctx.charger_id:
-            tx_id = None  # not this charger's transaction: the meter values are kept, unlinked
-    await ctx.central.record_meter_values(to_meter_values(ctx.charger_id, connector, tx_id, payload["meterValue"]))
+    values = to_meter_values(ctx.charger_id, connector, tx_id, payload["meterValue"])
+    # linked only to this charger's open transaction (see Transactions.meter_values)
+    await ctx.central.record_meter_values(await ctx.central.transactions.meter_values(ctx.charger_id, tx_id, values))
     return {}
-
-
-async def find_transaction(ctx: Context, transaction_id: int | None) -> Transaction | None:
-    """Our transaction for a 1.6 transactionId, if it is this charger's."""
-    if transaction_id is None:
-        return None
-    tx = await ctx.central.store.get_transaction(transaction_id)
-    return tx if tx is not None and tx.charger_id == ctx.charger_id else None
 
 
 def to_meter_values(charger_id: str, connector: int, tx_id: int | None, meter_values: list[Any]) -> list[MeterValue]:

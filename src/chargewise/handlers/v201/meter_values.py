@@ -30,9 +30,3 @@ def _sampled(sv: dict[str, Any]) -> SampledValue:
     raw = float(sv["value"]) * 10 ** unit_of_measure.get("multiplier", 0)
     value, unit = normalise(raw, unit_of_measure.get("unit") or default_unit(measurand))
     return SampledValue(measurand, value, unit, sv.get("phase"), sv.get("context"), sv.get("location"))
-
-
-def last_register(values: list[MeterValue]) -> float | None:
-    """The latest Energy.Active.Import.Register reading among ``values`` (Wh), if any."""
-    readings = [(v.timestamp, register) for v in values if (register := v.register_wh()) is not None]
-    return max(readings, key=lambda r: r[0])[1] if readings else None

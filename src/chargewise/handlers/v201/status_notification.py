@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from chargewise.domain.model import REAPED, ConnectorStatus
+from chargewise.domain.model import ConnectorStatus
 from chargewise.handlers.context import Context, Payload, parse_time
 
 
@@ -9,7 +9,5 @@ async def handle(ctx: Context, payload: Payload) -> Payload:
     status = ConnectorStatus(payload["connectorStatus"])
     at = parse_time(payload["timestamp"])
     await ctx.central.status(ctx.charger_id, evse, connector, status, None, at)
-    if status is ConnectorStatus.AVAILABLE:
-        await ctx.central.reap(ctx.charger_id, reason=f"{REAPED}connector free, no stop received",
-                               started_before=at, evse_id=evse)  # fmt: skip
+    await ctx.central.transactions.connector_status(ctx.charger_id, evse, status, at)
     return {}
