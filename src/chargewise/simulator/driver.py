@@ -69,6 +69,7 @@ class ChargerDriver:
         "_send_at",
         "_tasks",
         "_timer",
+        "_timer_at",
         "authorization",
         "clock",
         "closed",
@@ -106,7 +107,9 @@ class ChargerDriver:
         self.conn: _Connection | None = None
         self.error: BaseException | None = None
         self.closed = False
-        self._timer: asyncio.TimerHandle | None = None
+        # uvloop answers a call_at less than 1 ms ahead with a plain Handle (no when()): keep the time apart
+        self._timer: asyncio.Handle | None = None
+        self._timer_at = 0.0
         self._connecting: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._blackholed = False
@@ -243,10 +246,10 @@ class ChargerDriver:
             return
         at = self.clock.loop_time(due)
         if self._timer is not None:
-            if self._timer.when() <= at:
+            if self._timer_at <= at:
                 return  # it fires first (perhaps early, which is harmless): no cancelled handle left behind
             self._timer.cancel()
-        self._timer = self._loop.call_at(at, self._wake)
+        self._timer, self._timer_at = self._loop.call_at(at, self._wake), at
 
     # ------------------------------------------------------------ network
     def _transmit(self, send: Callable[[transport.Link], None]) -> None:

@@ -186,7 +186,7 @@ class Runner:
         self.call_timeout = call_timeout
         self.drivers: list[ChargerDriver] = []
         self.files = Files()
-        self._pending: list[asyncio.TimerHandle] = []
+        self._pending: list[asyncio.Handle] = []
         self.clock: SimClock | None = None
 
     async def start(self) -> None:
