@@ -23,7 +23,6 @@ from __future__ import annotations
 
 from collections import Counter, deque
 from collections.abc import Callable
-from typing import Any
 
 from chargewise.domain.model import OcppVersion
 from chargewise.ocpp.frames import Payload
@@ -38,12 +37,13 @@ from chargewise.ocpp.session import (
     Session,
 )
 from chargewise.simulator import maintenance
+from chargewise.simulator.calls import OTHER, AuthorizeCall, BootCall, CallContext, HeartbeatCall, OutboxCall
 from chargewise.simulator.clock import iso
 from chargewise.simulator.connector import Connector
 from chargewise.simulator.faults import RadioSample
 from chargewise.simulator.lifecycle import Phase, reconnect_wait
 from chargewise.simulator.maintenance import FirmwareStatus, LogStatus, Maintenance, RebootInto
-from chargewise.simulator.outbox import Outbox, Queued
+from chargewise.simulator.outbox import Outbox
 from chargewise.simulator.ports import Charger, Dialect, Disconnect, Effect, Radio, Reply
 from chargewise.simulator.rng import Rng
 from chargewise.simulator.security import SecurityEvents
@@ -55,7 +55,7 @@ from chargewise.simulator.v201.dialect import Dialect201
 from chargewise.simulator.views import ChargerView
 from chargewise.simulator.workload import Visit
 
-RSSI_SAMPLE_S = 30.0  # how often the radio's RSSI is read for monitors and WeakSignal
+RSSI_SAMPLE_S = 30.0  # how often the radio's RSSI is read for monitors and WeakSignal (dialects)
 RELEASE_DELAY_S = 2.0  # a reset waits this long for stop messages before rebooting
 LOG_LINES = 64  # the event log kept for diagnostics uploads (small: an ESP32 has little RAM)
 
@@ -86,7 +86,6 @@ class Firmware:
         "firmware_version",
         "log",
         "maintenance",
-        "monitors",
         "offline_since",
         "outbox",
         "phase",
@@ -146,7 +145,6 @@ class Firmware:
         self.connect_at: float | None = None
         self.registered = False
         self.boot_reason = "PowerUp"
-        self.monitors: list[dict[str, Any]] = []  # 2.0.1 custom monitors on DataLink.SignalStrength
         self.rssi: RadioSample | None = None
         self.weak_signal = False
         self.stats: dict[str, int] = {"connects": 0, "disconnects": 0, "boots": 0, "connect_failures": 0}
@@ -242,7 +240,7 @@ class Firmware:
         if self.phase is Phase.BOOTING and self._boot_retry_at is not None and self._boot_retry_at <= now:
             self._send_boot(now)
         if self.phase is Phase.ACCEPTED and self._heartbeat_at is not None and self._heartbeat_at <= now:
-            self.call("Heartbeat", {}, now, ("heartbeat",))
+            self.call("Heartbeat", {}, now, HeartbeatCall())
         self.station.meter(now)
         self._sample_radio(now)
         self._run_jobs(now)
@@ -360,7 +358,7 @@ class Firmware:
         if what == "BootNotification":
             return lambda now: self._send_boot(now, reason="Triggered")
         if what == "Heartbeat":
-            return lambda now: self.call("Heartbeat", {}, now, ("heartbeat",))
+            return lambda now: self.call("Heartbeat", {}, now, HeartbeatCall())
         if what == "StatusNotification":
             return lambda now: self.station.resend_statuses(connector_id, now)
         if what in ("MeterValues", "TransactionEvent"):
@@ -392,7 +390,7 @@ class Firmware:
         self.log.append(f"{iso(now)} {text}")
 
     # ================================================================ sending
-    def call(self, action: str, payload: Payload, now: float, ctx: tuple[Any, ...] = ("other",)) -> None:
+    def call(self, action: str, payload: Payload, now: float, ctx: CallContext = OTHER) -> None:
         """Send ``action`` if the phase allows it (only BootNotification before Accepted); else it is lost."""
         if self.phase is not Phase.ACCEPTED and action != "BootNotification":
             return
@@ -411,7 +409,7 @@ class Firmware:
                 self.outbox.delivered(head)
                 self.outbox.discarded += 1
                 continue
-            head.in_flight = self.session.call(head.action, payload, now, ("outbox", head))
+            head.in_flight = self.session.call(head.action, payload, now, OutboxCall(item=head))
             self._heartbeat_at = now + max(1, self.settings.int("heartbeat_interval"))
             return
 
@@ -443,27 +441,24 @@ class Firmware:
             reply.after(now)
         self._handle(events, now)
 
-    def _result(self, ctx: tuple[Any, ...], payload: Payload, now: float) -> None:
-        kind = ctx[0]
-        if kind == "boot":
+    def _result(self, ctx: CallContext, payload: Payload, now: float) -> None:
+        if isinstance(ctx, BootCall):
             self._boot_answered(payload, now)
-        elif kind == "authorize":
-            self.station.authorize_answered(ctx[1], ctx[2], self.dialect.authorized(payload), now)
-        elif kind == "outbox":
-            item: Queued = ctx[1]
-            self.dialect.tx_answered(item, payload, now)
-            self.outbox.delivered(item)
+        elif isinstance(ctx, AuthorizeCall):
+            self.station.authorize_answered(ctx.connector_id, ctx.id_tag, self.dialect.authorized(payload), now)
+        elif isinstance(ctx, OutboxCall):
+            self.dialect.tx_answered(ctx.item, payload, now)
+            self.outbox.delivered(ctx.item)
             self.pump(now)
 
-    def _failed(self, ctx: tuple[Any, ...], why: str, now: float) -> None:
-        kind = ctx[0]
-        self.note(now, f"{kind} call failed: {why}")
-        if kind == "boot":
+    def _failed(self, ctx: CallContext, why: str, now: float) -> None:
+        self.note(now, f"{ctx.name} call failed: {why}")
+        if isinstance(ctx, BootCall):
             self._boot_retry_at = now + self.template.keepalive.boot_retry_s
-        elif kind == "authorize":
-            self.station.authorize_answered(ctx[1], ctx[2], False, now)
-        elif kind == "outbox":
-            item: Queued = ctx[1]
+        elif isinstance(ctx, AuthorizeCall):
+            self.station.authorize_answered(ctx.connector_id, ctx.id_tag, False, now)
+        elif isinstance(ctx, OutboxCall):
+            item = ctx.item
             interval = float(self.settings.int("tx_retry_interval"))
             if why == "timed out":
                 self.outbox.unsent(item)
@@ -473,14 +468,14 @@ class Firmware:
             self.pump(now)
 
     def _lost(self, event: CallTimedOut) -> None:
-        if event.context and event.context[0] == "outbox":
-            self.outbox.unsent(event.context[1])
+        if isinstance(event.context, OutboxCall):
+            self.outbox.unsent(event.context.item)
 
     # ================================================================ connection and boot
     def _send_boot(self, now: float, reason: str | None = None) -> None:
         self._boot_retry_at = None
         action, payload = self.dialect.boot(reason or self.boot_reason)
-        self.session.call(action, payload, now, ("boot",))
+        self.session.call(action, payload, now, BootCall())
 
     def _boot_answered(self, payload: Payload, now: float) -> None:
         status, interval = payload["status"], int(payload.get("interval", 0))

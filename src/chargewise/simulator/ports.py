@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 from chargewise.ocpp.frames import Payload
 from chargewise.simulator.connector import Connector, Transaction
@@ -106,7 +106,6 @@ class Charger(Protocol):
 
     station: Station
     weak_signal: bool  # the dialect decides when the signal counts as weak (its messages say so)
-    monitors: list[dict[str, Any]]  # 2.0.1 custom monitors on DataLink.SignalStrength, kept by the dialect
 
     @property
     def template(self) -> Template: ...

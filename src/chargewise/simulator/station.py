@@ -27,6 +27,7 @@ from typing import Any, Protocol
 
 from chargewise.domain.model import OcppVersion
 from chargewise.ocpp.frames import Payload
+from chargewise.simulator.calls import OTHER, AuthorizeCall, CallContext
 from chargewise.simulator.composite import CompositePeriod, Context, Electrical, Limit, composite_schedule, limit_at
 from chargewise.simulator.connector import Connector, Transaction
 from chargewise.simulator.ev import EV
@@ -50,7 +51,7 @@ class Uplink(Protocol):
     @property
     def offline_since(self) -> float | None: ...
 
-    def call(self, action: str, payload: Payload, now: float, ctx: tuple[Any, ...] = ("other",)) -> None: ...
+    def call(self, action: str, payload: Payload, now: float, ctx: CallContext = OTHER) -> None: ...
 
     def pump(self, now: float) -> None: ...
 
@@ -408,7 +409,7 @@ class Station:
             self.authorize_answered(c.id, id_tag, True, now)  # rule 3
             return
         action, payload = self.reporter.authorize(id_tag)
-        self.uplink.call(action, payload, now, ("authorize", c.id, id_tag))
+        self.uplink.call(action, payload, now, AuthorizeCall(connector_id=c.id, id_tag=id_tag))
 
     def _start_tx(self, c: Connector, id_tag: str, now: float, trigger: str) -> None:
         self._tx_counter += 1

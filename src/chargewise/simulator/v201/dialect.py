@@ -17,6 +17,7 @@ TransactionEvent of the transaction, and ``offline`` marks events created while 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from chargewise.ocpp.frames import Payload
@@ -39,6 +40,18 @@ _MONITOR_TYPES = frozenset({"UpperThreshold", "LowerThreshold", "Delta", "Period
 _SIGNAL = ("DataLink", "SignalStrength", None)
 
 
+@dataclass(kw_only=True, slots=True)
+class Monitor:
+    """A custom monitor on ``DataLink.SignalStrength`` (SetVariableMonitoring) and what it last saw."""
+
+    id: int
+    type: str  # UpperThreshold, LowerThreshold, Delta, Periodic
+    value: float  # the threshold, the delta, or the period in seconds
+    active: bool = False  # a threshold monitor: the signal is beyond it
+    last: int | None = None  # a Delta monitor: the RSSI last reported
+    next: float = 0.0  # a Periodic monitor: when it next reports
+
+
 class Dialect201:
     supported: frozenset[str]  # the keys of ROUTES, set below
 
@@ -46,6 +59,7 @@ class Dialect201:
         self.fw = fw
         self._event_id = 0
         self._alerting = False
+        self._monitors: list[Monitor] = []  # kept across reboots, like the charger's configuration
 
     def answer(self, action: str, payload: Payload, now: float) -> Reply:
         """Answer the CSMS's call ``action`` (one of :attr:`supported`) through the route table."""
@@ -143,21 +157,21 @@ class Dialect201:
 
     def _custom_events(self, rssi: int, now: float) -> list[Payload]:
         out = []
-        for m in self.fw.monitors:
-            kind, limit = m["type"], m["value"]
+        for m in self._monitors:
+            kind, limit = m.type, m.value
             if kind == "Periodic":
-                if now >= m["next"]:
-                    m["next"] = now + max(1.0, limit)
-                    out.append(self._event(now, "Periodic", str(rssi), "CustomMonitor", monitor=m["id"]))
+                if now >= m.next:
+                    m.next = now + max(1.0, limit)
+                    out.append(self._event(now, "Periodic", str(rssi), "CustomMonitor", monitor=m.id))
             elif kind == "Delta":
-                if m["last"] is None or abs(rssi - m["last"]) >= limit:
-                    m["last"] = rssi
-                    out.append(self._event(now, "Delta", str(rssi), "CustomMonitor", monitor=m["id"]))
+                if m.last is None or abs(rssi - m.last) >= limit:
+                    m.last = rssi
+                    out.append(self._event(now, "Delta", str(rssi), "CustomMonitor", monitor=m.id))
             else:
                 beyond = rssi < limit if kind == "LowerThreshold" else rssi > limit
-                if beyond != m["active"]:
-                    m["active"] = beyond
-                    out.append(self._event(now, "Alerting", str(rssi), "CustomMonitor", monitor=m["id"],
+                if beyond != m.active:
+                    m.active = beyond
+                    out.append(self._event(now, "Alerting", str(rssi), "CustomMonitor", monitor=m.id,
                                            cleared=not beyond))  # fmt: skip
         return out
 
@@ -376,10 +390,9 @@ class Dialect201:
             elif item["type"] not in _MONITOR_TYPES:
                 row["status"] = "UnsupportedMonitorType"
             else:
-                monitor_id = item.get("id") or (max((m["id"] for m in self.fw.monitors), default=0) + 1)
-                self.fw.monitors = [m for m in self.fw.monitors if m["id"] != monitor_id]
-                self.fw.monitors.append({"id": monitor_id, "type": item["type"], "value": float(item["value"]),
-                                         "active": False, "last": None, "next": now})  # fmt: skip
+                monitor_id = item.get("id") or (max((m.id for m in self._monitors), default=0) + 1)
+                self._monitors = [m for m in self._monitors if m.id != monitor_id]
+                self._monitors.append(Monitor(id=monitor_id, type=item["type"], value=float(item["value"]), next=now))
                 row["status"], row["id"] = "Accepted", monitor_id
             results.append(row)
         return Reply(payload={"setMonitoringResult": results})
@@ -387,8 +400,8 @@ class Dialect201:
     def clear_variable_monitoring(self, p: Payload, now: float) -> Reply:
         results = []
         for monitor_id in p["id"]:
-            found = any(m["id"] == monitor_id for m in self.fw.monitors)
-            self.fw.monitors = [m for m in self.fw.monitors if m["id"] != monitor_id]
+            found = any(m.id == monitor_id for m in self._monitors)
+            self._monitors = [m for m in self._monitors if m.id != monitor_id]
             results.append({"status": "Accepted" if found else "NotFound", "id": monitor_id})
         return Reply(payload={"clearMonitoringResult": results})
 
