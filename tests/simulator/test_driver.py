@@ -12,6 +12,7 @@ from ocpp.v16 import call as call16
 
 from chargewise.domain.model import OcppVersion
 from chargewise.simulator.faults import Step, load_scenario
+from chargewise.simulator.runner import Summary
 
 from .ocpp_csms import Csms
 from .test_runner import meter_currents, simulating, spec, template
@@ -198,17 +199,17 @@ def test_at_speed_960_on_uvloop_every_charger_keeps_running() -> None:
     at --speed 960 half a simulated second is that close, and every charger used to stop on it."""
     import uvloop
 
-    async def run() -> tuple[list[tuple[str, BaseException]], int, list[int]]:
+    async def run() -> tuple[list[tuple[str, BaseException]], Summary, list[int]]:
         start = time.time()
         chargers = [spec(f"U{i}", version, start=start) for i, version in enumerate([V16, V201, V16, V201])]
         async with Csms() as csms, simulating(csms, *chargers, speed=960.0, start=start) as runner:
             await asyncio.sleep(3)  # 48 simulated minutes
-            errors = runner.errors()
-            started = runner.summary().transactions
+            errors, summary = runner.errors(), runner.summary()
             meters = [len(meter_currents(csms, c.charger_id)) for c in chargers]
-        return errors, started, meters
+        return errors, summary, meters
 
     with asyncio.Runner(loop_factory=uvloop.new_event_loop) as loop:
-        errors, started, meters = loop.run(run())
-    assert errors == [] and started == 4
+        errors, summary, meters = loop.run(run())
+    assert errors == [] and summary.transactions == 4
     assert min(meters) >= 30  # a meter value every simulated minute, all along
+    assert summary.disconnects == 0  # a WebSocket ping every 10 simulated seconds is 10 ms real: its pong waits longer
