@@ -15,11 +15,13 @@ import time
 from collections.abc import Iterator
 
 from rich.console import Console
+from rich.live import Live
 from rich.table import Table
 
 from chargewise.domain.model import OcppVersion
 from chargewise.simulator.faults import ScenarioError, scenario_names
 from chargewise.simulator.runner import WARM_START_S, WORKLOADS, Runner, Summary, plan
+from chargewise.simulator.site import chargers_table
 from chargewise.simulator.templates import TemplateError, template_names
 
 
@@ -127,15 +129,9 @@ async def _wait(runner: Runner, args: argparse.Namespace, console: Console) -> N
     with _signals(stop), contextlib.ExitStack() as stack:
         live = None
         if args.live:
-            from rich.live import Live
-
-            from chargewise.simulator.site import chargers_table
-
             live = stack.enter_context(Live(chargers_table(runner.views()), console=console, refresh_per_second=2))
         while not stop.is_set() and (deadline is None or loop.time() < deadline):
             if live is not None:
-                from chargewise.simulator.site import chargers_table
-
                 live.update(chargers_table(runner.views()))
             wait = 0.5 if deadline is None else max(0.0, min(0.5, deadline - loop.time()))
             with contextlib.suppress(TimeoutError):
