@@ -1,12 +1,13 @@
 """The charger's firmware: one version-neutral state machine on the charger side of the sans-I/O OCPP session.
 It never awaits and never reads the clock; the driver feeds it and carries out what it asks.
 
-It owns the connection to the CSMS and delegates by aspect:
+It runs the charger's lifecycle (power on, connect, boot, reboot, reset, firmware install) and delegates
+the rest by aspect:
 
-- ``lifecycle.py``: the phases (OFF, OFFLINE, BOOTING, ACCEPTED, REBOOTING), what may be sent in each, and
-  the reconnect back-off;
+- ``lifecycle.py``: the phases (OFF, OFFLINE, BOOTING, ACCEPTED, REBOOTING) and the reconnect back-off;
+- ``link.py``: the OCPP connection: what may be sent in which phase, heartbeats, the outbox pump, answers;
 - ``station.py``: connectors, EV visits, transactions and charging profiles (the station's rules);
-- ``outbox.py``: transaction messages, delivered reliably and in order; the firmware sends its head;
+- ``outbox.py``: transaction messages, delivered reliably and in order;
 - ``security.py``: security events kept until the charger is Accepted;
 - ``maintenance.py``: firmware updates and log uploads;
 - the dialect (``v16/dialect.py``, ``v201/dialect.py``): every message in one OCPP version's words.
@@ -27,24 +28,19 @@ from collections.abc import Callable
 from chargewise.domain.model import OcppVersion
 from chargewise.ocpp.frames import Payload
 from chargewise.ocpp.session import (
-    CallReceived,
-    CallTimedOut,
-    ErrorReceived,
-    Event,
-    MessageRejected,
-    ResultReceived,
     Role,
     Session,
 )
 from chargewise.simulator import maintenance
-from chargewise.simulator.calls import OTHER, AuthorizeCall, BootCall, CallContext, HeartbeatCall, OutboxCall
+from chargewise.simulator.calls import OTHER, CallContext, HeartbeatCall
 from chargewise.simulator.clock import iso
 from chargewise.simulator.connector import Connector
 from chargewise.simulator.faults import RadioSample
 from chargewise.simulator.lifecycle import Phase, reconnect_wait
+from chargewise.simulator.link import Link
 from chargewise.simulator.maintenance import FirmwareStatus, LogStatus, Maintenance, RebootInto
 from chargewise.simulator.outbox import Outbox
-from chargewise.simulator.ports import Charger, Dialect, Disconnect, Effect, Radio, Reply
+from chargewise.simulator.ports import Charger, Dialect, Disconnect, Effect, Radio
 from chargewise.simulator.rng import Rng
 from chargewise.simulator.security import SecurityEvents
 from chargewise.simulator.settings import Settings
@@ -66,8 +62,6 @@ class Firmware:
     __slots__ = (
         "_attempt",
         "_boot_retry_at",
-        "_delayed",
-        "_heartbeat_at",
         "_installed",
         "_needs_boot",
         "_new_version",
@@ -84,17 +78,16 @@ class Firmware:
         "dialect",
         "failures",
         "firmware_version",
+        "link",
         "log",
         "maintenance",
         "offline_since",
         "outbox",
-        "phase",
         "radio",
         "registered",
         "rng",
         "rssi",
         "serial",
-        "session",
         "settings",
         "station",
         "stats",
@@ -135,13 +128,16 @@ class Firmware:
             uplink=self,
             visits=visits or [],
         )
-        self.session = Session(
+        session = Session(
             version=version,
             role=Role.CHARGER,
             supported=self.dialect.supported,
             call_timeout=call_timeout or template.keepalive.call_timeout_s,
         )
-        self.phase = Phase.OFF
+        self.link = Link(
+            session=session, dialect=self.dialect, outbox=self.outbox, settings=self.settings, template=template,
+            answers=self,
+        )  # fmt: skip
         self.connect_at: float | None = None
         self.registered = False
         self.boot_reason = "PowerUp"
@@ -152,10 +148,8 @@ class Firmware:
         self.offline_since: float | None = None
         self._attempt = 0
         self._out_effects: list[Effect] = []
-        self._delayed: tuple[float, str, Reply] | None = None
         self._security = SecurityEvents()
         self._boot_retry_at: float | None = None
-        self._heartbeat_at: float | None = None
         self._rssi_sample_at: float | None = None
         self._rssi_report_at: float | None = None
         self._reboot_at: float | None = None
@@ -201,11 +195,8 @@ class Firmware:
     def disconnected(self, now: float, *, closed_by_server: bool = False) -> None:
         """The connection is gone; ``closed_by_server``: the server sent a WebSocket close frame."""
         self.station.advance(now)
-        for event in self.session.abandon():
-            self._lost(event)
-        self.outbox.reset_in_flight()
-        self._delayed = None
-        self._boot_retry_at = self._heartbeat_at = None
+        self.link.drop()
+        self._boot_retry_at = None
         self.stats["disconnects"] += 1
         if self.phase is Phase.REBOOTING:
             return
@@ -222,25 +213,21 @@ class Firmware:
     def receive(self, data: bytes | str, now: float) -> None:
         """One WebSocket text message from the CSMS."""
         self.station.advance(now)
-        self._handle(self.session.receive(data, now), now)
+        self.link.receive(data, now)
         self._refresh(now)
 
     def tick(self, now: float) -> None:
         """Run every timer due by ``now``."""
         self.station.advance(now)
-        self._handle(self.session.expire(now), now)
+        self.link.expire(now)
         self.station.run_visits(now)
-        if self._delayed is not None and self._delayed[0] <= now:
-            _, unique_id, reply = self._delayed
-            self._delayed = None
-            self._send_reply(unique_id, reply, now)
+        self.link.send_delayed(now)
         if self._reboot_at is not None and self._reboot_at <= now:
             self._reboot_at = None
             self._reboot(now)
         if self.phase is Phase.BOOTING and self._boot_retry_at is not None and self._boot_retry_at <= now:
             self._send_boot(now)
-        if self.phase is Phase.ACCEPTED and self._heartbeat_at is not None and self._heartbeat_at <= now:
-            self.call("Heartbeat", {}, now, HeartbeatCall())
+        self.link.heartbeat(now)
         self.station.meter(now)
         self._sample_radio(now)
         self._run_jobs(now)
@@ -271,7 +258,7 @@ class Firmware:
 
     # ================================================================ driver outputs
     def outgoing(self) -> list[bytes]:
-        return self.session.outgoing()
+        return self.link.session.outgoing()
 
     def effects(self) -> list[Effect]:
         out, self._out_effects = self._out_effects, []
@@ -280,20 +267,15 @@ class Firmware:
     def next_deadline(self) -> float | None:
         """When :meth:`tick` must next run (None: nothing is scheduled)."""
         times: list[float | None] = [
-            self.session.next_deadline(),
+            *self.link.deadlines(),
             self.station.next_visit_time(),
-            self._delayed[0] if self._delayed else None,
             self._reboot_at,
             self._boot_retry_at if self.phase is Phase.BOOTING else None,
-            self._heartbeat_at if self.phase is Phase.ACCEPTED else None,
             self.station.physics_at,
             self._rssi_sample_at,
             self.maintenance.next_deadline(),
+            *self.station.next_meter_times(),
         ]
-        times.extend(self.station.next_meter_times())
-        head = self.outbox.head()
-        if self.phase is Phase.ACCEPTED and head is not None and head.in_flight is None:
-            times.append(head.not_before)
         found = [t for t in times if t is not None]
         return min(found) if found else None
 
@@ -318,7 +300,15 @@ class Firmware:
     @property
     def accepted(self) -> bool:
         """The CSMS accepted this charger on the current connection: everything may be sent."""
-        return self.phase is Phase.ACCEPTED
+        return self.link.accepted
+
+    @property
+    def phase(self) -> Phase:
+        return self.link.phase
+
+    @phase.setter
+    def phase(self, phase: Phase) -> None:
+        self.link.phase = phase
 
     def view(self) -> ChargerView:
         return ChargerView(
@@ -358,7 +348,7 @@ class Firmware:
         if what == "BootNotification":
             return lambda now: self._send_boot(now, reason="Triggered")
         if what == "Heartbeat":
-            return lambda now: self.call("Heartbeat", {}, now, HeartbeatCall())
+            return lambda now: self.link.call("Heartbeat", {}, now, HeartbeatCall())
         if what == "StatusNotification":
             return lambda now: self.station.resend_statuses(connector_id, now)
         if what in ("MeterValues", "TransactionEvent"):
@@ -389,95 +379,30 @@ class Firmware:
         """Add a line to the event log (uploaded with diagnostics)."""
         self.log.append(f"{iso(now)} {text}")
 
-    # ================================================================ sending
+    # ================================================================ the station's uplink (see link.py)
     def call(self, action: str, payload: Payload, now: float, ctx: CallContext = OTHER) -> None:
         """Send ``action`` if the phase allows it (only BootNotification before Accepted); else it is lost."""
-        if self.phase is not Phase.ACCEPTED and action != "BootNotification":
-            return
-        self.session.call(action, payload, now, ctx)
-        self._heartbeat_at = now + max(1, self.settings.int("heartbeat_interval"))
+        self.link.call(action, payload, now, ctx)
 
     def pump(self, now: float) -> None:
-        """Send the outbox head if nothing of it is in flight (one transaction message at a time, in order)."""
-        while self.phase is Phase.ACCEPTED:
-            head = self.outbox.head()
-            if head is None or head.in_flight is not None or head.not_before > now:
-                return
-            payload = self.dialect.resolve(head)
-            if payload is None:
-                self.note(now, f"{head.action} discarded: its transaction was never started at the CSMS")
-                self.outbox.delivered(head)
-                self.outbox.discarded += 1
-                continue
-            head.in_flight = self.session.call(head.action, payload, now, OutboxCall(item=head))
-            self._heartbeat_at = now + max(1, self.settings.int("heartbeat_interval"))
-            return
+        """Send the next transaction message if the outbox allows it."""
+        self.link.pump(now)
 
-    # ================================================================ session events
-    def _handle(self, events: list[Event], now: float) -> None:
-        for event in events:
-            if isinstance(event, CallReceived):
-                self._answer(event, now)
-            elif isinstance(event, ResultReceived):
-                self._result(event.context, event.payload, now)
-            elif isinstance(event, ErrorReceived):
-                self._failed(event.context, f"{event.code}: {event.description}", now)
-            elif isinstance(event, CallTimedOut):
-                self._failed(event.context, "timed out", now)
-            elif isinstance(event, MessageRejected):
-                self.note(now, f"message rejected: {event.reason}")
+    # ================================================================ answers the link hands back
+    def authorize_answered(self, connector_id: int, id_tag: str, accepted: bool, now: float) -> None:
+        self.station.authorize_answered(connector_id, id_tag, accepted, now)
 
-    def _answer(self, call: CallReceived, now: float) -> None:
-        reply = self.dialect.answer(call.action, call.payload, now)
-        delay = self.template.quirks.answer_delay_s
-        if delay > 0:
-            self._delayed = (now + delay, call.unique_id, reply)
-        else:
-            self._send_reply(call.unique_id, reply, now)
-
-    def _send_reply(self, unique_id: str, reply: Reply, now: float) -> None:
-        events = self.session.reply(unique_id, reply.payload)
-        if reply.after is not None:
-            reply.after(now)
-        self._handle(events, now)
-
-    def _result(self, ctx: CallContext, payload: Payload, now: float) -> None:
-        if isinstance(ctx, BootCall):
-            self._boot_answered(payload, now)
-        elif isinstance(ctx, AuthorizeCall):
-            self.station.authorize_answered(ctx.connector_id, ctx.id_tag, self.dialect.authorized(payload), now)
-        elif isinstance(ctx, OutboxCall):
-            self.dialect.tx_answered(ctx.item, payload, now)
-            self.outbox.delivered(ctx.item)
-            self.pump(now)
-
-    def _failed(self, ctx: CallContext, why: str, now: float) -> None:
-        self.note(now, f"{ctx.name} call failed: {why}")
-        if isinstance(ctx, BootCall):
-            self._boot_retry_at = now + self.template.keepalive.boot_retry_s
-        elif isinstance(ctx, AuthorizeCall):
-            self.station.authorize_answered(ctx.connector_id, ctx.id_tag, False, now)
-        elif isinstance(ctx, OutboxCall):
-            item = ctx.item
-            interval = float(self.settings.int("tx_retry_interval"))
-            if why == "timed out":
-                self.outbox.unsent(item)
-                item.not_before = now + interval
-            elif self.outbox.failed(item, now=now, attempts=self.settings.int("tx_attempts"), retry_interval=interval):
-                self.note(now, f"{item.action} discarded after {item.errors} errors")
-            self.pump(now)
-
-    def _lost(self, event: CallTimedOut) -> None:
-        if isinstance(event.context, OutboxCall):
-            self.outbox.unsent(event.context.item)
+    def boot_failed(self, now: float) -> None:
+        self._boot_retry_at = now + self.template.keepalive.boot_retry_s
 
     # ================================================================ connection and boot
     def _send_boot(self, now: float, reason: str | None = None) -> None:
         self._boot_retry_at = None
         action, payload = self.dialect.boot(reason or self.boot_reason)
-        self.session.call(action, payload, now, BootCall())
+        self.link.send_boot(action, payload, now)
 
-    def _boot_answered(self, payload: Payload, now: float) -> None:
+    def boot_answered(self, payload: Payload, now: float) -> None:
+        """The CSMS answered a BootNotification: Accepted (the charger may send everything) or try again later."""
         status, interval = payload["status"], int(payload.get("interval", 0))
         self.stats["boots"] += 1
         self.note(now, f"BootNotification {status} (interval {interval})")
@@ -498,7 +423,7 @@ class Firmware:
     def _accepted(self, now: float) -> None:
         self.phase = Phase.ACCEPTED
         self.offline_since = None
-        self._heartbeat_at = now + max(1, self.settings.int("heartbeat_interval"))
+        self.link.start_heartbeats(now)
         self._rssi_report_at = now + 5.0 if self.settings.int("rssi_interval") > 0 else None
         self.station.send_statuses(now, station=True)
         self._flush_security(now)
@@ -516,13 +441,10 @@ class Firmware:
     def _reboot(self, now: float) -> None:
         self.note(now, f"rebooting ({self.boot_reason})")
         self._out_effects.append(Disconnect(reason=f"reboot: {self.boot_reason}"))
-        for event in self.session.abandon():
-            self._lost(event)
-        self.outbox.reset_in_flight()
+        self.link.drop()
         self.phase = Phase.REBOOTING
         self.registered = False
         self._needs_boot = True
-        self._delayed = None
         self.station.forget_reported()
         self.radio.reboot()
         installed = self.maintenance.rebooted()
