@@ -27,10 +27,7 @@ from collections.abc import Callable
 
 from chargewise.domain.model import OcppVersion
 from chargewise.ocpp.frames import Payload
-from chargewise.ocpp.session import (
-    Role,
-    Session,
-)
+from chargewise.ocpp.session import Role, Session
 from chargewise.simulator import maintenance
 from chargewise.simulator.calls import OTHER, CallContext, HeartbeatCall
 from chargewise.simulator.clock import iso
@@ -392,15 +389,6 @@ class Firmware:
     def authorize_answered(self, connector_id: int, id_tag: str, accepted: bool, now: float) -> None:
         self.station.authorize_answered(connector_id, id_tag, accepted, now)
 
-    def boot_failed(self, now: float) -> None:
-        self._boot_retry_at = now + self.template.keepalive.boot_retry_s
-
-    # ================================================================ connection and boot
-    def _send_boot(self, now: float, reason: str | None = None) -> None:
-        self._boot_retry_at = None
-        action, payload = self.dialect.boot(reason or self.boot_reason)
-        self.link.send_boot(action, payload, now)
-
     def boot_answered(self, payload: Payload, now: float) -> None:
         """The CSMS answered a BootNotification: Accepted (the charger may send everything) or try again later."""
         status, interval = payload["status"], int(payload.get("interval", 0))
@@ -419,6 +407,15 @@ class Firmware:
         self._needs_boot = False
         self.boot_reason = "Unknown"
         self._accepted(now)
+
+    def boot_failed(self, now: float) -> None:
+        self._boot_retry_at = now + self.template.keepalive.boot_retry_s
+
+    # ================================================================ connection and boot
+    def _send_boot(self, now: float, reason: str | None = None) -> None:
+        self._boot_retry_at = None
+        action, payload = self.dialect.boot(reason or self.boot_reason)
+        self.link.send_boot(action, payload, now)
 
     def _accepted(self, now: float) -> None:
         self.phase = Phase.ACCEPTED
