@@ -12,9 +12,10 @@ from ocpp.v16 import call as call16
 
 from chargewise.domain.model import OcppVersion
 from chargewise.simulator.faults import Step, load_scenario
+from chargewise.simulator.runner import Summary
 
 from .ocpp_csms import Csms
-from .test_runner import simulating, spec, template
+from .test_runner import meter_currents, simulating, spec, template
 
 V16, V201 = OcppVersion.V16, OcppVersion.V201
 
@@ -191,3 +192,24 @@ async def test_weak_signal_is_reported_to_the_server() -> None:
             lambda: [r for r in csms.messages("F9", "StatusNotification") if r.payload["error_code"] == "WeakSignal"],
             10,
         )
+
+
+def test_at_speed_960_on_uvloop_every_charger_keeps_running() -> None:
+    """uvloop answers a ``call_at`` less than a millisecond ahead with a plain Handle that has no ``when()``;
+    at --speed 960 half a simulated second is that close, and every charger used to stop on it."""
+    import uvloop
+
+    async def run() -> tuple[list[tuple[str, BaseException]], Summary, list[int]]:
+        start = time.time()
+        chargers = [spec(f"U{i}", version, start=start) for i, version in enumerate([V16, V201, V16, V201])]
+        async with Csms() as csms, simulating(csms, *chargers, speed=960.0, start=start) as runner:
+            await asyncio.sleep(3)  # 48 simulated minutes
+            errors, summary = runner.errors(), runner.summary()
+            meters = [len(meter_currents(csms, c.charger_id)) for c in chargers]
+        return errors, summary, meters
+
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as loop:
+        errors, summary, meters = loop.run(run())
+    assert errors == [] and summary.transactions == 4
+    assert min(meters) >= 30  # a meter value every simulated minute, all along
+    assert summary.disconnects == 0  # a WebSocket ping every 10 simulated seconds is 10 ms real: its pong waits longer

@@ -11,7 +11,7 @@ import pytest
 from chargewise.domain.model import OcppVersion
 from chargewise.simulator.clock import iso
 from chargewise.simulator.faults import Step, load_scenario
-from chargewise.simulator.firmware import Phase
+from chargewise.simulator.lifecycle import Phase
 from chargewise.simulator.ports import Disconnect, Download, Upload
 from chargewise.simulator.templates import Template, load_template
 from chargewise.simulator.workload import Visit

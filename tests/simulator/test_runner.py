@@ -5,9 +5,13 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import itertools
+import math
+import random
+import statistics
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import datetime
 from typing import Any
 
 import msgspec
@@ -16,12 +20,22 @@ from ocpp.v16 import call as call16
 from ocpp.v201 import call as call201
 
 from chargewise.domain.model import OcppVersion
+from chargewise.simulator import workload
 from chargewise.simulator.faults import Scenario, load_scenario
-from chargewise.simulator.runner import ChargerSpec, Runner, plan
+from chargewise.simulator.runner import (
+    WARM_START_S,
+    ChargerSpec,
+    Runner,
+    local_midnight,
+    place_visits,
+    plan,
+    warm_start,
+)
 from chargewise.simulator.templates import Template, load_template
 from chargewise.simulator.workload import Visit
 
 from .ocpp_csms import Csms
+from .pair import T0, Pair
 
 V16, V201 = OcppVersion.V16, OcppVersion.V201
 BOTH = pytest.mark.parametrize("version", [V16, V201], ids=["1.6", "2.0.1"])
@@ -228,3 +242,45 @@ async def test_plan_is_the_same_for_the_same_seed() -> None:
     assert plan(seed=5, **kwargs) == plan(seed=5, **kwargs)
     assert plan(seed=5, **kwargs) != plan(seed=6, **kwargs)
     assert [s.charger_id for s in plan(seed=5, **kwargs)][:3] == ["P1", "P2", "P3"]
+
+
+def _afternoon() -> float:
+    """14:30 local time on a day without a clock change, whatever the machine's time zone."""
+    from chargewise.simulator.runner import local_midnight
+
+    return local_midnight(datetime(2026, 6, 10, 12).timestamp()) + 14.5 * 3600
+
+
+def test_a_90_minute_home_run_started_in_the_afternoon_charges_on_every_charger() -> None:
+    start = _afternoon()  # home EVs arrive around 18:30: none would come before 16:00
+    specs = plan(chargers=3, version=V16, template="esp32-generic", scenario="healthy", seed=1, id_prefix="H",
+                 start=start, workload_kind="home")  # fmt: skip
+    for charger in specs:
+        shifted = [dataclasses.replace(v, arrive_s=v.arrive_s - start + T0, depart_s=v.depart_s - start + T0)
+                   for v in charger.visits]  # fmt: skip
+        pair = Pair(V16, visits=shifted)  # the firmware in simulated time, T0 standing for the afternoon start
+        pair.run(90 * 60)
+        assert pair.sent("StartTransaction"), charger.charger_id
+        assert pair.fw.connectors[0].register_wh > 1000, charger.charger_id
+
+
+def test_the_warm_start_adds_one_ev_per_idle_connector_and_leaves_the_daily_profile_alone() -> None:
+    start = _afternoon()
+    rng = random.Random(3)
+    sessions = workload.generate_home(rng, homes=30, days=2)
+    planned = place_visits(sessions, chargers=30, connectors=2, rng=rng, start=start, origin=local_midnight(start))
+    extra = warm_start(planned, kind="home", chargers=30, connectors=2, rng=rng, start=start)
+    for slot in itertools.product(range(30), (1, 2)):  # nobody is home at 14:30: an EV comes within 5 minutes,
+        first = min((p.arrive_s for p in planned if (p.charger, p.connector) == slot), default=math.inf)
+        ours = [v for v in extra if (v.charger, v.connector) == slot]  # or a planned one half an hour later
+        assert len(ours) == 1 or (not ours and first < start + WARM_START_S + 1860), slot
+    assert len(extra) > 50
+    assert all(start < v.arrive_s <= start + WARM_START_S and v.depart_s - v.arrive_s >= 1800 for v in extra)
+    for v in extra:  # gone before the connector's first planned EV
+        later = [p.arrive_s for p in planned if (p.charger, p.connector) == (v.charger, v.connector)]
+        assert v.depart_s < min(later, default=math.inf)
+    evening = [(v.arrive_s - local_midnight(start)) / 3600 for v in planned]
+    assert planned and 17 < statistics.mean(h for h in evening if h < 24) < 20  # the planned EVs still come at night
+    assert warm_start(planned, kind="acn", chargers=30, connectors=2, rng=rng, start=start) == []
+    busy = warm_start([*planned, *extra], kind="home", chargers=30, connectors=2, rng=rng, start=start)
+    assert busy == []  # a connector with an EV at the start gets no second one

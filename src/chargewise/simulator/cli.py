@@ -15,11 +15,13 @@ import time
 from collections.abc import Iterator
 
 from rich.console import Console
+from rich.live import Live
 from rich.table import Table
 
 from chargewise.domain.model import OcppVersion
 from chargewise.simulator.faults import ScenarioError, scenario_names
-from chargewise.simulator.runner import WORKLOADS, Runner, Summary, plan
+from chargewise.simulator.runner import WARM_START_S, WORKLOADS, Runner, Summary, plan
+from chargewise.simulator.site import chargers_table
 from chargewise.simulator.templates import TemplateError, template_names
 
 
@@ -41,7 +43,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--speed", type=float, default=1.0, help="time acceleration: 60 runs an hour in a minute")
     parser.add_argument("--seed", type=int, default=1, help="the same seed gives the same run (EVs, faults, jitter)")
     parser.add_argument("--id-prefix", default="SIM", help="charger ids are PREFIX1 .. PREFIXN (default SIM)")
-    parser.add_argument("--workload", choices=WORKLOADS, default="home", help="EV arrivals (default home)")
+    parser.add_argument(
+        "--workload",
+        choices=WORKLOADS,
+        default="home",
+        help="EV arrivals (default home: evenings, workplace: weekday mornings). Runs start warm: a connector "
+        f"with no EV gets one within the first {WARM_START_S / 60:.0f} simulated minutes (staying 3-6 h), so a "
+        "short run shows charging at any hour; then the daily profile follows. acn replays as recorded",
+    )
     parser.add_argument("--acn-file", help="acnportal EventQueue .json.gz for --workload acn")
     parser.add_argument("--ramp", type=float, default=None, help="simulated seconds over which chargers power on")
     parser.add_argument("--password", default=None, help="Basic-auth password for every charger (default: template's)")
@@ -120,15 +129,9 @@ async def _wait(runner: Runner, args: argparse.Namespace, console: Console) -> N
     with _signals(stop), contextlib.ExitStack() as stack:
         live = None
         if args.live:
-            from rich.live import Live
-
-            from chargewise.simulator.site import chargers_table
-
             live = stack.enter_context(Live(chargers_table(runner.views()), console=console, refresh_per_second=2))
         while not stop.is_set() and (deadline is None or loop.time() < deadline):
             if live is not None:
-                from chargewise.simulator.site import chargers_table
-
                 live.update(chargers_table(runner.views()))
             wait = 0.5 if deadline is None else max(0.0, min(0.5, deadline - loop.time()))
             with contextlib.suppress(TimeoutError):

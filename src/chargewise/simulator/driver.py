@@ -25,6 +25,7 @@ from chargewise.simulator.firmware import Firmware
 from chargewise.simulator.ports import Disconnect, Download, Upload
 
 log = logging.getLogger(__name__)
+PONG_WAIT_REAL_S = 1.0  # a pong is awaited at least this long in real time, however fast simulated time runs
 Connect = Callable[..., Awaitable[transport.Link]]
 
 
@@ -69,6 +70,7 @@ class ChargerDriver:
         "_send_at",
         "_tasks",
         "_timer",
+        "_timer_at",
         "authorization",
         "clock",
         "closed",
@@ -106,7 +108,9 @@ class ChargerDriver:
         self.conn: _Connection | None = None
         self.error: BaseException | None = None
         self.closed = False
-        self._timer: asyncio.TimerHandle | None = None
+        # uvloop answers a call_at less than 1 ms ahead with a plain Handle (no when()): keep the time apart
+        self._timer: asyncio.Handle | None = None
+        self._timer_at = 0.0
         self._connecting: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._blackholed = False
@@ -207,11 +211,15 @@ class ChargerDriver:
         interval = self.fw.settings.int("ws_ping_interval")
         if self.conn is None or interval <= 0:
             return
-        if self._ping_sent_at is not None and now - self._ping_sent_at >= interval:
+        if self._ping_sent_at is not None and now - self._ping_sent_at >= self._pong_wait(interval):
             self._drop("WebSocket ping timed out")
         elif self._next_ping is not None and now >= self._next_ping:
             self._ping_sent_at, self._next_ping = now, now + interval
             self._transmit(lambda link: link.send_ping(b"cw"))
+
+    def _pong_wait(self, interval: int) -> float:
+        """Simulated seconds to wait for a pong: the ping interval, but at least PONG_WAIT_REAL_S of real time."""
+        return max(float(interval), self.clock.speed * PONG_WAIT_REAL_S)
 
     def _after(self) -> None:
         """Send what the firmware has, carry out its effects, re-arm the timer."""
@@ -237,16 +245,17 @@ class ChargerDriver:
                 times.append(self._last_traffic + idle)
             interval = self.fw.settings.int("ws_ping_interval")
             if interval > 0:
-                times += [self._next_ping, None if self._ping_sent_at is None else self._ping_sent_at + interval]
+                pong_due = None if self._ping_sent_at is None else self._ping_sent_at + self._pong_wait(interval)
+                times += [self._next_ping, pong_due]
         due = min((t for t in times if t is not None), default=None)
         if due is None or self.closed:
             return
         at = self.clock.loop_time(due)
         if self._timer is not None:
-            if self._timer.when() <= at:
+            if self._timer_at <= at:
                 return  # it fires first (perhaps early, which is harmless): no cancelled handle left behind
             self._timer.cancel()
-        self._timer = self._loop.call_at(at, self._wake)
+        self._timer, self._timer_at = self._loop.call_at(at, self._wake), at
 
     # ------------------------------------------------------------ network
     def _transmit(self, send: Callable[[transport.Link], None]) -> None:

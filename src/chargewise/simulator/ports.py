@@ -1,8 +1,11 @@
-"""The firmware's ports: what it asks of its radio and of its OCPP dialect, and the effects it hands the driver.
+"""The firmware's ports: what it asks of its radio and of its OCPP dialect, what a dialect may ask of the
+firmware, and the effects it hands the driver.
 
 - :class:`Radio` is implemented by :class:`~.faults.NetworkPath` (and by fakes in tests).
 - :class:`Dialect` is implemented once per OCPP version (``v16/dialect.py``, ``v201/dialect.py``): it builds
   every message the charger sends and answers every call the CSMS makes, through a route table.
+- :class:`Charger` is what a dialect reads and asks of the charger; :class:`~.firmware.Firmware` implements
+  it, so the dialects never import the firmware (which builds them).
 - Effects (:class:`Disconnect`, :class:`Download`, :class:`Upload`) are I/O the firmware cannot do itself.
 """
 
@@ -10,14 +13,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from chargewise.ocpp.frames import Payload
+from chargewise.simulator.connector import Connector, Transaction
 from chargewise.simulator.faults import RadioSample
-from chargewise.simulator.outbox import Kind, Queued
-
-if TYPE_CHECKING:
-    from chargewise.simulator.connector import Connector, Transaction
+from chargewise.simulator.outbox import Kind, Outbox, Queued
+from chargewise.simulator.settings import Settings
+from chargewise.simulator.station import Station
+from chargewise.simulator.templates import Template
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -92,3 +96,57 @@ class Dialect(Protocol):
     def firmware_status(self, status: str, request_id: int | None) -> tuple[str, Payload] | None: ...
 
     def log_status(self, status: str, request_id: int | None, kind: str) -> tuple[str, Payload]: ...
+
+
+class Charger(Protocol):
+    """What a dialect reads from and asks of the charger it speaks for (the firmware implements it).
+
+    Connectors, transactions and profiles are the :attr:`station`'s; the rest is the firmware's own.
+    """
+
+    station: Station
+    weak_signal: bool  # the dialect decides when the signal counts as weak (its messages say so)
+
+    @property
+    def template(self) -> Template: ...
+
+    @property
+    def settings(self) -> Settings: ...
+
+    @property
+    def outbox(self) -> Outbox: ...
+
+    @property
+    def serial(self) -> str: ...
+
+    @property
+    def firmware_version(self) -> str: ...
+
+    @property
+    def rssi(self) -> RadioSample | None: ...
+
+    @property
+    def registered(self) -> bool: ...
+
+    @property
+    def accepted(self) -> bool: ...
+
+    def now_iso(self, t: float) -> str: ...
+
+    def note(self, now: float, text: str) -> None: ...
+
+    def send(self, action: str, payload: Payload, now: float) -> None: ...
+
+    def reset(self, now: float, *, reason: str, stop_reason: str, on_idle: bool = False) -> str: ...
+
+    def after_reset(self) -> Callable[[float], None]: ...
+
+    def trigger(self, what: str, connector_id: int | None) -> Callable[[float], None] | None: ...
+
+    def update_firmware(
+        self, url: str, retrieve_at: float, retries: int, interval: float, request_id: int | None
+    ) -> None: ...
+
+    def upload_log(
+        self, url: str, request_id: int | None, retries: int, interval: float, kind: str, now: float
+    ) -> str: ...

@@ -10,6 +10,11 @@
 
 Simulated time starts at the real time of the run and runs ``speed`` times faster; workloads are laid out
 from local midnight of that day, and EVs whose stay covers the start are plugged in during the first minute.
+
+Warm start (generated workloads, home and workplace): so that a short run shows charging at any hour, every
+connector with no EV due in the first :data:`WARM_START_S` gets one then (energy drawn as the workload's,
+staying 3 to 6 hours, gone before that connector's next planned EV). The daily profile follows unchanged:
+long runs see the workload's own arrivals (home: evenings) from then on. A replay (acn) is left as recorded.
 """
 
 from __future__ import annotations
@@ -36,6 +41,8 @@ from chargewise.simulator.templates import Template, load_template
 from chargewise.simulator.views import ChargerView
 
 WORKLOADS = ("none", "home", "workplace", "acn")
+WARM_START_S = 300.0  # every connector gets an EV within this many simulated seconds (generated workloads)
+_WARM_ENERGY = {"home": workload.home_energy_wh, "workplace": workload.workplace_energy_wh}
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -117,6 +124,33 @@ def place_visits(
     return placed
 
 
+def warm_start(
+    visits: list[workload.Visit], *, kind: str, chargers: int, connectors: int, rng: random.Random, start: float
+) -> list[workload.Visit]:
+    """The warm start's extra visits (module docstring): one EV for each connector that has none arriving by
+    ``start + WARM_START_S``; none for a workload that is not generated (``none``, ``acn``)."""
+    energy = _WARM_ENERGY.get(kind)
+    if energy is None:
+        return []
+    extra = []
+    for charger in range(chargers):
+        for connector in range(1, connectors + 1):
+            planned = [v.arrive_s for v in visits if v.charger == charger and v.connector == connector]
+            first = min(planned, default=None)
+            if first is not None and first <= start + WARM_START_S:
+                continue  # an EV is there already, or comes within the warm-start window
+            arrive = start + rng.uniform(10.0, WARM_START_S)
+            depart = arrive + rng.uniform(3.0, 6.0) * workload.HOUR
+            if first is not None:
+                depart = min(depart, first - 60.0)  # gone before the planned EV comes
+            if depart - arrive < 1800.0:
+                continue  # the planned EV comes soon enough
+            session = workload.Session(station="warm", arrive_s=arrive, depart_s=depart, energy_wh=energy(rng))
+            visit = workload.place([session], chargers=1, connectors=1, rng=rng)[0][0]
+            extra.append(replace(visit, charger=charger, connector=connector))
+    return extra
+
+
 def plan(
     *,
     chargers: int,
@@ -142,8 +176,9 @@ def plan(
     visits = place_visits(
         sessions, chargers=chargers, connectors=tpl.connectors, rng=rng, start=start, origin=local_midnight(start)
     )
+    visits += warm_start(visits, kind=workload_kind, chargers=chargers, connectors=tpl.connectors, rng=rng, start=start)
     by_charger: dict[int, list[workload.Visit]] = {}
-    for v in visits:
+    for v in sorted(visits, key=lambda v: v.arrive_s):
         by_charger.setdefault(v.charger, []).append(v)
     return [
         ChargerSpec(
@@ -186,7 +221,7 @@ class Runner:
         self.call_timeout = call_timeout
         self.drivers: list[ChargerDriver] = []
         self.files = Files()
-        self._pending: list[asyncio.TimerHandle] = []
+        self._pending: list[asyncio.Handle] = []
         self.clock: SimClock | None = None
 
     async def start(self) -> None:

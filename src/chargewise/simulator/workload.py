@@ -89,6 +89,17 @@ def _clipped_normal(rng: random.Random, mean: float, sd: float, lo: float, hi: f
     return min(hi, max(lo, rng.gauss(mean, sd)))
 
 
+def home_energy_wh(rng: random.Random) -> float:
+    """Energy a home session takes at the meter: 0.18 kWh/km x lognormal(40 km, 0.5)."""
+    km = 40.0 * math.exp(rng.gauss(0.0, 0.5))
+    return 180.0 * km
+
+
+def workplace_energy_wh(rng: random.Random) -> float:
+    """Energy a workplace session takes at the meter: lognormal(7 kWh, 0.6)."""
+    return 7000.0 * math.exp(rng.gauss(0.0, 0.6))
+
+
 def generate_home(rng: random.Random, *, homes: int, days: int) -> list[Session]:
     """Evening-arrival home sessions for ``homes`` chargers over ``days`` days (see the module table)."""
     sessions = []
@@ -98,8 +109,9 @@ def generate_home(rng: random.Random, *, homes: int, days: int) -> list[Session]
                 continue
             arrive = day * DAY + _clipped_normal(rng, 18.5, 1.5, 15.0, 23.5) * HOUR
             depart = (day + 1) * DAY + _clipped_normal(rng, 7.5, 0.75, 5.5, 10.0) * HOUR
-            km = 40.0 * math.exp(rng.gauss(0.0, 0.5))
-            sessions.append(Session(station=f"home-{home}", arrive_s=arrive, depart_s=depart, energy_wh=180.0 * km))
+            sessions.append(
+                Session(station=f"home-{home}", arrive_s=arrive, depart_s=depart, energy_wh=home_energy_wh(rng))
+            )
     return sorted(sessions, key=lambda s: (s.arrive_s, s.station))
 
 
@@ -112,7 +124,7 @@ def generate_workplace(rng: random.Random, *, stations: int, days: int, per_stat
         for n in range(round(stations * per_station)):
             arrive = day * DAY + _clipped_normal(rng, 9.0, 1.5, 6.0, 13.0) * HOUR
             stay = _clipped_normal(rng, 7.5, 2.0, 1.5, 11.0) * HOUR
-            energy = 7000.0 * math.exp(rng.gauss(0.0, 0.6))
+            energy = workplace_energy_wh(rng)
             station = f"work-{n % stations}"
             sessions.append(Session(station=station, arrive_s=arrive, depart_s=arrive + stay, energy_wh=energy))
     return sorted(sessions, key=lambda s: (s.arrive_s, s.station))

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from chargewise.ocpp.frames import Payload
 from chargewise.simulator.clock import parse_iso
@@ -24,13 +24,10 @@ from chargewise.simulator.connector import Connector, Transaction
 from chargewise.simulator.faults import RadioSample
 from chargewise.simulator.meter import Sample, samples
 from chargewise.simulator.outbox import Kind, Queued
-from chargewise.simulator.ports import Reply
+from chargewise.simulator.ports import Charger, Reply
 from chargewise.simulator.profiles import ProfileError, Purpose, from_v16
 from chargewise.simulator.rf import CRITICAL_DBM, RECOVERED_DBM
 from chargewise.simulator.settings import BY_KEY, SETTINGS
-
-if TYPE_CHECKING:
-    from chargewise.simulator.firmware import Firmware
 
 VENDOR_ID = "com.chargewise.net"
 _PURPOSES = {"ChargePointMaxProfile": Purpose.MAX, "TxDefaultProfile": Purpose.TX_DEFAULT, "TxProfile": Purpose.TX}
@@ -41,7 +38,7 @@ _CONTEXTS = {Kind.START: "Transaction.Begin", Kind.STOP: "Transaction.End"}
 class Dialect16:
     supported: frozenset[str]  # the keys of ROUTES, set below
 
-    def __init__(self, fw: Firmware) -> None:
+    def __init__(self, fw: Charger) -> None:
         self.fw = fw
 
     def answer(self, action: str, payload: Payload, now: float) -> Reply:
@@ -63,12 +60,12 @@ class Dialect16:
     def status(self, c: Connector | None, now: float) -> list[tuple[str, Payload]]:
         fw = self.fw
         if c is None:
-            state = "Faulted" if all(x.fault for x in fw.connectors) else "Available"
+            state = "Faulted" if all(x.fault for x in fw.station.connectors) else "Available"
             error = "WeakSignal" if fw.weak_signal else "NoError"
             key, connector_id = (state, error), 0
-            if fw.station_reported == key:
+            if fw.station.station_reported == key:
                 return []
-            fw.station_reported = key
+            fw.station.station_reported = key
         else:
             state, error = c.status().value, c.fault or "NoError"
             key, connector_id = (state, error), c.id
@@ -127,7 +124,7 @@ class Dialect16:
         """Fill in the transactionId the CSMS assigned (StartTransaction.conf) when the message leaves."""
         if item.action == "StartTransaction":
             return item.payload
-        tx_id = self.fw.tx_ids.get(item.tx_local)
+        tx_id = self.fw.station.tx_ids.get(item.tx_local)
         if tx_id is None:
             return None
         return {**item.payload, "transactionId": int(tx_id)}
@@ -136,11 +133,11 @@ class Dialect16:
         if item.action != "StartTransaction":
             return
         fw = self.fw
-        fw.tx_ids[item.tx_local] = str(answer["transactionId"])
+        fw.station.tx_ids[item.tx_local] = str(answer["transactionId"])
         if answer["idTagInfo"]["status"] != "Accepted":
-            for c in fw.connectors:
+            for c in fw.station.connectors:
                 if c.tx is not None and c.tx.local == item.tx_local:
-                    fw.stop(c, now, "DeAuthorized", "Deauthorized")
+                    fw.station.stop(c, now, "DeAuthorized", "Deauthorized")
 
     def rssi(self, sample: RadioSample, now: float, *, periodic: bool) -> list[tuple[str, Payload]]:
         fw, out = self.fw, []
@@ -174,22 +171,22 @@ class Dialect16:
     # ------------------------------------------------------------ calls the CSMS makes
     def remote_start(self, p: Payload, now: float) -> Reply:
         fw = self.fw
-        c = fw.find_connector(p.get("connectorId"))
+        c = fw.station.find_connector(p.get("connectorId"))
         profile = None
         if "chargingProfile" in p and c is not None:
             try:
                 profile = from_v16(p["chargingProfile"], c.id, now)
             except ProfileError:
                 return Reply(payload={"status": "Rejected"})
-        if c is None or not fw.remote_start(c, p["idTag"], None, profile):
+        if c is None or not fw.station.remote_start(c, p["idTag"], None, profile):
             return Reply(payload={"status": "Rejected"})
-        return Reply(payload={"status": "Accepted"}, after=fw.after_remote_start(c))
+        return Reply(payload={"status": "Accepted"}, after=fw.station.after_remote_start(c))
 
     def remote_stop(self, p: Payload, now: float) -> Reply:
-        c = self.fw.transaction(str(p["transactionId"]))
+        c = self.fw.station.transaction(str(p["transactionId"]))
         if c is None:
             return Reply(payload={"status": "Rejected"})
-        return Reply(payload={"status": "Accepted"}, after=lambda t: self.fw.stop(c, t, "Remote", "RemoteStop"))
+        return Reply(payload={"status": "Accepted"}, after=lambda t: self.fw.station.stop(c, t, "Remote", "RemoteStop"))
 
     def reset(self, p: Payload, now: float) -> Reply:
         kind = "HardReset" if p["type"] == "Hard" else "SoftReset"
@@ -198,9 +195,10 @@ class Dialect16:
 
     def change_availability(self, p: Payload, now: float) -> Reply:
         connector_id = p["connectorId"]
-        if not 0 <= connector_id <= len(self.fw.connectors):
+        if not 0 <= connector_id <= len(self.fw.station.connectors):
             return Reply(payload={"status": "Rejected"})
-        return Reply(payload={"status": self.fw.change_availability(connector_id, p["type"] == "Operative", now)})
+        status = self.fw.station.change_availability(connector_id, p["type"] == "Operative", now)
+        return Reply(payload={"status": status})
 
     def get_configuration(self, p: Payload, now: float) -> Reply:
         wanted = p.get("key")
@@ -234,9 +232,9 @@ class Dialect16:
 
     def unlock_connector(self, p: Payload, now: float) -> Reply:
         connector_id = p["connectorId"]
-        if not 0 < connector_id <= len(self.fw.connectors):
+        if not 0 < connector_id <= len(self.fw.station.connectors):
             return Reply(payload={"status": "NotSupported"})
-        return Reply(payload={"status": self.fw.unlock(self.fw.connectors[connector_id - 1], now)})
+        return Reply(payload={"status": self.fw.station.unlock(self.fw.station.connectors[connector_id - 1], now)})
 
     def set_charging_profile(self, p: Payload, now: float) -> Reply:
         try:
@@ -244,22 +242,22 @@ class Dialect16:
         except ProfileError as exc:
             self.fw.note(now, f"profile rejected: {exc}")
             return Reply(payload={"status": "Rejected"})
-        return Reply(payload={"status": self.fw.set_profile(profile, now)})
+        return Reply(payload={"status": self.fw.station.set_profile(profile, now)})
 
     def clear_charging_profile(self, p: Payload, now: float) -> Reply:
         purpose = _PURPOSES.get(p["chargingProfilePurpose"]) if "chargingProfilePurpose" in p else None
-        removed = self.fw.clear_profiles(
+        removed = self.fw.station.clear_profiles(
             now, profile_id=p.get("id"), evse_id=p.get("connectorId"), purpose=purpose, stack_level=p.get("stackLevel")
         )
         return Reply(payload={"status": "Accepted" if removed else "Unknown"})
 
     def get_composite_schedule(self, p: Payload, now: float) -> Reply:
         connector_id, fw = p["connectorId"], self.fw
-        if not 0 <= connector_id <= len(fw.connectors):
+        if not 0 <= connector_id <= len(fw.station.connectors):
             return Reply(payload={"status": "Rejected"})
         unit = p.get("chargingRateUnit") or fw.template.quirks.rate_units[0]
         start = float(int(now))
-        periods = fw.composite(connector_id, start, p["duration"], unit)
+        periods = fw.station.composite(connector_id, start, p["duration"], unit)
         schedule = {
             "duration": p["duration"],
             "startSchedule": fw.now_iso(start),

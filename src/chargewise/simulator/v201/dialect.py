@@ -17,22 +17,19 @@ TransactionEvent of the transaction, and ``offline`` marks events created while 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import Any
 
 from chargewise.ocpp.frames import Payload
 from chargewise.simulator.clock import parse_iso
 from chargewise.simulator.connector import Connector, Transaction
 from chargewise.simulator.faults import RadioSample
-from chargewise.simulator.firmware import Phase
 from chargewise.simulator.meter import Sample, samples
 from chargewise.simulator.outbox import Kind, Queued
-from chargewise.simulator.ports import Reply
+from chargewise.simulator.ports import Charger, Reply
 from chargewise.simulator.profiles import ProfileError, Purpose, from_v201
 from chargewise.simulator.rf import CRITICAL_DBM, RECOVERED_DBM
 from chargewise.simulator.settings import BY_VARIABLE, SETTINGS, Setting
-
-if TYPE_CHECKING:
-    from chargewise.simulator.firmware import Firmware
 
 _PURPOSES = {"ChargingStationMaxProfile": Purpose.MAX, "TxDefaultProfile": Purpose.TX_DEFAULT, "TxProfile": Purpose.TX}
 _EVENT_TYPES = {Kind.START: "Started", Kind.STOP: "Ended", Kind.METER: "Updated", Kind.EVENT: "Updated"}
@@ -43,13 +40,26 @@ _MONITOR_TYPES = frozenset({"UpperThreshold", "LowerThreshold", "Delta", "Period
 _SIGNAL = ("DataLink", "SignalStrength", None)
 
 
+@dataclass(kw_only=True, slots=True)
+class Monitor:
+    """A custom monitor on ``DataLink.SignalStrength`` (SetVariableMonitoring) and what it last saw."""
+
+    id: int
+    type: str  # UpperThreshold, LowerThreshold, Delta, Periodic
+    value: float  # the threshold, the delta, or the period in seconds
+    active: bool = False  # a threshold monitor: the signal is beyond it
+    last: int | None = None  # a Delta monitor: the RSSI last reported
+    next: float = 0.0  # a Periodic monitor: when it next reports
+
+
 class Dialect201:
     supported: frozenset[str]  # the keys of ROUTES, set below
 
-    def __init__(self, fw: Firmware) -> None:
+    def __init__(self, fw: Charger) -> None:
         self.fw = fw
         self._event_id = 0
         self._alerting = False
+        self._monitors: list[Monitor] = []  # kept across reboots, like the charger's configuration
 
     def answer(self, action: str, payload: Payload, now: float) -> Reply:
         """Answer the CSMS's call ``action`` (one of :attr:`supported`) through the route table."""
@@ -99,7 +109,7 @@ class Dialect201:
             "seqNo": tx.next_seq(),
             "transactionInfo": info,
         }
-        if fw.phase is not Phase.ACCEPTED:
+        if not fw.accepted:
             payload["offline"] = True
         if kind is Kind.START:
             payload["evse"] = {"id": c.id, "connectorId": 1}
@@ -126,9 +136,9 @@ class Dialect201:
         if token is None or token.get("status") == "Accepted" or item.payload["eventType"] == "Ended":
             return
         tx_id = item.payload["transactionInfo"]["transactionId"]
-        c = self.fw.transaction(tx_id)
+        c = self.fw.station.transaction(tx_id)
         if c is not None:
-            self.fw.stop(c, now, "DeAuthorized", "Deauthorized")
+            self.fw.station.stop(c, now, "DeAuthorized", "Deauthorized")
 
     def rssi(self, sample: RadioSample, now: float, *, periodic: bool) -> list[tuple[str, Payload]]:
         events = []
@@ -147,21 +157,21 @@ class Dialect201:
 
     def _custom_events(self, rssi: int, now: float) -> list[Payload]:
         out = []
-        for m in self.fw.monitors:
-            kind, limit = m["type"], m["value"]
+        for m in self._monitors:
+            kind, limit = m.type, m.value
             if kind == "Periodic":
-                if now >= m["next"]:
-                    m["next"] = now + max(1.0, limit)
-                    out.append(self._event(now, "Periodic", str(rssi), "CustomMonitor", monitor=m["id"]))
+                if now >= m.next:
+                    m.next = now + max(1.0, limit)
+                    out.append(self._event(now, "Periodic", str(rssi), "CustomMonitor", monitor=m.id))
             elif kind == "Delta":
-                if m["last"] is None or abs(rssi - m["last"]) >= limit:
-                    m["last"] = rssi
-                    out.append(self._event(now, "Delta", str(rssi), "CustomMonitor", monitor=m["id"]))
+                if m.last is None or abs(rssi - m.last) >= limit:
+                    m.last = rssi
+                    out.append(self._event(now, "Delta", str(rssi), "CustomMonitor", monitor=m.id))
             else:
                 beyond = rssi < limit if kind == "LowerThreshold" else rssi > limit
-                if beyond != m["active"]:
-                    m["active"] = beyond
-                    out.append(self._event(now, "Alerting", str(rssi), "CustomMonitor", monitor=m["id"],
+                if beyond != m.active:
+                    m.active = beyond
+                    out.append(self._event(now, "Alerting", str(rssi), "CustomMonitor", monitor=m.id,
                                            cleared=not beyond))  # fmt: skip
         return out
 
@@ -210,22 +220,22 @@ class Dialect201:
     # ------------------------------------------------------------ calls the CSMS makes
     def request_start(self, p: Payload, now: float) -> Reply:
         fw = self.fw
-        c = fw.find_connector(p.get("evseId"))
+        c = fw.station.find_connector(p.get("evseId"))
         profile = None
         if "chargingProfile" in p and c is not None:
             try:
                 profile = from_v201(p["chargingProfile"], c.id, now)
             except ProfileError:
                 return Reply(payload={"status": "Rejected"})
-        if c is None or not fw.remote_start(c, p["idToken"]["idToken"], p["remoteStartId"], profile):
+        if c is None or not fw.station.remote_start(c, p["idToken"]["idToken"], p["remoteStartId"], profile):
             return Reply(payload={"status": "Rejected"})
-        return Reply(payload={"status": "Accepted"}, after=fw.after_remote_start(c))
+        return Reply(payload={"status": "Accepted"}, after=fw.station.after_remote_start(c))
 
     def request_stop(self, p: Payload, now: float) -> Reply:
-        c = self.fw.transaction(p["transactionId"])
+        c = self.fw.station.transaction(p["transactionId"])
         if c is None:
             return Reply(payload={"status": "Rejected"})
-        return Reply(payload={"status": "Accepted"}, after=lambda t: self.fw.stop(c, t, "Remote", "RemoteStop"))
+        return Reply(payload={"status": "Accepted"}, after=lambda t: self.fw.station.stop(c, t, "Remote", "RemoteStop"))
 
     def reset(self, p: Payload, now: float) -> Reply:
         if p.get("evseId"):
@@ -235,9 +245,10 @@ class Dialect201:
 
     def change_availability(self, p: Payload, now: float) -> Reply:
         evse = p.get("evse", {}).get("id", 0)
-        if not 0 <= evse <= len(self.fw.connectors):
+        if not 0 <= evse <= len(self.fw.station.connectors):
             return Reply(payload={"status": "Rejected"})
-        return Reply(payload={"status": self.fw.change_availability(evse, p["operationalStatus"] == "Operative", now)})
+        status = self.fw.station.change_availability(evse, p["operationalStatus"] == "Operative", now)
+        return Reply(payload={"status": status})
 
     def _lookup(self, component: Payload, variable: Payload) -> tuple[Setting | None, str]:
         key = (component["name"], variable["name"], variable.get("instance"))
@@ -309,12 +320,12 @@ class Dialect201:
 
     def unlock_connector(self, p: Payload, now: float) -> Reply:
         evse = p["evseId"]
-        if not 0 < evse <= len(self.fw.connectors) or p["connectorId"] != 1:
+        if not 0 < evse <= len(self.fw.station.connectors) or p["connectorId"] != 1:
             return Reply(payload={"status": "UnknownConnector"})
-        c = self.fw.connectors[evse - 1]
+        c = self.fw.station.connectors[evse - 1]
         if c.tx is not None:
             return Reply(payload={"status": "OngoingAuthorizedTransaction"})
-        return Reply(payload={"status": self.fw.unlock(c, now)})
+        return Reply(payload={"status": self.fw.station.unlock(c, now)})
 
     def set_charging_profile(self, p: Payload, now: float) -> Reply:
         try:
@@ -322,12 +333,12 @@ class Dialect201:
         except ProfileError as exc:
             self.fw.note(now, f"profile rejected: {exc}")
             return Reply(payload={"status": "Rejected"})
-        return Reply(payload={"status": self.fw.set_profile(profile, now)})
+        return Reply(payload={"status": self.fw.station.set_profile(profile, now)})
 
     def clear_charging_profile(self, p: Payload, now: float) -> Reply:
         criteria = p.get("chargingProfileCriteria", {})
         purpose = _PURPOSES.get(criteria["chargingProfilePurpose"]) if "chargingProfilePurpose" in criteria else None
-        removed = self.fw.clear_profiles(
+        removed = self.fw.station.clear_profiles(
             now,
             profile_id=p.get("chargingProfileId"),
             evse_id=criteria.get("evseId"),
@@ -339,10 +350,10 @@ class Dialect201:
     def get_composite_schedule(self, p: Payload, now: float) -> Reply:
         evse, fw = p["evseId"], self.fw
         unit = p.get("chargingRateUnit") or fw.template.quirks.rate_units[0]
-        if not 0 <= evse <= len(fw.connectors) or unit not in fw.template.quirks.rate_units:
+        if not 0 <= evse <= len(fw.station.connectors) or unit not in fw.template.quirks.rate_units:
             return Reply(payload={"status": "Rejected"})
         start = float(int(now))
-        periods = fw.composite(evse, start, p["duration"], unit)
+        periods = fw.station.composite(evse, start, p["duration"], unit)
         schedule = {
             "evseId": evse,
             "duration": p["duration"],
@@ -379,10 +390,9 @@ class Dialect201:
             elif item["type"] not in _MONITOR_TYPES:
                 row["status"] = "UnsupportedMonitorType"
             else:
-                monitor_id = item.get("id") or (max((m["id"] for m in self.fw.monitors), default=0) + 1)
-                self.fw.monitors = [m for m in self.fw.monitors if m["id"] != monitor_id]
-                self.fw.monitors.append({"id": monitor_id, "type": item["type"], "value": float(item["value"]),
-                                         "active": False, "last": None, "next": now})  # fmt: skip
+                monitor_id = item.get("id") or (max((m.id for m in self._monitors), default=0) + 1)
+                self._monitors = [m for m in self._monitors if m.id != monitor_id]
+                self._monitors.append(Monitor(id=monitor_id, type=item["type"], value=float(item["value"]), next=now))
                 row["status"], row["id"] = "Accepted", monitor_id
             results.append(row)
         return Reply(payload={"setMonitoringResult": results})
@@ -390,8 +400,8 @@ class Dialect201:
     def clear_variable_monitoring(self, p: Payload, now: float) -> Reply:
         results = []
         for monitor_id in p["id"]:
-            found = any(m["id"] == monitor_id for m in self.fw.monitors)
-            self.fw.monitors = [m for m in self.fw.monitors if m["id"] != monitor_id]
+            found = any(m.id == monitor_id for m in self._monitors)
+            self._monitors = [m for m in self._monitors if m.id != monitor_id]
             results.append({"status": "Accepted" if found else "NotFound", "id": monitor_id})
         return Reply(payload={"clearMonitoringResult": results})
 
@@ -400,7 +410,7 @@ class Dialect201:
         queued = [q for q in self.fw.outbox if tx_id is None or q.payload["transactionInfo"]["transactionId"] == tx_id]
         payload: Payload = {"messagesInQueue": bool(queued)}
         if tx_id is not None:
-            payload["ongoingIndicator"] = self.fw.transaction(tx_id) is not None
+            payload["ongoingIndicator"] = self.fw.station.transaction(tx_id) is not None
         return Reply(payload=payload)
 
     def data_transfer_unknown(self, p: Payload, now: float) -> Reply:
