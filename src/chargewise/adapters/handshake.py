@@ -70,8 +70,10 @@ def admit(
     authorization: str | None,
     directory: Directory,
     policy: UnknownChargerPolicy,
+    cleared: bool = False,
 ) -> Admission | Refusal:
-    """Decide on one upgrade request."""
+    """Decide on one upgrade request. ``cleared``: the gatekeeper (``services.gatekeeper``) has already judged
+    its credentials and security profile; otherwise only a password known good without scrypt is admitted."""
     charger_id = charger_id_from_path(path)
     if charger_id is None:
         return Refusal(status=404, reason="connect to /ocpp/{charger_id}")
@@ -87,9 +89,9 @@ def admit(
             return Refusal(status=404, reason=f"unknown charger {charger_id}; add it with: chargewise chargers add")
         registration = Registration.ACCEPTED if policy is UnknownChargerPolicy.ACCEPT else Registration.PENDING
         entry = Entry(charger_id=charger_id, registration=registration)
-    if entry.password_hash is not None:
+    if entry.password_hash is not None and not cleared:
         credentials = basic_credentials(authorization)
-        if credentials is None or credentials[0] != charger_id or not directory.check_password(entry, credentials[1]):
+        if credentials is None or credentials[0] != charger_id or not directory.known_password(entry, credentials[1]):
             return Refusal(
                 status=401, reason="bad or missing credentials", headers=(("WWW-Authenticate", 'Basic realm="ocpp"'),)
             )

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import partial
 
 from chargewise.domain.model import Charger, Registration
 from chargewise.services.passwords import verify_password
@@ -21,25 +23,35 @@ class Entry:
     registration: Registration
     password_hash: str | None = None
     quirks: frozenset[str] = frozenset()
+    security_profile: int | None = None  # see domain.model.Charger.security_profile
+
+
+Offload = Callable[[Callable[[], bool]], Awaitable[bool]]  # runs a CPU-bound check off the event loop
 
 
 class Directory:
     def __init__(self) -> None:
         self._entries: dict[str, Entry] = {}
-        self._verified: dict[str, bytes] = {}  # charger id -> sha256 of the last password that passed scrypt
+        # charger id -> (the password hash it was checked against, sha256 of the password that passed scrypt)
+        self._verified: dict[str, tuple[str, bytes]] = {}
 
     def load(self, chargers: list[Charger]) -> None:
-        """Replace the whole directory (start-up, or after another process changed chargers)."""
+        """Replace the whole directory (start-up, or after another process changed chargers). Passwords that
+        passed scrypt stay cached while the charger's password hash is unchanged, so a reload costs no scrypt."""
         self._entries = {c.id: entry_for(c) for c in chargers}
-        self._verified.clear()
+        self._verified = {
+            cid: cached
+            for cid, cached in self._verified.items()
+            if (entry := self._entries.get(cid)) is not None and entry.password_hash == cached[0]
+        }
 
     def get(self, charger_id: str) -> Entry | None:
         return self._entries.get(charger_id)
 
     def put(self, entry: Entry) -> None:
-        old = self._entries.get(entry.charger_id)
-        if old is not None and old.password_hash != entry.password_hash:
-            self._verified.pop(entry.charger_id, None)
+        cached = self._verified.get(entry.charger_id)
+        if cached is not None and cached[0] != entry.password_hash:
+            del self._verified[entry.charger_id]
         self._entries[entry.charger_id] = entry
 
     def remove(self, charger_id: str) -> None:
@@ -49,21 +61,35 @@ class Directory:
     def __len__(self) -> int:
         return len(self._entries)
 
-    def check_password(self, entry: Entry, password: str | None) -> bool:
-        """True if ``password`` opens ``entry``. scrypt runs once per charger and password; reconnects (a
-        storm after an outage) compare a cached SHA-256 instead of paying ~40 ms of scrypt each."""
+    def known_password(self, entry: Entry, password: str | None) -> bool | None:
+        """Whether ``password`` opens ``entry`` when that is known without scrypt: True (no password needed, or
+        the password that last passed), False (none given, or another one than the password that passed),
+        None (unknown: ``await verify(...)`` runs scrypt). Costs one SHA-256 at most."""
         if entry.password_hash is None:
             return True
         if password is None:
             return False
-        quick = hashlib.sha256(password.encode()).digest()
         cached = self._verified.get(entry.charger_id)
-        if cached is not None:
-            return hmac.compare_digest(cached, quick)
-        if verify_password(password, entry.password_hash):
-            self._verified[entry.charger_id] = quick
-            return True
-        return False
+        if cached is None or cached[0] != entry.password_hash:
+            return None
+        return hmac.compare_digest(cached[1], _digest(password))
+
+    async def verify(self, entry: Entry, password: str | None, offload: Offload) -> bool:
+        """True if ``password`` opens ``entry``. scrypt (~40 ms of CPU) runs through ``offload``, once per
+        charger and password; reconnects (a storm after an outage) compare a cached SHA-256 instead."""
+        known = self.known_password(entry, password)
+        if known is not None:
+            return known
+        assert password is not None and entry.password_hash is not None
+        stored = entry.password_hash
+        if not await offload(partial(verify_password, password, stored)):
+            return False
+        self._verified[entry.charger_id] = (stored, _digest(password))
+        return True
+
+
+def _digest(password: str) -> bytes:
+    return hashlib.sha256(password.encode()).digest()
 
 
 def entry_for(charger: Charger) -> Entry:
@@ -72,4 +98,5 @@ def entry_for(charger: Charger) -> Entry:
         registration=charger.registration,
         password_hash=charger.password_hash,
         quirks=frozenset(charger.quirks),
+        security_profile=charger.security_profile,
     )
