@@ -24,6 +24,7 @@ from chargewise.ocpp.schemas import schema_set
 from chargewise.services.central import CentralSystem, Policy
 from chargewise.services.connections import Registry
 from chargewise.services.directory import Directory
+from chargewise.services.gatekeeper import AuthLimits
 from chargewise.services.meter_writer import MeterWriter
 
 log = logging.getLogger(__name__)
@@ -52,6 +53,7 @@ class Settings:
     per_charger: dict[str, LinkSettings] = field(default_factory=dict)
     tls: TlsSettings | None = None
     admin_token: str | None = None
+    auth: AuthLimits = field(default_factory=AuthLimits)  # failed-password throttling at the OCPP handshake
 
 
 @dataclass(kw_only=True)
@@ -122,6 +124,7 @@ async def start(settings: Settings, *, clock: Clock | None = None, with_http: bo
         central=central, directory=directory, registry=registry,
         routes={OcppVersion.V16: v16_routes(), OcppVersion.V201: v201_routes()},
         unknown_chargers=settings.policy.unknown_chargers, settings=settings.link, per_charger=settings.per_charger,
+        auth=settings.auth,
     )  # fmt: skip
     ocpp = OcppServer(
         deps, host=settings.host, port=settings.ocpp_port,
