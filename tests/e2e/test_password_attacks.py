@@ -18,8 +18,8 @@ import websockets.sync.client
 from chargewise.adapters.ws_server import LinkSettings
 from chargewise.bootstrap import App, Settings, start
 from chargewise.domain.model import Registration
-from chargewise.services.central import Policy, UnknownChargerPolicy
 from chargewise.services import directory as directory_module
+from chargewise.services.central import Policy, UnknownChargerPolicy
 from chargewise.services.directory import entry_for
 from chargewise.services.gatekeeper import AuthLimits
 from chargewise.services.passwords import hash_password, verify_password

@@ -56,7 +56,7 @@ class Gate(asyncio.Protocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self._transport = cast(asyncio.Transport, transport)  # aiofastnet's transports do not subclass it
-        self._timer = asyncio.get_running_loop().call_later(self._timeout, transport.abort)
+        self._timer = asyncio.get_running_loop().call_later(self._timeout, self._transport.abort)
 
     def data_received(self, data: bytes) -> None:
         self._head += data
