@@ -40,6 +40,7 @@ def settings_from(args: argparse.Namespace) -> object:
     from chargewise.adapters.ws_server import LinkSettings
     from chargewise.bootstrap import Settings, TlsSettings
     from chargewise.services.central import Policy, UnknownChargerPolicy
+    from chargewise.services.gatekeeper import AuthLimits
 
     directory, url, config = load_config(args)
     server, link = config.server, config.link
@@ -76,6 +77,8 @@ def settings_from(args: argparse.Namespace) -> object:
         http_port=args.http_port if args.http_port is not None else server.http_port,
         policy=policy, link=base, per_charger=per_charger, tls=tls,
         admin_token=os.environ.get("CHARGEWISE_ADMIN_TOKEN"),
+        auth=AuthLimits(charger_failures=server.auth_failures_per_charger,
+                        address_failures=server.auth_failures_per_address, window=server.auth_failure_window),
     )  # fmt: skip
 
 
@@ -166,7 +169,10 @@ async def chargers(args: argparse.Namespace) -> int:
                 quirks = check_quirks([q for q in args.quirks.split(",") if q])
                 password_hash = hash_password(check_new_password(args.password)) if args.password else None
                 registration = Registration.PENDING if args.pending else Registration.ACCEPTED
-                await store.add_charger(args.charger_id, registration=registration, password_hash=password_hash)
+                if args.security_profile in (1, 2) and password_hash is None:
+                    raise UsageError(f"security profile {args.security_profile} needs --password")
+                await store.add_charger(args.charger_id, registration=registration, password_hash=password_hash,
+                                        security_profile=args.security_profile)  # fmt: skip
                 if quirks:
                     await store.set_quirks(args.charger_id, quirks)
                 print(f"added {args.charger_id} ({registration.value})")

@@ -59,12 +59,13 @@ class Gate(asyncio.Protocol):
         self._timer = asyncio.get_running_loop().call_later(self._timeout, self._transport.abort)
 
     def data_received(self, data: bytes) -> None:
+        if self._transport is None or self._transport.is_closing():
+            return  # being answered: late bytes have no reader
         self._head += data
         if self._task is not None:
-            return  # judged already; kept for picows
+            return  # in judgement (bytes a transport had already read before the pause): kept for picows
         end = self._head.find(b"\r\n\r\n")
         if end >= 0:
-            assert self._transport is not None
             self._transport.pause_reading()  # nothing more until the judgement
             self._task = asyncio.get_running_loop().create_task(self._judge(self._head[:end]))
         elif len(self._head) > MAX_HEAD:
@@ -106,6 +107,7 @@ class Gate(asyncio.Protocol):
     def _answer(self, denial: Denial) -> None:
         assert self._transport is not None
         self._transport.write(http_response(denial))
+        self._transport.resume_reading()  # TLS: the shutdown needs the peer's close_notify (or EOF) read
         self._transport.close()
 
 
