@@ -10,7 +10,7 @@ import pytest
 
 from chargewise.domain.model import Registration
 from chargewise.services.directory import Directory, Entry
-from chargewise.services.gatekeeper import AuthLimits, Denial, Gatekeeper, Knock
+from chargewise.services.gatekeeper import AuthLimits, Deferred, Denial, Gatekeeper, Knock
 from chargewise.services.passwords import hash_password
 
 PASSWORD = "correct-horse-battery"
@@ -154,3 +154,21 @@ def test_a_password_changed_while_scrypt_ran_is_judged_again(stored: str) -> Non
     other = hash_password("a-new-password-now-set")
     denial = asyncio.run(scenario())
     assert denial is not None and denial.status == 401
+
+
+def test_judge_decides_at_once_unless_scrypt_is_needed(stored: str) -> None:
+    keeper = Keeper()
+    keeper.add("CP", password_hash=stored)
+    judge = keeper.gatekeeper.judge
+
+    def knock(charger_id: str, password: str | None) -> Knock:
+        credentials = None if password is None else (charger_id, password)
+        return Knock(charger_id=charger_id, credentials=credentials, address="a", secure=False)
+
+    assert judge(knock("NEW", None)) is None
+    denial = judge(knock("CP", None))
+    assert isinstance(denial, Denial) and denial.status == 401
+    assert judge(knock("CP", PASSWORD)) is Deferred.SCRYPT
+    assert keeper.check("CP", PASSWORD) is None
+    assert judge(knock("CP", PASSWORD)) is None  # known good now: no task, no thread
+    assert keeper.offloaded == 1

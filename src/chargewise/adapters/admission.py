@@ -26,7 +26,7 @@ from picows.picows import WSProtocol  # type: ignore[attr-defined]  # not in pic
 
 from chargewise.adapters.handshake import basic_credentials, charger_id_from_path
 from chargewise.services.directory import Directory
-from chargewise.services.gatekeeper import AuthLimits, Denial, Gatekeeper, Knock
+from chargewise.services.gatekeeper import AuthLimits, Deferred, Denial, Gatekeeper, Knock
 
 log = logging.getLogger(__name__)
 MAX_HEAD = 16 * 1024  # picows's own limit on an upgrade request
@@ -59,15 +59,15 @@ class Gate(asyncio.Protocol):
         self._timer = asyncio.get_running_loop().call_later(self._timeout, self._transport.abort)
 
     def data_received(self, data: bytes) -> None:
-        if self._transport is None or self._transport.is_closing():
+        transport = self._transport
+        if transport is None or transport.is_closing():
             return  # being answered: late bytes have no reader
         self._head += data
         if self._task is not None:
             return  # in judgement (bytes a transport had already read before the pause): kept for picows
         end = self._head.find(b"\r\n\r\n")
         if end >= 0:
-            self._transport.pause_reading()  # nothing more until the judgement
-            self._task = asyncio.get_running_loop().create_task(self._judge(self._head[:end]))
+            self._judge(transport, knock_from(self._head[:end], transport))
         elif len(self._head) > MAX_HEAD:
             self._answer(Denial(status=431, reason="request head too large"))
 
@@ -80,18 +80,32 @@ class Gate(asyncio.Protocol):
         if self._task is not None and not self._task.done():
             self._task.cancel()
 
-    async def _judge(self, head: bytes) -> None:
-        transport = self._transport
-        assert transport is not None
-        knock = knock_from(head, transport)
-        denial = None if knock is None else await self._gatekeeper.check(knock)  # None: picows answers the rest
-        if transport.is_closing():
+    def _judge(self, transport: asyncio.Transport, knock: Knock | None) -> None:
+        if knock is None:  # no charger id in the path: picows answers
+            self._hand_over(transport, cleared=False)
             return
-        if denial is not None:
-            log.info("refused %s from %s: %s", knock and knock.charger_id, peer_address(transport), denial.reason)
-            self._answer(denial)
+        verdict = self._gatekeeper.judge(knock)
+        if isinstance(verdict, Deferred):  # scrypt on a worker thread; nothing more is read until then
+            transport.pause_reading()
+            self._task = asyncio.get_running_loop().create_task(self._check(transport, knock))
         else:
-            self._hand_over(transport, cleared=knock is not None)
+            self._decided(transport, knock, verdict)
+
+    async def _check(self, transport: asyncio.Transport, knock: Knock) -> None:
+        try:
+            denial = await self._gatekeeper.check(knock)
+        except Exception:  # our bug, or the worker pool shut down under a stopping server
+            log.exception("%s: password check failed", knock.charger_id)
+            denial = Denial(status=503, reason="cannot check the password now; retry later")
+        if not transport.is_closing():
+            self._decided(transport, knock, denial)
+
+    def _decided(self, transport: asyncio.Transport, knock: Knock, denial: Denial | None) -> None:
+        if denial is None:
+            self._hand_over(transport, cleared=True)
+        else:
+            log.info("refused %s from %s: %s", knock.charger_id, knock.address, denial.reason)
+            self._answer(denial)
 
     def _hand_over(self, transport: asyncio.Transport, *, cleared: bool) -> None:
         if self._timer is not None:
@@ -99,9 +113,9 @@ class Gate(asyncio.Protocol):
         inner = self._inner(cleared)
         transport.set_protocol(inner)
         inner.connection_made(transport)
-        feed(inner, self._head)
-        self._head = b""
-        if not transport.is_closing():
+        head, self._head = self._head, b""
+        feed(inner, head)
+        if self._task is not None and not transport.is_closing():
             transport.resume_reading()
 
     def _answer(self, denial: Denial) -> None:

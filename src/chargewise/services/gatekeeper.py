@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import Enum
 
 from chargewise.services.directory import Directory, Entry, Offload
 from chargewise.services.throttle import Throttle, ThrottleLimits
@@ -49,6 +50,10 @@ class Denial:
     headers: tuple[tuple[str, str], ...] = ()
 
 
+class Deferred(Enum):
+    SCRYPT = "the password needs scrypt: await Gatekeeper.check"
+
+
 class Gatekeeper:
     def __init__(
         self, *, directory: Directory, offload: Offload, monotonic: Callable[[], float], limits: AuthLimits
@@ -61,40 +66,47 @@ class Gatekeeper:
         self._per_address = Throttle(ThrottleLimits(failures=limits.address_failures, window=limits.window))
         self._pending = 0
 
-    async def check(self, knock: Knock) -> Denial | None:
-        """None: hand the request on to the handshake (path, subprotocol, unknown-charger policy); else answer
-        it with the denial. Unknown chargers have nothing to check here."""
+    def judge(self, knock: Knock) -> Denial | Deferred | None:
+        """The answer when it needs no scrypt (None: hand the request on to the handshake, which applies the
+        path, subprotocol and unknown-charger rules; a Denial: answer with it); else ``Deferred.SCRYPT``:
+        ``await check(knock)`` for the answer."""
         names, cid = knock.certificate_names, knock.charger_id
         if names and cid not in names:
             return Denial(status=403, reason=f"client certificate is for {', '.join(names)}, not {cid}")
         entry = self.directory.get(cid)
         if entry is None:
-            return None
+            return None  # unknown chargers have nothing to check here
         denial = profile_denial(entry, knock)
         if denial is not None or entry.security_profile == 3 or entry.password_hash is None:
             return denial
-        return await self._check_password(entry, knock)
+        known = self.directory.known_password(entry, _password(knock))
+        if known is not None:
+            return None if known else self._failed(knock)
+        wait = self._retry_after(knock)
+        if wait is not None:
+            return Denial(status=429, reason="too many wrong passwords; retry later",
+                          headers=(("Retry-After", str(math.ceil(wait))),))  # fmt: skip
+        if self._pending >= self.limits.max_pending:
+            return Denial(status=503, reason="too many logins at once; retry later", headers=(("Retry-After", "1"),))
+        return Deferred.SCRYPT
 
-    async def _check_password(self, entry: Entry, knock: Knock) -> Denial | None:
-        password = knock.credentials[1] if knock.credentials and knock.credentials[0] == knock.charger_id else None
-        known = self.directory.known_password(entry, password)
-        if known is None:
-            wait = self._retry_after(knock)
-            if wait is not None:
-                return Denial(status=429, reason="too many wrong passwords; retry later",
-                              headers=(("Retry-After", str(math.ceil(wait))),))  # fmt: skip
-            if self._pending >= self.limits.max_pending:
-                return Denial(status=503, reason="too many logins at once; retry later",
-                              headers=(("Retry-After", "1"),))  # fmt: skip
-            self._pending += 1
-            try:
-                known = await self.directory.verify(entry, password, self._offload)
-            finally:
-                self._pending -= 1
-            if self.directory.get(entry.charger_id) != entry:  # changed while scrypt ran: judge the new one
-                return await self.check(knock)
-        if known:
-            return None
+    async def check(self, knock: Knock) -> Denial | None:
+        """The answer to ``knock``, running scrypt through the offload if :meth:`judge` could not decide."""
+        verdict = self.judge(knock)
+        if not isinstance(verdict, Deferred):
+            return verdict
+        entry = self.directory.get(knock.charger_id)
+        assert entry is not None
+        self._pending += 1
+        try:
+            right = await self.directory.verify(entry, _password(knock), self._offload)
+        finally:
+            self._pending -= 1
+        if self.directory.get(knock.charger_id) != entry:  # changed while scrypt ran: judge the new one
+            return await self.check(knock)
+        return None if right else self._failed(knock)
+
+    def _failed(self, knock: Knock) -> Denial:
         now = self._monotonic()
         self._per_charger.fail(knock.charger_id, now)
         self._per_address.fail(knock.address, now)
@@ -105,6 +117,11 @@ class Gatekeeper:
         waits = [w for w in (self._per_charger.retry_after(knock.charger_id, now),
                              self._per_address.retry_after(knock.address, now)) if w is not None]  # fmt: skip
         return max(waits) if waits else None
+
+
+def _password(knock: Knock) -> str | None:
+    """The Basic-auth password, if the user name is the charger id."""
+    return knock.credentials[1] if knock.credentials and knock.credentials[0] == knock.charger_id else None
 
 
 def profile_denial(entry: Entry, knock: Knock) -> Denial | None:
