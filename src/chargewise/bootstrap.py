@@ -206,7 +206,8 @@ async def _refresh_directory(app: App) -> None:
         try:
             current = await app.store.directory_revision()
             if current != revision:
-                app.directory.load(await app.store.list_chargers())
+                since = app.directory.reloading()  # changes made here while the store is read stay
+                app.directory.load(await app.store.list_chargers(), since=since)
                 revision = current
         except Exception:
             log.exception("directory refresh failed; retrying")

@@ -210,3 +210,26 @@ def test_reload_keeps_the_cache_for_an_unchanged_password(hashes: dict[str, str]
     directory.load([])
     assert directory.known_password(secured(hashes), PASSWORD) is None  # removed chargers leave the cache
     assert scrypt_calls == [PASSWORD, PASSWORD, PASSWORD]
+
+
+def test_a_stale_reload_keeps_what_was_put_or_removed_meanwhile(hashes: dict[str, str]) -> None:
+    """The server reads the store for a reload while its own REST writes go on: a charger added (with its
+    password) or removed after the read began keeps that state. It used to vanish (or come back) until the
+    next reload, and a charger missing from the directory was admitted as unknown, without its password."""
+    directory = Directory()
+    directory.load([Charger(id="OLD", registration=Registration.ACCEPTED),
+                    Charger(id="GONE", registration=Registration.ACCEPTED)])  # fmt: skip
+    since = directory.reloading()
+    snapshot = [Charger(id="OLD", registration=Registration.ACCEPTED),
+                Charger(id="GONE", registration=Registration.ACCEPTED),
+                Charger(id="OTHER", registration=Registration.ACCEPTED)]  # read before the writes below  # fmt: skip
+    directory.put(secured(hashes, charger_id="NEW"))
+    directory.remove("GONE")
+    directory.put(secured(hashes, charger_id="OLD"))  # a password set meanwhile
+    directory.load(snapshot, since=since)
+    new, old = directory.get("NEW"), directory.get("OLD")
+    assert new is not None and new.password_hash == hashes[PASSWORD]
+    assert old is not None and old.password_hash == hashes[PASSWORD]
+    assert (directory.get("GONE"), directory.get("OTHER") is not None) == (None, True)
+    directory.load([Charger(id="OTHER", registration=Registration.ACCEPTED)], since=directory.reloading())
+    assert (directory.get("NEW"), len(directory)) == (None, 1)  # a later reload is the store's word again

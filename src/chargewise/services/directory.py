@@ -34,11 +34,29 @@ class Directory:
         self._entries: dict[str, Entry] = {}
         # charger id -> (the password hash it was checked against, sha256 of the password that passed scrypt)
         self._verified: dict[str, tuple[str, bytes]] = {}
+        self._changes = 0  # puts and removes so far
+        self._changed_at: dict[str, int] = {}  # charger id -> self._changes at its last put or remove
 
-    def load(self, chargers: list[Charger]) -> None:
-        """Replace the whole directory (start-up, or after another process changed chargers). Passwords that
-        passed scrypt stay cached while the charger's password hash is unchanged, so a reload costs no scrypt."""
-        self._entries = {c.id: entry_for(c) for c in chargers}
+    def reloading(self) -> int:
+        """Call just before reading the chargers for a reload, and pass the number to :meth:`load`."""
+        return self._changes
+
+    def load(self, chargers: list[Charger], *, since: int | None = None) -> None:
+        """Replace the whole directory (start-up, or after another process changed chargers). With ``since``
+        (from :meth:`reloading`), chargers put or removed here while ``chargers`` was being read keep their
+        newer state: a stale read never brings back an old password or hides a charger just added. Passwords
+        that passed scrypt stay cached while the charger's password hash is unchanged, so a reload costs no
+        scrypt."""
+        entries = {c.id: entry_for(c) for c in chargers}
+        for cid, change in self._changed_at.items():
+            if since is not None and change > since:
+                kept = self._entries.get(cid)
+                if kept is None:
+                    entries.pop(cid, None)
+                else:
+                    entries[cid] = kept
+        self._changed_at = {cid: n for cid, n in self._changed_at.items() if since is not None and n > since}
+        self._entries = entries
         self._verified = {
             cid: cached
             for cid, cached in self._verified.items()
@@ -53,10 +71,16 @@ class Directory:
         if cached is not None and cached[0] != entry.password_hash:
             del self._verified[entry.charger_id]
         self._entries[entry.charger_id] = entry
+        self._changed(entry.charger_id)
 
     def remove(self, charger_id: str) -> None:
         self._entries.pop(charger_id, None)
         self._verified.pop(charger_id, None)
+        self._changed(charger_id)
+
+    def _changed(self, charger_id: str) -> None:
+        self._changes += 1
+        self._changed_at[charger_id] = self._changes
 
     def __len__(self) -> int:
         return len(self._entries)
