@@ -195,6 +195,22 @@ def test_unsupported_database_url_from_the_environment_is_refused_too(
         database_url(None, tmp_path)
 
 
+def test_serve_takes_the_failed_password_limits_from_the_server_section(tmp_path: Path) -> None:
+    from chargewise.cli import build_parser
+    from chargewise.cli_commands import settings_from
+    from chargewise.services.gatekeeper import AuthLimits
+
+    text = "[server]\nauth_failures_per_charger = 3\nauth_failures_per_address = 0\nauth_failure_window = 30\n"
+    args = build_parser().parse_args(["serve", "--data-dir", str(tmp_path / "data"), "--config",
+                                      str(write(tmp_path / "site.toml", text))])  # fmt: skip
+    auth = settings_from(args).auth  # type: ignore[attr-defined]
+    assert auth == AuthLimits(charger_failures=3, address_failures=0, window=30.0)
+    default = settings_from(build_parser().parse_args(["serve", "--data-dir", str(tmp_path / "other")]))
+    assert default.auth == AuthLimits()  # type: ignore[attr-defined]
+    with pytest.raises(ConfigError, match="auth_failures_per_charger"):
+        load_file(write(tmp_path / "bad.toml", "[server]\nauth_failures_per_charger = -1\n"), tmp_path)
+
+
 def test_serve_takes_the_server_section_into_its_policy(tmp_path: Path) -> None:
     from chargewise.cli import build_parser
     from chargewise.cli_commands import settings_from

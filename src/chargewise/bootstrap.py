@@ -28,6 +28,7 @@ from chargewise.services.admin import Admin
 from chargewise.services.central import CentralSystem, Policy
 from chargewise.services.connections import LinkSettings, Registry
 from chargewise.services.directory import Directory
+from chargewise.services.gatekeeper import AuthLimits
 from chargewise.services.meter_writer import MeterWriter
 from chargewise.services.newcomers import Newcomers
 from chargewise.services.records import Ledger, Records
@@ -60,6 +61,7 @@ class Settings:
     tls: TlsSettings | None = None
     admin_token: str | None = None
     share_port: bool = False  # serve --workers: the processes share the OCPP port (SO_REUSEPORT)
+    auth: AuthLimits = field(default_factory=AuthLimits)  # failed-password throttling at the OCPP handshake
 
 
 @dataclass(kw_only=True)
@@ -134,6 +136,7 @@ async def start(settings: Settings, *, clock: Clock | None = None, with_http: bo
     deps = ServerDeps(
         central=central, directory=directory, registry=registry, dispatcher=dispatcher,
         unknown_chargers=policy.unknown_chargers, settings=settings.link, per_charger=settings.per_charger,
+        auth=settings.auth,
     )  # fmt: skip
     ocpp = OcppServer(
         deps, host=settings.host, port=settings.ocpp_port,

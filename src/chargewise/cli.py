@@ -48,6 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("charger_id")
     add.add_argument("--password", help="HTTP Basic password (16-40 chars) for security profile 1/2")
     add.add_argument("--pending", action="store_true", help="add as Pending instead of Accepted")
+    add.add_argument("--security-profile", type=int, choices=(1, 2, 3),
+                     help="admit only so: 1 password, 2 TLS + password, 3 TLS client certificate (CN=id)")  # fmt: skip
     add.add_argument("--quirks", default="", help="comma-separated schema deviations to accept (see README)")
     _store_options(add)
     for name, text in (

@@ -33,6 +33,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
     from chargewise.bootstrap import Settings, TlsSettings
     from chargewise.services.central import Policy, UnknownChargerPolicy
     from chargewise.services.connections import LinkSettings
+    from chargewise.services.gatekeeper import AuthLimits
 
     directory, url, config = load_config(args)
     server, link = config.server, config.link
@@ -70,6 +71,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
         http_port=args.http_port if args.http_port is not None else server.http_port,
         policy=policy, link=base, per_charger=per_charger, tls=tls,
         admin_token=os.environ.get("CHARGEWISE_ADMIN_TOKEN"), share_port=getattr(args, "workers", 1) > 1,
+        auth=AuthLimits(charger_failures=server.auth_failures_per_charger,
+                        address_failures=server.auth_failures_per_address, window=server.auth_failure_window),
     )  # fmt: skip
 
 
@@ -160,7 +163,8 @@ async def chargers(args: argparse.Namespace) -> int:
         elif args.action == "add":
             registration = Registration.PENDING if args.pending else Registration.ACCEPTED
             quirks = [q for q in args.quirks.split(",") if q]
-            await admin.add(args.charger_id, registration=registration, password=args.password, quirks=quirks)
+            await admin.add(args.charger_id, registration=registration, password=args.password, quirks=quirks,
+                            security_profile=args.security_profile)  # fmt: skip
             print(f"added {args.charger_id} ({registration.value})")
         elif args.action in REGISTRATIONS:
             registration, done = REGISTRATIONS[args.action]

@@ -12,6 +12,9 @@ A config file (``--config FILE``, or ``chargewise.toml`` in the data directory i
     reap_offline_after = 86400     # s silent before a charger's open transactions are closed (0: never)
     max_pending = 1000             # unknown chargers waiting for approval at once (policy pending)
     pending_per_minute = 60        # unknown chargers added as Pending per minute
+    auth_failures_per_charger = 5  # wrong passwords per charger id within auth_failure_window, then 429 (0: off)
+    auth_failures_per_address = 20 # the same per remote address
+    auth_failure_window = 60       # s
 
     [link]                         # defaults for every charger
     ping_interval = 60
@@ -53,6 +56,9 @@ class ServerConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     reap_offline_after: Annotated[int, msgspec.Meta(ge=0)] = 86_400  # 0: never
     max_pending: Annotated[int, msgspec.Meta(ge=0)] = 1000  # 0: no unknown charger is added as Pending
     pending_per_minute: Annotated[int, msgspec.Meta(ge=1)] = 60
+    auth_failures_per_charger: Annotated[int, msgspec.Meta(ge=0)] = 5  # 0: no limit
+    auth_failures_per_address: Annotated[int, msgspec.Meta(ge=0)] = 20  # 0: no limit
+    auth_failure_window: Seconds = 60.0
 
 
 class LinkConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,8 +32,15 @@ def directory(hashes: dict[str, str]) -> Directory:
     directory.put(Entry(charger_id="CP-1", registration=Registration.ACCEPTED))
     directory.put(Entry(charger_id="CP-PENDING", registration=Registration.PENDING))
     for charger_id, password_hash in hashes.items():
-        directory.put(Entry(charger_id=charger_id, registration=Registration.ACCEPTED, password_hash=password_hash))
+        entry = Entry(charger_id=charger_id, registration=Registration.ACCEPTED, password_hash=password_hash)
+        directory.put(entry)
+        # the gatekeeper checked the right password off the loop before: admit() finds it in the cache
+        assert asyncio.run(directory.verify(entry, PASSWORDS[charger_id], inline))
     return directory
+
+
+async def inline(check: Callable[[], bool]) -> bool:
+    return check()
 
 
 def authorization(auth: dict[str, str] | None) -> str | None:
@@ -126,3 +135,17 @@ def test_charger_id_from_path(path: str, charger_id: str | None) -> None:
 )
 def test_basic_credentials(header: str | None, credentials: tuple[str, str] | None) -> None:
     assert basic_credentials(header) == credentials
+
+
+def test_admit_never_runs_scrypt(hashes: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """On the event loop only a cached password opens; an unchecked one waits for the gatekeeper (cleared)."""
+    from chargewise.services import directory as directory_module
+
+    monkeypatch.setattr(directory_module, "verify_password", lambda *_: pytest.fail("scrypt on the event loop"))
+    directory = Directory()
+    directory.put(Entry(charger_id="CP-SECURE", registration=Registration.ACCEPTED, password_hash=hashes["CP-SECURE"]))
+    row = {"path": "/ocpp/CP-SECURE", "auth": {"user": "CP-SECURE", "password": PASSWORDS["CP-SECURE"]}}
+    assert isinstance(decide(row, directory), Refusal)
+    cleared = admit(path="/ocpp/CP-SECURE", protocols="ocpp1.6", authorization=None, directory=directory,
+                    policy=UnknownChargerPolicy.PENDING, cleared=True)  # fmt: skip
+    assert isinstance(cleared, Admission)

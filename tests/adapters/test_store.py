@@ -87,6 +87,13 @@ async def test_add_get_list_remove_charger(store: Store) -> None:
     assert [c.id for c in await store.list_chargers()] == ["CP1"]
 
 
+async def test_a_charger_keeps_its_security_profile(store: Store) -> None:
+    added = await store.add_charger("CP3", registration=Registration.ACCEPTED, security_profile=3)
+    await store.add_charger("CP0", registration=Registration.ACCEPTED)
+    assert added.security_profile == 3
+    assert [(c.id, c.security_profile) for c in await store.list_chargers()] == [("CP0", None), ("CP3", 3)]
+
+
 async def test_list_chargers_sorts_by_code_point(store: Store) -> None:
     for charger_id in ("cp-b", "CP-a", "CP-B"):
         await store.add_charger(charger_id, registration=Registration.ACCEPTED)

@@ -27,7 +27,7 @@ def openssl(*args: str, cwd: Path) -> None:
 
 @pytest.fixture(scope="module")
 def pki(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A CA, a server certificate for 127.0.0.1 and client certificates for CP3 and OTHER."""
+    """A CA, a server certificate for 127.0.0.1, client certificates for CP3 and OTHER, a self-signed CP3."""
     d = tmp_path_factory.mktemp("pki")
     openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
             "-subj", "/CN=test-ca", cwd=d)  # fmt: skip
@@ -39,6 +39,9 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> Path:
         (d / f"{name}.ext").write_text(ext + "\n")
         openssl("x509", "-req", "-in", f"{name}.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
                 "-out", f"{name}.pem", "-days", "2", "-extfile", f"{name}.ext", cwd=d)  # fmt: skip
+    # a certificate naming CP3 that our CA never signed
+    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "rogue.key", "-out", "rogue.pem", "-days", "2",
+            "-subj", "/CN=CP3", "-addext", "extendedKeyUsage=clientAuth", cwd=d)  # fmt: skip
     return d
 
 
@@ -84,13 +87,13 @@ async def test_profile_2_tls_with_basic_auth(tls_app: App, pki: Path) -> None:
     assert refused.value.response.status_code == 401
 
 
-async def test_profile_3_certificate_must_name_the_charger(tls_app: App, pki: Path) -> None:
+async def test_certificate_must_name_the_charger(tls_app: App, pki: Path) -> None:
     url = f"wss://127.0.0.1:{tls_app.ocpp.port}/ocpp/CP3"
     assert await boot_status(url, client_context(pki, "cp3")) == "Accepted"
-    with pytest.raises(websockets.ConnectionClosed) as closed:
+    with pytest.raises(websockets.InvalidStatus) as refused:  # refused at the handshake, before any upgrade
         await boot_status(url, client_context(pki, "other"))
-    assert closed.value.rcvd is not None and closed.value.rcvd.code == 1008
-    assert "OTHER" in closed.value.rcvd.reason
+    assert refused.value.response.status_code == 403
+    assert b"OTHER" in refused.value.response.body
 
 
 async def test_plain_ws_is_not_served_on_a_tls_port(tls_app: App) -> None:
@@ -98,3 +101,76 @@ async def test_plain_ws_is_not_served_on_a_tls_port(tls_app: App) -> None:
         async with websockets.connect(f"ws://127.0.0.1:{tls_app.ocpp.port}/ocpp/CP9", subprotocols=["ocpp1.6"],  # type: ignore[list-item]
                                       open_timeout=3):  # fmt: skip
             pass
+
+
+async def add(app: App, charger_id: str, *, profile: int | None, password: str | None = None) -> None:
+    from chargewise.services.directory import entry_for
+    from chargewise.services.passwords import hash_password
+
+    charger = await app.store.add_charger(charger_id, registration=Registration.ACCEPTED, security_profile=profile,
+                                          password_hash=None if password is None else hash_password(password))  # fmt: skip
+    app.directory.put(entry_for(charger))
+
+
+def basic(charger_id: str, password: str) -> dict[str, str]:
+    return {"Authorization": "Basic " + base64.b64encode(f"{charger_id}:{password}".encode()).decode()}
+
+
+async def refused_status(url: str, context: ssl.SSLContext, **kwargs: object) -> int:
+    with pytest.raises(websockets.InvalidStatus) as refused:
+        await boot_status(url, context, **kwargs)
+    return refused.value.response.status_code
+
+
+async def test_profile_3_needs_its_certificate_on_a_port_that_serves_profile_2(tls_app: App, pki: Path) -> None:
+    """--tls-client-ca without --require-client-cert: certificates are optional on the port, yet a charger
+    registered for profile 3 is admitted only with a certificate naming it, whatever password it knows."""
+    await add(tls_app, "CP2", profile=2, password="profile-two-secret!")
+    await add(tls_app, "CP3", profile=3, password="profile-three-secret")
+    base = f"wss://127.0.0.1:{tls_app.ocpp.port}/ocpp"
+    two = basic("CP2", "profile-two-secret!")
+    assert await boot_status(f"{base}/CP2", client_context(pki, None), additional_headers=two) == "Accepted"
+    no_cert = client_context(pki, None)
+    assert await refused_status(f"{base}/CP3", no_cert, additional_headers=basic("CP3", "profile-three-secret")) == 403
+    assert await refused_status(f"{base}/CP3", client_context(pki, "other")) == 403
+    with pytest.raises((ssl.SSLError, ConnectionError, EOFError, websockets.InvalidMessage)):  # TLS itself refuses
+        await boot_status(f"{base}/CP3", client_context(pki, "rogue"), open_timeout=5)
+    assert await boot_status(f"{base}/CP3", client_context(pki, "cp3")) == "Accepted"
+
+
+async def test_profile_2_needs_its_password_even_with_a_certificate(tls_app: App, pki: Path) -> None:
+    await add(tls_app, "CP3", profile=2, password="profile-two-secret!")  # CP3's certificate, registered for 2
+    url = f"wss://127.0.0.1:{tls_app.ocpp.port}/ocpp/CP3"
+    assert await refused_status(url, client_context(pki, "cp3")) == 401
+    right = basic("CP3", "profile-two-secret!")
+    assert await boot_status(url, client_context(pki, "cp3"), additional_headers=right) == "Accepted"
+
+
+async def test_a_refused_tls_link_leaves_no_trace(tls_app: App, pki: Path) -> None:
+    """Unknown chargers are accepted on this server, but not with another charger's certificate: refused at
+    the handshake, the id is neither in the directory nor in the store (it used to enter the directory)."""
+    url = f"wss://127.0.0.1:{tls_app.ocpp.port}/ocpp/CP-NEW"
+    assert await refused_status(url, client_context(pki, "other")) == 403
+    await asyncio.sleep(0.1)  # anything the server might have spawned for the link has run
+    assert tls_app.directory.get("CP-NEW") is None
+    assert await tls_app.store.get_charger("CP-NEW") is None
+    assert len(tls_app.registry.links()) == 0
+
+
+def test_cli_adds_a_charger_with_its_security_profile(tmp_path: Path) -> None:
+    from tests.test_cli import cli, one_line_error
+
+    env = {"CHARGEWISE_DATA_DIR": str(tmp_path / "data")}
+    assert cli("chargers", "add", "CP3", "--security-profile", "3", env=env).returncode == 0
+    one_line_error(cli("chargers", "add", "CP1", "--security-profile", "1", env=env), "needs --password")
+
+    async def profiles() -> list[tuple[str, int | None]]:
+        from chargewise.adapters.sql import open_store
+
+        store = await open_store(f"sqlite+aiosqlite:///{tmp_path / 'data' / 'chargewise.db'}")
+        try:
+            return [(c.id, c.security_profile) for c in await store.list_chargers()]
+        finally:
+            await store.close()
+
+    assert asyncio.run(profiles()) == [("CP3", 3)]

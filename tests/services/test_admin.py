@@ -218,3 +218,14 @@ async def test_transaction_ids_no_transaction_can_have_are_not_found(store: Memo
     for transaction_id in (0, -1, 2**31, 10**23):
         with pytest.raises(NotFound, match="no transaction"):
             await Ledger(store=store).transaction(transaction_id)
+
+
+async def test_a_security_profile_is_stored_and_shown_and_1_or_2_need_a_password(admin: Admin) -> None:
+    added = await admin.add("CP-3", security_profile=3)
+    assert added.security_profile == 3
+    assert (await admin.charger("CP-3")).security_profile == 3
+    with pytest.raises(InvalidRequest, match="security profile 2 needs a password"):
+        await admin.add("CP-2", security_profile=2)
+    with pytest.raises(InvalidRequest, match="security profile 4 does not exist"):
+        await admin.add("CP-4", security_profile=4)
+    assert (await admin.add("CP-1", security_profile=1, password="a-16-to-40-char-secret")).security_profile == 1

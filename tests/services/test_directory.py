@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 
 import pytest
@@ -63,25 +64,61 @@ def test_load_put_get_remove() -> None:
 
 
 # ---------------------------------------------------------------------------------------------- passwords
+async def inline(check: Callable[[], bool]) -> bool:
+    return check()
+
+
+def opens(directory: Directory, entry: Entry, password: str | None) -> bool:
+    """``directory.verify`` with scrypt run inline (the server runs it on a worker thread)."""
+    return asyncio.run(directory.verify(entry, password, inline))
+
+
 def test_entry_without_password_opens_with_anything(scrypt_calls: list[str]) -> None:
     entry = Entry(charger_id="CP-1", registration=Registration.ACCEPTED)
-    assert Directory().check_password(entry, None)
-    assert Directory().check_password(entry, "whatever")
+    assert opens(Directory(), entry, None)
+    assert opens(Directory(), entry, "whatever")
     assert scrypt_calls == []
 
 
 def test_missing_password_does_not_open_a_secured_entry(hashes: dict[str, str], scrypt_calls: list[str]) -> None:
-    assert not Directory().check_password(secured(hashes), None)
+    assert not opens(Directory(), secured(hashes), None)
     assert scrypt_calls == []
+
+
+def test_known_password_never_runs_scrypt(hashes: dict[str, str], scrypt_calls: list[str]) -> None:
+    directory = Directory()
+    entry = secured(hashes)
+    directory.put(entry)
+    assert directory.known_password(entry, PASSWORD) is None  # unknown until verified
+    assert directory.known_password(entry, None) is False
+    assert directory.known_password(Entry(charger_id="CP-2", registration=Registration.ACCEPTED), None) is True
+    assert opens(directory, entry, PASSWORD)
+    assert (directory.known_password(entry, PASSWORD), directory.known_password(entry, OTHER)) == (True, False)
+    assert scrypt_calls == [PASSWORD]
+
+
+def test_verify_runs_scrypt_through_the_offload(hashes: dict[str, str]) -> None:
+    offloaded: list[bool] = []
+
+    async def offload(check: Callable[[], bool]) -> bool:
+        offloaded.append(check())
+        return offloaded[-1]
+
+    directory = Directory()
+    entry = secured(hashes)
+    assert asyncio.run(directory.verify(entry, OTHER, offload)) is False
+    assert asyncio.run(directory.verify(entry, PASSWORD, offload)) is True
+    assert asyncio.run(directory.verify(entry, PASSWORD, offload)) is True  # cached: not offloaded again
+    assert offloaded == [False, True]
 
 
 def test_second_check_of_the_same_password_skips_scrypt(hashes: dict[str, str], scrypt_calls: list[str]) -> None:
     directory = Directory()
     entry = secured(hashes)
     directory.put(entry)
-    assert directory.check_password(entry, PASSWORD)
-    assert directory.check_password(entry, PASSWORD)
-    assert directory.check_password(entry, PASSWORD)
+    assert opens(directory, entry, PASSWORD)
+    assert opens(directory, entry, PASSWORD)
+    assert opens(directory, entry, PASSWORD)
     assert scrypt_calls == [PASSWORD]
 
 
@@ -89,26 +126,26 @@ def test_cache_never_opens_with_a_wrong_password(hashes: dict[str, str], scrypt_
     directory = Directory()
     entry = secured(hashes)
     directory.put(entry)
-    assert not directory.check_password(entry, OTHER)  # wrong before anything is cached: scrypt says no
-    assert directory.check_password(entry, PASSWORD)
-    assert not directory.check_password(entry, OTHER)  # wrong after: the cached digest says no
-    assert not directory.check_password(entry, PASSWORD + " ")
+    assert not opens(directory, entry, OTHER)  # wrong before anything is cached: scrypt says no
+    assert opens(directory, entry, PASSWORD)
+    assert not opens(directory, entry, OTHER)  # wrong after: the cached digest says no
+    assert not opens(directory, entry, PASSWORD + " ")
     assert scrypt_calls == [OTHER, PASSWORD]
 
 
 def test_failed_checks_are_not_cached(hashes: dict[str, str], scrypt_calls: list[str]) -> None:
     directory = Directory()
     entry = secured(hashes)
-    assert not directory.check_password(entry, OTHER)
-    assert not directory.check_password(entry, OTHER)
+    assert not opens(directory, entry, OTHER)
+    assert not opens(directory, entry, OTHER)
     assert scrypt_calls == [OTHER, OTHER]
 
 
 def test_cache_is_per_charger(hashes: dict[str, str], scrypt_calls: list[str]) -> None:
     directory = Directory()
     one, two = secured(hashes, charger_id="CP-1"), secured(hashes, charger_id="CP-2")
-    assert directory.check_password(one, PASSWORD)
-    assert directory.check_password(two, PASSWORD)
+    assert opens(directory, one, PASSWORD)
+    assert opens(directory, two, PASSWORD)
     assert scrypt_calls == [PASSWORD, PASSWORD]
 
 
@@ -125,30 +162,74 @@ def test_password_change_invalidates_the_cache(
 ) -> None:
     directory = Directory()
     directory.put(secured(hashes))
-    assert directory.check_password(secured(hashes), PASSWORD)
+    assert opens(directory, secured(hashes), PASSWORD)
 
     change(directory, hashes)
     entry = directory.get("CP-1")
     assert entry is not None
-    assert not directory.check_password(entry, PASSWORD)  # the old password no longer opens it
-    assert directory.check_password(entry, OTHER)
-    assert directory.check_password(entry, OTHER)
+    assert not opens(directory, entry, PASSWORD)  # the old password no longer opens it
+    assert opens(directory, entry, OTHER)
+    assert opens(directory, entry, OTHER)
     assert scrypt_calls == [PASSWORD, PASSWORD, OTHER]
+
+
+def test_a_stale_entry_never_uses_the_new_cache(hashes: dict[str, str], scrypt_calls: list[str]) -> None:
+    """The cache remembers which hash a password passed against: an entry held from before a password
+    change does not open with the new password's cached digest, nor the new one with the old password."""
+    directory = Directory()
+    old = secured(hashes)
+    directory.put(old)
+    directory.put(secured(hashes, OTHER))
+    assert opens(directory, secured(hashes, OTHER), OTHER)
+    assert directory.known_password(old, OTHER) is None
+    assert not opens(directory, old, OTHER)  # scrypt against the old hash says no
+    assert scrypt_calls == [OTHER, OTHER]
 
 
 def test_put_with_the_same_password_keeps_the_cache(hashes: dict[str, str], scrypt_calls: list[str]) -> None:
     directory = Directory()
     directory.put(Entry(charger_id="CP-1", registration=Registration.PENDING, password_hash=hashes[PASSWORD]))
-    assert directory.check_password(secured(hashes), PASSWORD)
+    assert opens(directory, secured(hashes), PASSWORD)
     directory.put(secured(hashes))  # approved: registration changed, password did not
-    assert directory.check_password(secured(hashes), PASSWORD)
+    assert opens(directory, secured(hashes), PASSWORD)
     assert scrypt_calls == [PASSWORD]
 
 
-def test_load_clears_the_cache_even_for_an_unchanged_password(hashes: dict[str, str], scrypt_calls: list[str]) -> None:
+def test_reload_keeps_the_cache_for_an_unchanged_password(hashes: dict[str, str], scrypt_calls: list[str]) -> None:
+    """A reload (another process changed some charger) costs no scrypt for the chargers it did not change;
+    it used to clear the whole cache, so a reconnect storm after any CLI edit paid scrypt for every charger."""
     directory = Directory()
     directory.put(secured(hashes))
-    assert directory.check_password(secured(hashes), PASSWORD)
-    directory.load([Charger(id="CP-1", registration=Registration.ACCEPTED, password_hash=hashes[PASSWORD])])
-    assert directory.check_password(secured(hashes), PASSWORD)
-    assert scrypt_calls == [PASSWORD, PASSWORD]
+    directory.put(secured(hashes, charger_id="CP-2"))
+    assert opens(directory, secured(hashes), PASSWORD)
+    assert opens(directory, secured(hashes, charger_id="CP-2"), PASSWORD)
+    directory.load([Charger(id="CP-1", registration=Registration.ACCEPTED, password_hash=hashes[PASSWORD]),
+                    Charger(id="CP-2", registration=Registration.ACCEPTED, password_hash=hashes[OTHER])])  # fmt: skip
+    assert opens(directory, secured(hashes), PASSWORD)  # unchanged: cached
+    assert not opens(directory, secured(hashes, OTHER, charger_id="CP-2"), PASSWORD)  # changed: scrypt again
+    directory.load([])
+    assert directory.known_password(secured(hashes), PASSWORD) is None  # removed chargers leave the cache
+    assert scrypt_calls == [PASSWORD, PASSWORD, PASSWORD]
+
+
+def test_a_stale_reload_keeps_what_was_put_or_removed_meanwhile(hashes: dict[str, str]) -> None:
+    """The server reads the store for a reload while its own REST writes go on: a charger added (with its
+    password) or removed after the read began keeps that state. It used to vanish (or come back) until the
+    next reload, and a charger missing from the directory was admitted as unknown, without its password."""
+    directory = Directory()
+    directory.load([Charger(id="OLD", registration=Registration.ACCEPTED),
+                    Charger(id="GONE", registration=Registration.ACCEPTED)])  # fmt: skip
+    since = directory.reloading()
+    snapshot = [Charger(id="OLD", registration=Registration.ACCEPTED),
+                Charger(id="GONE", registration=Registration.ACCEPTED),
+                Charger(id="OTHER", registration=Registration.ACCEPTED)]  # read before the writes below  # fmt: skip
+    directory.put(secured(hashes, charger_id="NEW"))
+    directory.remove("GONE")
+    directory.put(secured(hashes, charger_id="OLD"))  # a password set meanwhile
+    directory.load(snapshot, since=since)
+    new, old = directory.get("NEW"), directory.get("OLD")
+    assert new is not None and new.password_hash == hashes[PASSWORD]
+    assert old is not None and old.password_hash == hashes[PASSWORD]
+    assert (directory.get("GONE"), directory.get("OTHER") is not None) == (None, True)
+    directory.load([Charger(id="OTHER", registration=Registration.ACCEPTED)], since=directory.reloading())
+    assert (directory.get("NEW"), len(directory)) == (None, 1)  # a later reload is the store's word again

@@ -57,6 +57,7 @@ class ChargerView(msgspec.Struct, kw_only=True):
     quirks: list[str]
     quirk_counts: dict[str, int]
     password_set: bool
+    security_profile: int | None = None
 
 
 class NewCharger(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -64,6 +65,7 @@ class NewCharger(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     password: str | None = None
     registration: str = "Accepted"
     quirks: list[str] = []
+    security_profile: int | None = None  # 1 or 2 need a password; 3 a client certificate naming the charger
 
 
 class NewPassword(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -138,6 +140,7 @@ def charger_view(c: ChargerOverview) -> ChargerView:
                                   last_status=r.last_status.value, error_code=r.error_code, updated_at=r.updated_at)
                     for r in c.connectors],
         quirks=list(c.quirks), quirk_counts=dict(c.quirk_counts), password_set=c.password_set,
+        security_profile=c.security_profile,
     )  # fmt: skip
 
 

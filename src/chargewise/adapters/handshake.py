@@ -74,9 +74,12 @@ def admit(
     directory: Directory,
     policy: UnknownChargerPolicy,
     newcomer_refusal: Callable[[], str | None] = lambda: None,
+    cleared: bool = False,
 ) -> Admission | Refusal:
     """Decide on one upgrade request. ``newcomer_refusal`` says why an unknown id may not be added as Pending
-    now (``services.newcomers``): it is refused with 503 and Retry-After."""
+    now (``services.newcomers``): it is refused with 503 and Retry-After. ``cleared``: the gatekeeper
+    (``services.gatekeeper``) has already judged its credentials and security profile; otherwise only a
+    password known good without scrypt is admitted."""
     charger_id = charger_id_from_path(path)
     if charger_id is None:
         return Refusal(status=404, reason="connect to /ocpp/{charger_id}")
@@ -96,9 +99,9 @@ def admit(
         if why is not None:
             return Refusal(status=503, reason=why, headers=(("Retry-After", str(RETRY_AFTER)),))
         entry = Entry(charger_id=charger_id, registration=registration)
-    if entry.password_hash is not None:
+    if entry.password_hash is not None and not cleared:
         credentials = basic_credentials(authorization)
-        if credentials is None or credentials[0] != charger_id or not directory.check_password(entry, credentials[1]):
+        if credentials is None or credentials[0] != charger_id or not directory.known_password(entry, credentials[1]):
             return Refusal(
                 status=401, reason="bad or missing credentials", headers=(("WWW-Authenticate", 'Basic realm="ocpp"'),)
             )

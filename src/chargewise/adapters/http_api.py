@@ -127,7 +127,11 @@ async def get_charger(request: web.Request) -> web.Response:
 async def add_charger(request: web.Request) -> web.Response:
     new = await body(request, m.NewCharger)
     added = await request.app[DEPS].admin.add(
-        new.id, registration=parse_registration(new.registration), password=new.password, quirks=new.quirks
+        new.id,
+        registration=parse_registration(new.registration),
+        password=new.password,
+        quirks=new.quirks,
+        security_profile=new.security_profile,
     )
     return ok(m.charger_view(added), 201)
 

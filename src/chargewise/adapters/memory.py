@@ -74,11 +74,18 @@ class MemoryStore:
         return Page(items=items, total=len(ids), next_key=items[-1].id if len(page) > limit else None)
 
     async def add_charger(
-        self, charger_id: str, *, registration: Registration, password_hash: str | None = None
+        self,
+        charger_id: str,
+        *,
+        registration: Registration,
+        password_hash: str | None = None,
+        security_profile: int | None = None,
     ) -> Charger:
         if charger_id in self._chargers:
             raise KeyError(charger_id)
-        charger = Charger(id=charger_id, registration=registration, password_hash=password_hash)
+        charger = Charger(
+            id=charger_id, registration=registration, password_hash=password_hash, security_profile=security_profile
+        )
         self._chargers[charger_id] = charger
         self._revision += 1
         return self._copy_charger(charger)

@@ -28,9 +28,9 @@ from picows import (
     WSUpgradeRequest,
     WSUpgradeResponse,
     WSUpgradeResponseWithListener,
-    ws_create_server,
 )
 
+from chargewise.adapters.admission import Door
 from chargewise.adapters.handshake import Admission, Refusal, admit
 from chargewise.handlers.dispatch import Dispatcher, Peer
 from chargewise.ocpp.session import (
@@ -53,6 +53,7 @@ from chargewise.services.connections import (
     Registry,
 )
 from chargewise.services.directory import Directory
+from chargewise.services.gatekeeper import AuthLimits
 
 log = logging.getLogger(__name__)
 frames_log = logging.getLogger("chargewise.frames")
@@ -69,6 +70,7 @@ class ServerDeps:
     unknown_chargers: UnknownChargerPolicy
     settings: LinkSettings
     per_charger: dict[str, LinkSettings] = field(default_factory=dict)
+    auth: AuthLimits = field(default_factory=AuthLimits)  # failed-password throttling (services.gatekeeper)
     tasks: set[asyncio.Task[Any]] = field(default_factory=set)
 
     def spawn(self, coro: Any) -> None:
@@ -139,14 +141,7 @@ class ChargerLink(WSListener):
 
     # ------------------------------------------------------------------ connection lifecycle
     def on_ws_connected(self, transport: WSTransport) -> None:
-        self._transport = transport
-        refusal = certificate_refusal(transport, self.charger_id)
-        if refusal is not None:  # security profile 3: the TLS handshake checked the chain, we check the identity
-            log.warning("%s: %s", self.charger_id, refusal)
-            self._closed = True
-            transport.send_close(WSCloseCode.POLICY_VIOLATION, refusal.encode()[:120])
-            transport.disconnect()
-            return
+        self._transport = transport  # certificates and passwords were judged before the upgrade (adapters.admission)
         old = self.deps.registry.register(self)  # the newest authenticated connection wins
         if old is not None:
             old.close("replaced by a newer connection")
@@ -306,19 +301,6 @@ class ChargerLink(WSListener):
         self._flush()
 
 
-def certificate_refusal(transport: WSTransport, charger_id: str) -> str | None:
-    """Why a client certificate does not identify ``charger_id`` (None if there is none, or it matches)."""
-    if not transport.is_secure:
-        return None
-    cert = transport.underlying_transport.get_extra_info("peercert")
-    if not cert:
-        return None
-    names = [value for rdn in cert.get("subject", ()) for key, value in rdn if key == "commonName"]
-    if charger_id not in names:
-        return f"client certificate is for {', '.join(names) or 'no common name'}, not {charger_id}"
-    return None
-
-
 def _settle(event: ResultReceived | ErrorReceived | CallTimedOut, lost: Exception | None = None) -> None:
     future: asyncio.Future[CallOutcome] = event.context
     if future.done():
@@ -358,11 +340,13 @@ class OcppServer:
         self.ssl_context = ssl_context
         self.share_port = share_port
         self._server: asyncio.Server | None = None
+        self._door: Door | None = None
 
     async def start(self) -> None:
-        self._server = await ws_create_server(
-            self._factory, self.host, self.port, ssl=self.ssl_context,
-            max_frame_size=self.deps.settings.max_message_size, websocket_handshake_timeout=10,
+        self._door = Door(directory=self.deps.directory, limits=self.deps.auth)
+        self._server = await self._door.open(
+            self._factory, self.host, self.port, ssl_context=self.ssl_context,
+            max_frame_size=self.deps.settings.max_message_size, handshake_timeout=10,
             read_buffer_init_size=2048,  # grows on demand; 16 KiB default x 50,000 idle chargers is 800 MiB
             reuse_port=self.share_port, logger_name="chargewise.ws",
         )  # fmt: skip
@@ -382,9 +366,12 @@ class OcppServer:
             await asyncio.wait(pending, timeout=5)
         await self._server.wait_closed()
         self._server = None
+        if self._door is not None:
+            self._door.close()
 
-    def _factory(self, request: WSUpgradeRequest) -> WSListener | WSUpgradeResponseWithListener:
+    def _factory(self, request: WSUpgradeRequest, cleared: bool = False) -> WSListener | WSUpgradeResponseWithListener:
         decision = admit(
+            cleared=cleared,
             path=request.path.decode("latin-1"),
             protocols=request.headers.get("Sec-WebSocket-Protocol"),
             authorization=request.headers.get("Authorization"),

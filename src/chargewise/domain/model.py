@@ -87,6 +87,9 @@ class Charger:
     offline_since: datetime | None = None
     quirks: tuple[str, ...] = ()
     connectors: list[ConnectorState] = field(default_factory=list)
+    # OCPP security profile the charger must connect with: 1 Basic auth, 2 TLS + Basic auth, 3 TLS client
+    # certificate naming the charger; None: a password if one is set (as before profiles were stored)
+    security_profile: int | None = None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -99,9 +99,15 @@ class ChargerStore(Protocol):
         ...
 
     async def add_charger(
-        self, charger_id: str, *, registration: Registration, password_hash: str | None = None
+        self,
+        charger_id: str,
+        *,
+        registration: Registration,
+        password_hash: str | None = None,
+        security_profile: int | None = None,
     ) -> Charger:
-        """Create a charger; raise ``KeyError`` if it exists already."""
+        """Create a charger; raise ``KeyError`` if it exists already. ``security_profile`` (1-3): the one
+        the charger must connect with (see ``Charger.security_profile``)."""
         ...
 
     async def set_registration(self, charger_id: str, registration: Registration) -> None:

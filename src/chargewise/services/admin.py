@@ -67,6 +67,7 @@ class ChargerOverview:
     quirks: tuple[str, ...]
     password_set: bool
     connectors: tuple[ConnectorReading, ...]
+    security_profile: int | None = None  # 1-3, or None: admitted by password alone when it has one
     quirk_counts: dict[str, int] = field(default_factory=dict)
 
 
@@ -82,7 +83,7 @@ def overview(charger: Charger, link: Link | None, *, live: bool) -> ChargerOverv
         id=charger.id, registration=charger.registration, ocpp_version=charger.ocpp_version, boot=charger.boot,
         connected=connected, last_seen=link.last_seen if link is not None else charger.last_seen,
         offline_since=None if connected else charger.offline_since, quirks=charger.quirks,
-        password_set=charger.password_hash is not None, connectors=readings,
+        password_set=charger.password_hash is not None, connectors=readings, security_profile=charger.security_profile,
         quirk_counts=dict(link.quirk_counts) if link is not None else {},
     )  # fmt: skip
 
@@ -144,15 +145,23 @@ class Admin:
         registration: Registration = Registration.ACCEPTED,
         password: str | None = None,
         quirks: Sequence[str] = (),
+        security_profile: int | None = None,
     ) -> ChargerOverview:
-        """Add a charger: the id follows the handshake's rule (``domain.ids``), a password has 16-40 characters."""
+        """Add a charger: the id follows the handshake's rule (``domain.ids``), a password has 16-40 characters;
+        security profiles 1 and 2 need a password, 3 a client certificate (none: admitted as before)."""
         problem = charger_id_problem(charger_id)
         if problem is not None:
             raise InvalidRequest(problem, fix="choose an id that follows this rule")
+        if security_profile not in (None, 1, 2, 3):
+            raise InvalidRequest(f"security profile {security_profile} does not exist", fix="use 1, 2 or 3")
+        if security_profile in (1, 2) and password is None:
+            raise InvalidRequest(f"security profile {security_profile} needs a password", fix="give a password")
         checked = parse_quirks(quirks)
         password_hash = await new_password_hash(password) if password is not None else None
         try:
-            await self._store.add_charger(charger_id, registration=registration, password_hash=password_hash)
+            await self._store.add_charger(
+                charger_id, registration=registration, password_hash=password_hash, security_profile=security_profile
+            )
         except KeyError:
             raise AlreadyExists(f"charger {charger_id!r} exists already", fix="choose another id") from None
         if checked:
@@ -195,9 +204,10 @@ class Admin:
     async def reload(self) -> list[str]:
         """Reload the directory from the store (start-up, or the CLI changed chargers) and close the links of
         chargers removed or no longer Accepted since the last reload; return their ids."""
+        since = self._directory.reloading() if self._directory is not None else None
         found = await self._store.list_chargers()
-        if self._directory is not None:
-            self._directory.load(found)
+        if self._directory is not None:  # changes made here while the store was read stay
+            self._directory.load(found, since=since)
         now = {c.id: c.registration for c in found}
         closed = []
         for charger_id, was in (self._known or {}).items():

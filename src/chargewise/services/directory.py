@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import partial
 
 from chargewise.domain.model import Charger, Registration
 from chargewise.services.passwords import verify_password
@@ -21,33 +23,68 @@ class Entry:
     registration: Registration
     password_hash: str | None = None
     quirks: frozenset[str] = frozenset()
+    security_profile: int | None = None  # see domain.model.Charger.security_profile
+
+
+Offload = Callable[[Callable[[], bool]], Awaitable[bool]]  # runs a CPU-bound check off the event loop
 
 
 class Directory:
     def __init__(self) -> None:
         self._entries: dict[str, Entry] = {}
-        self._verified: dict[str, bytes] = {}  # charger id -> sha256 of the last password that passed scrypt
         self._pending = 0  # entries with registration Pending (the newcomer bound asks on every handshake)
+        # charger id -> (the password hash it was checked against, sha256 of the password that passed scrypt)
+        self._verified: dict[str, tuple[str, bytes]] = {}
+        self._changes = 0  # puts and removes so far
+        self._changed_at: dict[str, int] = {}  # charger id -> self._changes at its last put or remove
 
-    def load(self, chargers: list[Charger]) -> None:
-        """Replace the whole directory (start-up, or after another process changed chargers)."""
-        self._entries = {c.id: entry_for(c) for c in chargers}
-        self._verified.clear()
+    def reloading(self) -> int:
+        """Call just before reading the chargers for a reload, and pass the number to :meth:`load`."""
+        return self._changes
+
+    def load(self, chargers: list[Charger], *, since: int | None = None) -> None:
+        """Replace the whole directory (start-up, or after another process changed chargers). With ``since``
+        (from :meth:`reloading`), chargers put or removed here while ``chargers`` was being read keep their
+        newer state: a stale read never brings back an old password or hides a charger just added. Passwords
+        that passed scrypt stay cached while the charger's password hash is unchanged, so a reload costs no
+        scrypt."""
+        entries = {c.id: entry_for(c) for c in chargers}
+        for cid, change in self._changed_at.items():
+            if since is not None and change > since:
+                kept = self._entries.get(cid)
+                if kept is None:
+                    entries.pop(cid, None)
+                else:
+                    entries[cid] = kept
+        self._changed_at = {cid: n for cid, n in self._changed_at.items() if since is not None and n > since}
+        self._entries = entries
+        self._verified = {
+            cid: cached
+            for cid, cached in self._verified.items()
+            if (entry := self._entries.get(cid)) is not None and entry.password_hash == cached[0]
+        }
         self._pending = sum(e.registration is Registration.PENDING for e in self._entries.values())
 
     def get(self, charger_id: str) -> Entry | None:
         return self._entries.get(charger_id)
 
     def put(self, entry: Entry) -> None:
+        cached = self._verified.get(entry.charger_id)
+        if cached is not None and cached[0] != entry.password_hash:
+            del self._verified[entry.charger_id]
         old = self._entries.get(entry.charger_id)
-        if old is not None and old.password_hash != entry.password_hash:
-            self._verified.pop(entry.charger_id, None)
         self._entries[entry.charger_id] = entry
         self._pending += _pending(entry) - _pending(old)
+        self._changed(entry.charger_id)
 
     def remove(self, charger_id: str) -> None:
         self._pending -= _pending(self._entries.pop(charger_id, None))
         self._verified.pop(charger_id, None)
+        self._changed(charger_id)
+
+    def _changed(self, charger_id: str) -> None:
+        self._changes += 1
+        self._changed_at[charger_id] = self._changes
 
     def pending_count(self) -> int:
         """How many known chargers are Pending (waiting for an operator's approval)."""
@@ -56,21 +93,35 @@ class Directory:
     def __len__(self) -> int:
         return len(self._entries)
 
-    def check_password(self, entry: Entry, password: str | None) -> bool:
-        """True if ``password`` opens ``entry``. scrypt runs once per charger and password; reconnects (a
-        storm after an outage) compare a cached SHA-256 instead of paying ~40 ms of scrypt each."""
+    def known_password(self, entry: Entry, password: str | None) -> bool | None:
+        """Whether ``password`` opens ``entry`` when that is known without scrypt: True (no password needed, or
+        the password that last passed), False (none given, or another one than the password that passed),
+        None (unknown: ``await verify(...)`` runs scrypt). Costs one SHA-256 at most."""
         if entry.password_hash is None:
             return True
         if password is None:
             return False
-        quick = hashlib.sha256(password.encode()).digest()
         cached = self._verified.get(entry.charger_id)
-        if cached is not None:
-            return hmac.compare_digest(cached, quick)
-        if verify_password(password, entry.password_hash):
-            self._verified[entry.charger_id] = quick
-            return True
-        return False
+        if cached is None or cached[0] != entry.password_hash:
+            return None
+        return hmac.compare_digest(cached[1], _digest(password))
+
+    async def verify(self, entry: Entry, password: str | None, offload: Offload) -> bool:
+        """True if ``password`` opens ``entry``. scrypt (~40 ms of CPU) runs through ``offload``, once per
+        charger and password; reconnects (a storm after an outage) compare a cached SHA-256 instead."""
+        known = self.known_password(entry, password)
+        if known is not None:
+            return known
+        assert password is not None and entry.password_hash is not None
+        stored = entry.password_hash
+        if not await offload(partial(verify_password, password, stored)):
+            return False
+        self._verified[entry.charger_id] = (stored, _digest(password))
+        return True
+
+
+def _digest(password: str) -> bytes:
+    return hashlib.sha256(password.encode()).digest()
 
 
 def _pending(entry: Entry | None) -> int:
@@ -83,4 +134,5 @@ def entry_for(charger: Charger) -> Entry:
         registration=charger.registration,
         password_hash=charger.password_hash,
         quirks=frozenset(charger.quirks),
+        security_profile=charger.security_profile,
     )

@@ -38,6 +38,7 @@ def charger(row: Row[Any], connectors: list[ConnectorState]) -> Charger:
         offline_since=row.offline_since,
         quirks=tuple(json.loads(row.quirks)),
         connectors=connectors,
+        security_profile=row.security_profile,
     )
 
 

@@ -241,12 +241,18 @@ class SqlStore:
 
     @_shielded
     async def add_charger(
-        self, charger_id: str, *, registration: Registration, password_hash: str | None = None
+        self,
+        charger_id: str,
+        *,
+        registration: Registration,
+        password_hash: str | None = None,
+        security_profile: int | None = None,
     ) -> Charger:
         statement = self._upsert(chargers).values(
             id=charger_id,
             registration=registration.value,
             password_hash=password_hash,
+            security_profile=security_profile,
             connected=False,
             quirks="[]",
         )
@@ -255,7 +261,9 @@ class SqlStore:
             if result.rowcount == 0:
                 raise KeyError(charger_id)
             await conn.execute(BUMP_DIRECTORY)
-        return Charger(id=charger_id, registration=registration, password_hash=password_hash)
+        return Charger(
+            id=charger_id, registration=registration, password_hash=password_hash, security_profile=security_profile
+        )
 
     @_shielded
     async def set_registration(self, charger_id: str, registration: Registration) -> None:

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    SmallInteger,
     String,
     Table,
     Text,
@@ -86,6 +87,7 @@ chargers = Table(
     Column("last_seen", UtcDateTime),
     Column("offline_since", UtcDateTime),
     Column("quirks", Text, nullable=False),  # JSON array of strings
+    Column("security_profile", SmallInteger),  # 1-3; NULL: a password if one is set
 )
 
 connectors = Table(
