@@ -162,7 +162,7 @@ def test_cli_adds_a_charger_with_its_security_profile(tmp_path: Path) -> None:
 
     env = {"CHARGEWISE_DATA_DIR": str(tmp_path / "data")}
     assert cli("chargers", "add", "CP3", "--security-profile", "3", env=env).returncode == 0
-    one_line_error(cli("chargers", "add", "CP1", "--security-profile", "1", env=env), "needs --password")
+    one_line_error(cli("chargers", "add", "CP1", "--security-profile", "1", env=env), "needs a password")
 
     async def profiles() -> list[tuple[str, int | None]]:
         from chargewise.adapters.sql import open_store
