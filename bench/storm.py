@@ -163,10 +163,11 @@ async def command_all(http: aiohttp.ClientSession, server: Server, ids: list[str
 
 
 async def run(args: argparse.Namespace) -> Storm:
-    work = Path(tempfile.mkdtemp(prefix="chargewise-storm-"))
+    work = args.work_dir or Path(tempfile.mkdtemp(prefix="chargewise-storm-"))
     server = Server(work / "data", work / "server.log", args.serve_arg or [])
     storm = Storm(chargers=args.chargers)
     simulator: subprocess.Popen[bytes] | None = None
+    sim_log = (work / "simulator.log").open("wb")
     ids = [f"STORM{i}" for i in range(1, args.chargers + 1)]
     timeout = aiohttp.ClientTimeout(total=60)
     connector = aiohttp.TCPConnector(limit=args.concurrency)
@@ -174,7 +175,6 @@ async def run(args: argparse.Namespace) -> Storm:
         try:
             server.start()
             await healthy(http, server, 60)
-            sim_log = (work / "simulator.log").open("wb")
             simulator = subprocess.Popen(  # noqa: ASYNC220 - starting it is instant
                 [*chargewise_command(), "simulate", "--url", f"ws://{HOST}:{server.ocpp_port}/ocpp",
                  "--chargers", str(args.chargers), "--ocpp", args.ocpp, "--template", args.template,
@@ -200,6 +200,7 @@ async def run(args: argparse.Namespace) -> Storm:
                 except subprocess.TimeoutExpired:
                     simulator.kill()
             server.stop()
+            sim_log.close()
     storm.internal_errors = sum(1 for line in server.log.read_text(errors="replace").splitlines()
                                 if TROUBLE.search(line))  # fmt: skip
     return storm
@@ -233,6 +234,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--settle", type=float, default=5.0, help="seconds between all connected and the kill")
     p.add_argument("--serve-arg", action="append", help="an extra argument for chargewise serve (repeatable)")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
+    p.add_argument("--work-dir", type=Path, help="where the data directory and the logs go (default: a new one)")
     return p.parse_args(argv)
 
 
