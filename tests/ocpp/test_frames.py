@@ -100,3 +100,23 @@ def test_malformed_message_raises_remote_error(data: str | bytes, kind: ErrorKin
 def test_unreadable_id_constant_is_minus_one() -> None:
     assert frames.UNREADABLE_ID == "-1"
     assert frames.MAX_ID_LENGTH == 36
+
+
+DEEP = "[" * 999 + "]" * 999
+
+
+@pytest.mark.parametrize(
+    ("data", "kind", "unique_id", "message_type"),
+    [
+        (DEEP, ErrorKind.MALFORMED, None, None),
+        (f'[2, "d1", "DataTransfer", {{"vendorId": "x", "data": {DEEP}}}]', ErrorKind.FORMAT, "d1", 2),
+        (f'[3, "d2", {{"data": {DEEP}}}]', ErrorKind.FORMAT, "d2", 3),
+        (f'[4, "d3", "GenericError", "", {{"x": {DEEP}}}]'.encode(), ErrorKind.FORMAT, "d3", 4),
+    ],
+)
+def test_too_deep_to_decode_is_a_remote_error_with_the_id_when_readable(
+    data: str | bytes, kind: ErrorKind, unique_id: str | None, message_type: int | None
+) -> None:
+    with pytest.raises(RemoteProtocolError) as raised:  # not RecursionError: that closed the link with 1011
+        frames.parse(data)
+    assert (raised.value.kind, raised.value.unique_id, raised.value.message_type) == (kind, unique_id, message_type)
