@@ -1,0 +1,36 @@
+"""A bounded fuzz run against a real server: every readable call gets exactly one reply, none of them an
+InternalError, a refused frame stores nothing, and a bystander charger is served quickly all along.
+``make fuzz`` runs the same with many more frames (``python -m tests.fuzz --help``)."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from tests.conftest import RunningServer
+from tests.fuzz.frames import generate
+from tests.fuzz.run import run
+
+SEED = 10
+FRAMES = 1500  # per version: about ten seconds on a quiet machine
+
+
+def test_the_generator_is_deterministic_and_varied() -> None:
+    first = [f.text for f in generate("2.0.1", SEED, 300)]
+    assert first == [f.text for f in generate("2.0.1", SEED, 300)]
+    assert first != [f.text for f in generate("2.0.1", SEED + 1, 300)]
+    kinds = Counter(f.kind for f in generate("1.6", SEED, FRAMES))
+    assert {"valid", "unknown-id", "timestamp", "deep", "drop", "big-number", "non-finite", "wrong-type",
+            "answer-to-nothing", "unreadable"} <= set(kinds)  # fmt: skip
+
+
+async def test_fuzzed_frames_cost_their_sender_only(server: RunningServer) -> None:
+    db_path = server.app.settings.data_dir / "chargewise.db"
+    figures = await run(server.ocpp_url, seed=SEED, frames=FRAMES, db_path=db_path)
+    print(figures.summary())
+
+    assert figures.frames == 2 * FRAMES
+    assert figures.internal_error_count() == 0, figures.examples()
+    assert not figures.missing and not figures.strays and not figures.closed, figures.examples()
+    assert not figures.stored, figures.examples()
+    assert figures.replies["CallResult"] > FRAMES // 10, figures.replies  # the fuzz reaches the handlers too
+    assert len(figures.bystander) > 20 and max(figures.bystander) < 1.0, figures.summary()
