@@ -29,14 +29,21 @@ def parse(argv: list[str]) -> argparse.Namespace:
         "--version", action="append", choices=["1.6", "2.0.1"], help="fuzz only this version (repeatable; default both)"
     )
     parser.add_argument("--no-store-check", action="store_true", help="skip the per-frame row comparison")
+    parser.add_argument(
+        "--db-url",
+        default=env("FUZZ_DB_URL"),
+        help="a database URL to serve from instead (postgresql+asyncpg://...; its tables are "
+        "created if missing; rows are compared only on the default SQLite; env FUZZ_DB_URL)",
+    )
     return parser.parse_args(argv)  # fmt: skip
 
 
 async def main(args: argparse.Namespace) -> Figures:
     with tempfile.TemporaryDirectory(prefix="chargewise-fuzz-") as tmp:
-        server = await start_server(Path(tmp) / "data")
+        server = await start_server(Path(tmp) / "data", db_url=args.db_url)
         try:
-            db_path = None if args.no_store_check else server.app.settings.data_dir / "chargewise.db"
+            checked = not args.no_store_check and args.db_url is None
+            db_path = server.app.settings.data_dir / "chargewise.db" if checked else None
             versions = tuple(args.version or ("1.6", "2.0.1"))
             return await run(server.ocpp_url, seed=args.seed, frames=args.frames, versions=versions, db_path=db_path)
         finally:

@@ -29,7 +29,8 @@ BAD_TIMESTAMPS = [
     "2026-02-30T00:00:00Z", "2026-12-01T25:00:00Z", "2026-12-01T00:00:00+25:00", "2026-12-01", "yesterday",
     "2026-12-01T00:00:00.123456789123Z", "9998-12-31T23:59:59+14:00", "1970-01-01T00:00:00-14:00",
 ]  # fmt: skip
-WRONG_TYPES: list[Any] = [None, True, False, "", "x" * 600, "Ω", 0, -1, 1.5, [], {}, [1, "a"], {"a": {"b": 1}}]
+WRONG_TYPES: list[Any] = [None, True, False, "", "x" * 600, "Ω", "A\x00B", "\U0001f50c", 0, -1, 1.5, [], {}, [1, "a"],
+                          {"a": {"b": 1}}]  # fmt: skip
 ID_FIELDS = ("connectorId", "evseId", "transactionId", "reservationId", "seqNo", "requestId", "id", "remoteStartId")
 TIME_FIELDS = ("timestamp", "generatedAt")
 BROKEN_FRAMES = ['[2, "x", "Heartbeat", {', "", "null", "[]", "[2]", '{"a": 1}', "[2, 7, 1, {}]", "\x00"]

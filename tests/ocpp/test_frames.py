@@ -120,3 +120,26 @@ def test_too_deep_to_decode_is_a_remote_error_with_the_id_when_readable(
     with pytest.raises(RemoteProtocolError) as raised:  # not RecursionError: that closed the link with 1011
         frames.parse(data)
     assert (raised.value.kind, raised.value.unique_id, raised.value.message_type) == (kind, unique_id, message_type)
+
+
+@pytest.mark.parametrize(
+    ("data", "message_type"),
+    [
+        ('[2, "n1", "Authorize", {"idTag": "A\\u0000B"}]', None),
+        (b'[2, "n1", "DataTransfer", {"vendorId": "x", "data": {"k\\u0000": 1}}]', None),
+        ('[3, "n1", {"status": "\\u0000"}]', 3),
+        ('[2, "n1", "DataTransfer", {"vendorId": "x", "data": [' + "[" * 900 + '"\\u0000"' + "]" * 900 + "]}]", 2),
+    ],
+)
+def test_nul_in_a_string_is_refused_with_the_id(data: str | bytes, message_type: int | None) -> None:
+    """PostgreSQL text cannot hold NUL: storing it had failed the write with InternalError."""
+    with pytest.raises(RemoteProtocolError) as raised:
+        frames.parse(data)
+    assert raised.value.unique_id == "n1" and raised.value.message_type == message_type
+    assert raised.value.kind in (ErrorKind.PROPERTY_CONSTRAINT, ErrorKind.FORMAT)
+
+
+def test_a_literal_backslash_u0000_is_text() -> None:
+    assert frames.parse('[2, "n2", "Authorize", {"idTag": "A\\\\u0000"}]') == Call(
+        unique_id="n2", action="Authorize", payload={"idTag": "A\\u0000"}
+    )

@@ -66,6 +66,11 @@ def parse(data: bytes | str) -> Frame:
     type_id, unique_id = msg[0], msg[1]
     if not isinstance(unique_id, str) or not unique_id or len(unique_id) > MAX_ID_LENGTH:
         raise RemoteProtocolError(ErrorKind.MALFORMED, "messageId must be a string of 1 to 36 characters")
+    if _has_nul(data, msg):
+        raise RemoteProtocolError(
+            ErrorKind.PROPERTY_CONSTRAINT, "a string contains NUL (\\u0000), which no charger text has",
+            unique_id=unique_id, message_type=type_id if type_id in (CALL_RESULT, CALL_ERROR) else None,
+        )  # fmt: skip
     if type_id == CALL:
         return _parse_call(msg, unique_id)
     if type_id == CALL_RESULT:
@@ -75,6 +80,26 @@ def parse(data: bytes | str) -> Frame:
     raise RemoteProtocolError(
         ErrorKind.MESSAGE_TYPE, f"MessageTypeId {type_id!r} is not supported", unique_id=unique_id
     )
+
+
+def _has_nul(data: bytes | str, msg: Any) -> bool:
+    """Whether a decoded string holds NUL (PostgreSQL text cannot): a substring test on the wire text first,
+    so that the walk runs only for the rare frame that spells ``\\u0000``."""
+    escaped = b"\\u0000" in data if isinstance(data, bytes) else "\\u0000" in data
+    try:
+        return escaped and _holds_nul(msg)
+    except RecursionError:
+        raise _too_deep(data) from None
+
+
+def _holds_nul(node: Any) -> bool:
+    if isinstance(node, str):
+        return "\x00" in node
+    if isinstance(node, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in node.items())
+    if isinstance(node, list):
+        return any(_holds_nul(v) for v in node)
+    return False
 
 
 def _too_deep(data: bytes | str) -> RemoteProtocolError:
