@@ -16,7 +16,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-SEEDS: dict[str, dict[str, dict[str, Any]]] = json.loads((Path(__file__).parent / "seeds.json").read_text("utf-8"))
+_SEEDS = json.loads((Path(__file__).parent / "seeds.json").read_text("utf-8"))
+#: version -> action -> valid request payloads
+SEEDS: dict[str, dict[str, list[dict[str, Any]]]] = {
+    version: {action: found if isinstance(found, list) else [found] for action, found in actions.items()}
+    for version, actions in _SEEDS.items()
+    if not version.startswith("_")
+}
 UNREADABLE = "-1"
 
 BIG_NUMBERS: list[Any] = [
@@ -60,7 +66,7 @@ def _frame(rng: random.Random, version: str, uid: str) -> Fuzzed:
     if roll < 0.08:
         return _broken(rng, version, uid)
     action = rng.choice(sorted(SEEDS[version]))
-    payload = copy.deepcopy(SEEDS[version][action])
+    payload = copy.deepcopy(rng.choice(SEEDS[version][action]))
     kind = _mutate(rng, payload)
     text = json.dumps([2, uid, action, payload])
     if kind == "deep":

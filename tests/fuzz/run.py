@@ -91,7 +91,7 @@ class Rows:
 async def connect(url: str, charger_id: str, version: str) -> ClientConnection:
     """A raw client for ``charger_id``, booted (Accepted) before it returns."""
     ws = await websockets.connect(f"{url}/{charger_id}", subprotocols=[PROTOCOL[version]], max_size=2**20)  # type: ignore[list-item]
-    await ws.send(json.dumps([2, "boot", "BootNotification", SEEDS[version]["BootNotification"]]))
+    await ws.send(json.dumps([2, "boot", "BootNotification", SEEDS[version]["BootNotification"][0]]))
     answer = json.loads(await asyncio.wait_for(ws.recv(), REPLY_TIMEOUT))
     assert answer[0] == 3 and answer[2]["status"] == "Accepted", answer
     return ws

@@ -99,3 +99,13 @@ def _with_value(schema: dict[str, Any], definitions: dict[str, Any], field: str,
         if inner is not None:
             return {key: inner}
     return None
+
+
+@pytest.mark.parametrize("text", ["1e30", "inf", "-1e400"])
+def test_numbers_coerced_by_leniency_are_range_checked_too(text: str) -> None:
+    """A charger allowed numeric strings gets them parsed first: what they parse to is bounded all the same."""
+    session = Session(version=OcppVersion.V201, role=Role.CSMS, quirks=frozenset({"numeric-strings"}))
+    payload = {"evseId": 1, "meterValue": [{"timestamp": "2026-12-01T00:00:00Z", "sampledValue": [{"value": text}]}]}
+    events = session.receive(json.dumps([2, "q1", "MeterValues", payload]), 0.0)
+    assert isinstance(events[0], MessageRejected) and events[0].answer is not None
+    assert events[0].answer.code == "PropertyConstraintViolation", events
