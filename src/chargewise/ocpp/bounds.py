@@ -3,7 +3,7 @@
 The schemas say ``"type": "integer"`` and stop there: a conforming MeterValues may carry a connectorId of
 2^63 (no SQL column holds it), a multiplier of 10^7 (``10 ** multiplier`` then stalls the event loop for
 seconds), a value of 1e308 kWh (infinite once scaled to Wh) or a timestamp in year 1 at +01:00 (no UTC time
-exists for it). Such a payload is the charger's fault: :func:`check` names the field, and the session answers
+exists for it). Such a payload is the charger's fault: :meth:`Bounds.check` names the field, and the session answers
 PropertyConstraintViolation before any handler sees it.
 
 The bounds are data, in the tables below, keyed by field name (the same name means the same thing wherever
