@@ -7,7 +7,7 @@ follows the store's batched write rate rather than its per-commit latency.
 One caller's bad item never fails another caller's write: when a batch fails, each write in it is retried
 alone, so only the writes that fail on their own get the store's exception (a store that is down costs one
 more attempt per write). A write is never split across batches (one larger than ``max_batch`` is a batch of
-its own), so a failed batch left nothing of any write behind and the retry cannot store anything twice.
+its own): a failed batch, rolled back, left nothing of any write behind, and its retries store nothing twice.
 """
 
 from __future__ import annotations
