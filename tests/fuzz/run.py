@@ -2,8 +2,8 @@
 
 One fuzzing charger per version sends :mod:`tests.fuzz.frames` one at a time and reads the reply (if one is
 due) before the next frame; a bystander charger sends Heartbeats meanwhile and times them. With ``db_path``
-(the server's SQLite file), each refused frame is checked to have stored nothing: the charger's rows are
-compared before the frame and after its CallError.
+(the server's SQLite file), each refused frame is checked to have stored nothing: the rows are compared
+before the frame and after its CallError.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from tests.fuzz.frames import SEEDS, Fuzzed, generate
 PROTOCOL = {"1.6": "ocpp1.6", "2.0.1": "ocpp2.0.1"}
 REPLY_TIMEOUT = 10.0
 KEEP = 5  # example frames kept per kind of failure
+ROTATE = 2000  # frames per charger id: each charger's rows stay few, so comparing them stays cheap
 
 
 @dataclass
@@ -69,14 +70,14 @@ class Rows:
         self._db = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, isolation_level=None)
 
     def of(self, charger_id: str) -> tuple[Any, ...]:
+        """The charger's transactions, connectors and registration, and the newest meter value and
+        transaction event of anyone (append-only tables; read by rowid, which costs nothing however long the
+        run: so only one charger may write meanwhile)."""
         one = (charger_id,)
         return (
-            self._db.execute("SELECT count(*) FROM meter_values WHERE charger_id = ?", one).fetchall(),
+            self._db.execute("SELECT max(id) FROM meter_values").fetchall(),
+            self._db.execute("SELECT max(rowid) FROM transaction_events").fetchall(),
             self._db.execute("SELECT * FROM transactions WHERE charger_id = ? ORDER BY id", one).fetchall(),
-            self._db.execute(
-                "SELECT count(*) FROM transaction_events e JOIN transactions t ON t.id = e.transaction_id "
-                "WHERE t.charger_id = ?", one
-            ).fetchall(),
             self._db.execute("SELECT * FROM connectors WHERE charger_id = ? ORDER BY 1, 2, 3", one).fetchall(),
             self._db.execute(
                 "SELECT registration, vendor, model, serial_number, firmware_version FROM chargers WHERE id = ?", one
@@ -100,25 +101,40 @@ async def connect(url: str, charger_id: str, version: str) -> ClientConnection:
 async def fuzz_charger(
     url: str, charger_id: str, version: str, frames: list[Fuzzed], figures: Figures, rows: Rows | None
 ) -> None:
-    """Send each frame, read its reply if one is due, and account for it in ``figures``."""
-    ws = await connect(url, charger_id, version)
+    """Send each frame, read its reply if one is due, and account for it in ``figures``. Every
+    :data:`ROTATE` frames the charger reconnects under a new id (``charger_id-N``)."""
+    ws: ClientConnection | None = None
     try:
-        for frame in frames:
-            before = rows.of(charger_id) if rows is not None else None
+        for n, frame in enumerate(frames):
+            name = f"{charger_id}-{n // ROTATE}"
+            if ws is None or n % ROTATE == 0:
+                if ws is not None:
+                    await _finish(ws, figures)
+                ws = await connect(url, name, version)
+            before = rows.of(name) if rows is not None else None
             figures.frames += 1
             try:
                 await ws.send(frame.text)
                 reply = await _reply(ws, frame, figures) if frame.reply_ids is not None else None
             except websockets.ConnectionClosed:
                 figures.closed.append(frame.text[:300])
-                ws = await connect(url, charger_id, version)
+                ws = await connect(url, name, version)
                 continue
-            if reply is not None and reply[0] == 4 and rows is not None and rows.of(charger_id) != before:
+            if reply is not None and reply[0] == 4 and rows is not None and rows.of(name) != before:
                 figures.stored.append(frame.text[:300])
-        await ws.send(json.dumps([2, "end", "Heartbeat", {}]))  # any stray reply arrives before this answer
-        await _reply(ws, Fuzzed(text="", reply_ids=frozenset({"end"}), kind="end"), figures)
+        if ws is not None:
+            await _finish(ws, figures)
+            ws = None
     finally:
-        await ws.close()
+        if ws is not None:
+            await ws.close()
+
+
+async def _finish(ws: ClientConnection, figures: Figures) -> None:
+    """A last Heartbeat: any stray reply arrives before its answer. Then close."""
+    await ws.send(json.dumps([2, "end", "Heartbeat", {}]))
+    await _reply(ws, Fuzzed(text="", reply_ids=frozenset({"end"}), kind="end"), figures)
+    await ws.close()
 
 
 async def _reply(ws: ClientConnection, frame: Fuzzed, figures: Figures) -> list[Any] | None:
@@ -161,17 +177,26 @@ async def bystander(url: str, stop: asyncio.Event, figures: Figures, *, pause: f
 async def run(
     url: str, *, seed: int, frames: int, versions: tuple[str, ...] = ("1.6", "2.0.1"), db_path: Path | None = None
 ) -> Figures:
-    """Fuzz one charger per version at once (``frames`` each) with a bystander beside them."""
+    """Fuzz one charger per version (``frames`` each) with a bystander beside them: at once, or one version
+    after the other when ``db_path`` asks for the rows of refused frames to be compared."""
     figures = Figures()
     rows = Rows(db_path) if db_path is not None else None
     stop = asyncio.Event()
     watcher = asyncio.create_task(bystander(url, stop, figures))
+    fuzzers = [
+        fuzz_charger(url, f"FUZZ-{version}", version, list(generate(version, seed, frames)), figures, rows)
+        for version in versions
+    ]
     try:
-        await asyncio.gather(*(
-            fuzz_charger(url, f"FUZZ-{version}", version, list(generate(version, seed, frames)), figures, rows)
-            for version in versions
-        ))  # fmt: skip
+        if rows is None:
+            await asyncio.gather(*fuzzers)
+        else:
+            for fuzzer in fuzzers:
+                await fuzzer
     finally:
+        if rows is not None:
+            for fuzzer in fuzzers:
+                fuzzer.close()  # those not awaited because an earlier one failed (a no-op for the others)
         stop.set()
         await watcher
         if rows is not None:

@@ -14,7 +14,7 @@ from tests.fuzz.frames import SEEDS, generate
 from tests.fuzz.run import Rows, connect, run
 
 SEED = 10
-FRAMES = 1500  # per version: about ten seconds on a quiet machine
+FRAMES = 3000  # per version: a few seconds per database on a quiet machine
 
 
 def test_the_generator_is_deterministic_and_varied() -> None:
