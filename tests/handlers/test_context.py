@@ -28,7 +28,9 @@ def test_parse_time(text: str, moment: datetime) -> None:
     assert parsed.tzinfo is UTC
 
 
-@pytest.mark.parametrize("text", ["yesterday", "", "2024-13-01T00:00:00Z"])
+@pytest.mark.parametrize(
+    "text", ["yesterday", "", "2024-13-01T00:00:00Z", "0001-01-01T00:00:00+01:00", "9999-12-31T23:00:00-01:00"]
+)
 def test_parse_time_refuses_non_dates(text: str) -> None:
     with pytest.raises(RemoteProtocolError) as raised:
         parse_time(text)

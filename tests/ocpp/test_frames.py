@@ -100,3 +100,46 @@ def test_malformed_message_raises_remote_error(data: str | bytes, kind: ErrorKin
 def test_unreadable_id_constant_is_minus_one() -> None:
     assert frames.UNREADABLE_ID == "-1"
     assert frames.MAX_ID_LENGTH == 36
+
+
+DEEP = "[" * 999 + "]" * 999
+
+
+@pytest.mark.parametrize(
+    ("data", "kind", "unique_id", "message_type"),
+    [
+        (DEEP, ErrorKind.MALFORMED, None, None),
+        (f'[2, "d1", "DataTransfer", {{"vendorId": "x", "data": {DEEP}}}]', ErrorKind.FORMAT, "d1", 2),
+        (f'[3, "d2", {{"data": {DEEP}}}]', ErrorKind.FORMAT, "d2", 3),
+        (f'[4, "d3", "GenericError", "", {{"x": {DEEP}}}]'.encode(), ErrorKind.FORMAT, "d3", 4),
+    ],
+)
+def test_too_deep_to_decode_is_a_remote_error_with_the_id_when_readable(
+    data: str | bytes, kind: ErrorKind, unique_id: str | None, message_type: int | None
+) -> None:
+    with pytest.raises(RemoteProtocolError) as raised:  # not RecursionError: that closed the link with 1011
+        frames.parse(data)
+    assert (raised.value.kind, raised.value.unique_id, raised.value.message_type) == (kind, unique_id, message_type)
+
+
+@pytest.mark.parametrize(
+    ("data", "message_type"),
+    [
+        ('[2, "n1", "Authorize", {"idTag": "A\\u0000B"}]', None),
+        (b'[2, "n1", "DataTransfer", {"vendorId": "x", "data": {"k\\u0000": 1}}]', None),
+        ('[3, "n1", {"status": "\\u0000"}]', 3),
+        ('[2, "n1", "DataTransfer", {"vendorId": "x", "data": [' + "[" * 900 + '"\\u0000"' + "]" * 900 + "]}]", 2),
+    ],
+)
+def test_nul_in_a_string_is_refused_with_the_id(data: str | bytes, message_type: int | None) -> None:
+    """PostgreSQL text cannot hold NUL: storing it had failed the write with InternalError."""
+    with pytest.raises(RemoteProtocolError) as raised:
+        frames.parse(data)
+    assert raised.value.unique_id == "n1" and raised.value.message_type == message_type
+    assert raised.value.kind in (ErrorKind.PROPERTY_CONSTRAINT, ErrorKind.FORMAT)
+
+
+def test_a_literal_backslash_u0000_is_text() -> None:
+    assert frames.parse('[2, "n2", "Authorize", {"idTag": "A\\\\u0000"}]') == Call(
+        unique_id="n2", action="Authorize", payload={"idTag": "A\\u0000"}
+    )

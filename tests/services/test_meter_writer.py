@@ -5,10 +5,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
+from msgspec.structs import replace
 
 from chargewise.adapters.memory import MemoryStore
+from chargewise.adapters.sql import open_store
 from chargewise.domain.meter import ENERGY_REGISTER
 from chargewise.domain.model import MeterValue, SampledValue
 from chargewise.services.meter_writer import MeterWriter
@@ -24,19 +27,25 @@ class BatchStore(MemoryStore):
         self.gate = asyncio.Event()  # a batch "commits" only once the gate is open
         self.gate.set()
         self.failures: list[Exception] = []  # raised by the next calls, one each
+        self.down: Exception | None = None  # raised by every call while set
+        self.refused = "BAD"  # a batch holding a value of this charger fails, like a number no column holds
 
     async def add_meter_values(self, values: Sequence[MeterValue]) -> None:
         self.batches.append(len(values))
         await self.gate.wait()
         if self.failures:
             raise self.failures.pop(0)
+        if self.down is not None:
+            raise self.down
+        if any(value.charger_id == self.refused for value in values):
+            raise OverflowError("Python int too large to convert to SQLite INTEGER")
         await super().add_meter_values(values)
 
 
-def samples(tx: int, count: int = 2) -> list[MeterValue]:
+def samples(tx: int, count: int = 2, charger: str | None = None) -> list[MeterValue]:
     """``count`` meter values of transaction ``tx``, a second apart."""
     return [
-        MeterValue(charger_id=f"CP-{tx}", evse_id=1, transaction_id=tx, timestamp=T0 + timedelta(seconds=i),
+        MeterValue(charger_id=charger or f"CP-{tx}", evse_id=1, transaction_id=tx, timestamp=T0 + timedelta(seconds=i),
                    sampled=(SampledValue(ENERGY_REGISTER, 1000.0 + i, "Wh"),))
         for i in range(count)
     ]  # fmt: skip
@@ -84,40 +93,51 @@ async def test_the_next_batch_fills_while_one_commits(store: BatchStore) -> None
     assert all([len(await store.meter_values(tx)) == 2 for tx in range(1, 61)])
 
 
-async def test_large_batches_are_split(store: BatchStore) -> None:
+async def test_large_batches_are_split_between_writes(store: BatchStore) -> None:
     writer = MeterWriter(store, max_batch=5)
-    await asyncio.gather(writer.write(samples(1, 7)), writer.write(samples(2, 5)))
-    assert store.batches == [5, 5, 2]
-    assert [len(await store.meter_values(tx)) for tx in (1, 2)] == [7, 5]
+    await asyncio.gather(*(writer.write(samples(tx, n)) for tx, n in ((1, 3), (2, 2), (3, 4), (4, 7))))
+    assert store.batches == [5, 4, 7]  # a write is never split: a failed batch leaves no half-written write
+    assert [len(await store.meter_values(tx)) for tx in (1, 2, 3, 4)] == [3, 2, 4, 7]
 
 
-async def test_a_failed_batch_fails_each_of_its_writers_and_later_batches_still_work(store: BatchStore) -> None:
+async def test_a_failing_store_fails_each_writer_and_later_batches_still_work(store: BatchStore) -> None:
     writer = MeterWriter(store)
-    store.failures.append(OSError("disk full"))
+    store.down = OSError("disk full")
     outcomes = await asyncio.gather(*(writer.write(samples(tx)) for tx in range(1, 6)), return_exceptions=True)
 
     assert [type(o) for o in outcomes] == [OSError] * 5
     assert all(str(o) == "disk full" for o in outcomes)
     assert [len(await store.meter_values(tx)) for tx in range(1, 6)] == [0] * 5  # nothing acknowledged
+    assert store.batches == [10, 2, 2, 2, 2, 2]  # the batch, then each write alone
 
+    store.down = None
     await writer.write(samples(6))
     assert len(await store.meter_values(6)) == 2
-    assert store.batches == [10, 2]
 
 
-async def test_a_failure_reaches_only_the_batch_it_belongs_to(store: BatchStore) -> None:
+async def test_one_writers_bad_item_fails_only_that_writer(store: BatchStore) -> None:
+    writer = MeterWriter(store)
+    writes = [writer.write(samples(tx, charger="BAD" if tx == 3 else None)) for tx in range(1, 6)]
+    outcomes = await asyncio.gather(*writes, return_exceptions=True)
+
+    assert [type(o) for o in outcomes] == [type(None), type(None), OverflowError, type(None), type(None)]
+    assert [len(await store.meter_values(tx)) for tx in range(1, 6)] == [2, 2, 0, 2, 2]
+    assert store.batches == [10, 2, 2, 2, 2, 2]
+
+
+async def test_a_transient_failure_of_a_batch_is_retried_write_by_write(store: BatchStore) -> None:
     writer = MeterWriter(store)
     store.gate.clear()
     store.failures.append(RuntimeError("connection reset"))
-    doomed = [asyncio.create_task(writer.write(samples(tx))) for tx in (1, 2)]
+    first = [asyncio.create_task(writer.write(samples(tx))) for tx in (1, 2)]
     await settle()
-    survivors = [asyncio.create_task(writer.write(samples(tx))) for tx in (3, 4)]
+    second = [asyncio.create_task(writer.write(samples(tx))) for tx in (3, 4)]
     await settle()
     store.gate.set()
 
-    outcomes = await asyncio.gather(*doomed, *survivors, return_exceptions=True)
-    assert [type(o) for o in outcomes] == [RuntimeError, RuntimeError, type(None), type(None)]
-    assert [len(await store.meter_values(tx)) for tx in (1, 2, 3, 4)] == [0, 0, 2, 2]
+    await asyncio.gather(*first, *second)
+    assert [len(await store.meter_values(tx)) for tx in (1, 2, 3, 4)] == [2, 2, 2, 2]
+    assert store.batches == [4, 2, 2, 4]
 
 
 async def test_a_cancelled_writer_does_not_cancel_its_batch(store: BatchStore) -> None:
@@ -175,3 +195,20 @@ async def test_without_linger_each_loop_iteration_commits_on_its_own(store: Batc
     for tx in (2, 3):
         await writer.write(samples(tx))
     assert store.batches == [2, 2, 2]
+
+
+async def test_a_value_no_column_holds_fails_only_its_writer_on_sql(db_url: str | None, tmp_path: Path) -> None:
+    """Past validation (a bug, or a bound too wide), one charger's evse id that the column cannot hold (int64
+    on SQLite, int4 on PostgreSQL) had rolled back the whole batch and failed every charger in it."""
+    sql = await open_store(db_url or f"sqlite+aiosqlite:///{tmp_path}/chargewise.db")
+    too_big = 2**63 if db_url is None else 2**31
+    try:
+        writer = MeterWriter(sql)
+        bad = [replace(value, evse_id=too_big) for value in samples(3)]
+        writes = [writer.write(bad if tx == 3 else samples(tx)) for tx in range(1, 6)]
+        outcomes = await asyncio.gather(*writes, return_exceptions=True)
+
+        assert [o is None for o in outcomes] == [True, True, False, True, True], outcomes
+        assert [len(await sql.meter_values(tx)) for tx in range(1, 6)] == [2, 2, 0, 2, 2]
+    finally:
+        await sql.close()

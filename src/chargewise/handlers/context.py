@@ -30,9 +30,11 @@ def parse_time(value: str) -> datetime:
     """Parse an OCPP date-time (RFC 3339); a time without zone is taken as UTC."""
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
     except ValueError:
         raise RemoteProtocolError(ErrorKind.PROPERTY_CONSTRAINT, f"not an RFC 3339 date-time: {value!r}") from None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00:00+01:00 has no UTC time
+        raise RemoteProtocolError(ErrorKind.PROPERTY_CONSTRAINT, f"date-time out of range: {value!r}") from None
 
 
 def format_time(moment: datetime) -> str:

@@ -6,6 +6,7 @@ CALLERROR ``[4, id, code, description, details]``.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,6 +48,9 @@ Frame = Call | CallResult | CallError
 
 _decoder = msgspec.json.Decoder()
 _encoder = msgspec.json.Encoder()
+# the head of a frame too deeply nested to decode: its type and id can still be read, so that the answer (or
+# the decision not to answer an answer) concerns the right message
+_HEAD = re.compile(rb'\s*\[\s*([234])\s*,\s*"([^"\\]{1,36})"\s*,')
 
 
 def parse(data: bytes | str) -> Frame:
@@ -55,11 +59,18 @@ def parse(data: bytes | str) -> Frame:
         msg = _decoder.decode(data)
     except (msgspec.DecodeError, UnicodeDecodeError) as exc:
         raise RemoteProtocolError(ErrorKind.MALFORMED, f"not valid JSON: {exc}") from None
+    except RecursionError:
+        raise _too_deep(data) from None
     if not isinstance(msg, list) or len(msg) < 3:
         raise RemoteProtocolError(ErrorKind.MALFORMED, "an OCPP-J message is a JSON array of 3 to 5 elements")
     type_id, unique_id = msg[0], msg[1]
     if not isinstance(unique_id, str) or not unique_id or len(unique_id) > MAX_ID_LENGTH:
         raise RemoteProtocolError(ErrorKind.MALFORMED, "messageId must be a string of 1 to 36 characters")
+    if _has_nul(data, msg):
+        raise RemoteProtocolError(
+            ErrorKind.PROPERTY_CONSTRAINT, "a string contains NUL (\\u0000), which no charger text has",
+            unique_id=unique_id, message_type=type_id if type_id in (CALL_RESULT, CALL_ERROR) else None,
+        )  # fmt: skip
     if type_id == CALL:
         return _parse_call(msg, unique_id)
     if type_id == CALL_RESULT:
@@ -69,6 +80,35 @@ def parse(data: bytes | str) -> Frame:
     raise RemoteProtocolError(
         ErrorKind.MESSAGE_TYPE, f"MessageTypeId {type_id!r} is not supported", unique_id=unique_id
     )
+
+
+def _has_nul(data: bytes | str, msg: Any) -> bool:
+    """Whether a decoded string holds NUL (PostgreSQL text cannot): a substring test on the wire text first,
+    so that the walk runs only for the rare frame that spells ``\\u0000``."""
+    escaped = b"\\u0000" in data if isinstance(data, bytes) else "\\u0000" in data
+    try:
+        return escaped and _holds_nul(msg)
+    except RecursionError:
+        raise _too_deep(data) from None
+
+
+def _holds_nul(node: Any) -> bool:
+    if isinstance(node, str):
+        return "\x00" in node
+    if isinstance(node, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in node.items())
+    if isinstance(node, list):
+        return any(_holds_nul(v) for v in node)
+    return False
+
+
+def _too_deep(data: bytes | str) -> RemoteProtocolError:
+    head = _HEAD.match(data.encode() if isinstance(data, str) else data)
+    reason = "JSON nested too deeply to read"
+    if head is None:
+        return RemoteProtocolError(ErrorKind.MALFORMED, reason)
+    type_id, unique_id = int(head[1]), head[2].decode()
+    return RemoteProtocolError(ErrorKind.FORMAT, reason, unique_id=unique_id, message_type=type_id)
 
 
 def _parse_call(msg: list[Any], unique_id: str) -> Call:

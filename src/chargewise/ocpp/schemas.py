@@ -17,6 +17,7 @@ from typing import Any
 import fastjsonschema
 
 from chargewise.domain.model import OcppVersion
+from chargewise.ocpp.bounds import Bounds
 from chargewise.ocpp.fastpath import DATE_TIME_SHAPE, FastCheck, translate
 from chargewise.ocpp.v16 import catalog as v16_catalog
 from chargewise.ocpp.v201 import catalog as v201_catalog
@@ -47,6 +48,7 @@ class SchemaSet:
         actions = self.catalog.CHARGER_ACTIONS | self.catalog.CSMS_ACTIONS
         self._requests = {a: _Checker(self.catalog.request_schema(a)) for a in actions}
         self._responses = {a: _Checker(self.catalog.response_schema(a)) for a in actions}
+        self._bounds = Bounds({a: self.catalog.request_schema(a) for a in actions})
 
     def knows(self, action: str) -> bool:
         return action in self._requests
@@ -54,6 +56,10 @@ class SchemaSet:
     def check_request(self, action: str, payload: Any) -> Violation | None:
         """Validate a request payload; None when it conforms."""
         return self._requests[action].check(payload)
+
+    def check_bounds(self, action: str, payload: Any) -> str | None:
+        """After :meth:`check_request` passed: why a number or time in ``payload`` is out of range, or None."""
+        return self._bounds.check(action, payload)
 
     def check_response(self, action: str, payload: Any) -> Violation | None:
         """Validate the response payload to ``action``; None when it conforms."""

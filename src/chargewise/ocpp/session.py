@@ -11,7 +11,8 @@ Rules (everything that changes the state lives in this file):
    offline-queued messages in order even when it does not wait for our answers.
 4. Every payload in both directions is validated against the version's official schema. An inbound CALL
    that fails is answered with the version's CallError code and never reaches the caller; an outbound
-   payload that fails raises :class:`LocalProtocolError` and is not sent.
+   payload that fails raises :class:`LocalProtocolError` and is not sent. An inbound CALL that conforms
+   but carries a number or time out of range (``ocpp.bounds``) is answered PropertyConstraintViolation.
 5. Deadlines, not sleeps: call :meth:`Session.expire` at :meth:`Session.next_deadline`.
 """
 
@@ -177,6 +178,9 @@ class Session:
             )
         if violation is not None:
             return self._reject(call.unique_id, _kind(violation), describe(violation))
+        out_of_range = self._schemas.check_bounds(call.action, call.payload)
+        if out_of_range is not None:
+            return self._reject(call.unique_id, ErrorKind.PROPERTY_CONSTRAINT, out_of_range)
         return CallReceived(unique_id=call.unique_id, action=call.action, payload=call.payload, quirks=tuple(applied))
 
     def _receive_answer(self, frame: CallResult | CallError, now: float) -> list[Event]:
