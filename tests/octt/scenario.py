@@ -15,6 +15,7 @@ Accepted) or ``"none"``. ``charger`` is the row to create first through REST (e.
 - ``{"transaction": MATCH, "expect", "save"?}``: exactly one of the station's transactions matches MATCH, and
   its ``GET /api/v1/transactions/{id}`` view matches ``expect``. ``{"transactions": MATCH, "count": N}``.
 - ``{"charger": EXPECT}``: ``GET /api/v1/chargers/{id}`` matches EXPECT.
+- ``{"operator": "approve"}``: the operator accepts the (Pending) charger, ``POST /api/v1/chargers/{id}/approve``.
 - ``{"reconnect": "without-boot"}``: the station drops its link and connects again, sending no BootNotification.
 
 Any step may carry a ``"note"``: the case's own words for it.
@@ -90,7 +91,7 @@ class Run:
                 await self.station.close()
 
     async def step(self, step: dict[str, Any], number: int = 0) -> None:
-        kind = next(k for k in ("cs", "csms", "transaction", "transactions", "charger", "reconnect") if k in step)
+        kind = next(k for k in ("cs", "csms", "transaction", "transactions", "charger", "operator", "reconnect") if k in step)
         await getattr(self, f"_{kind}")(step, f"step {number} ({kind} {step[kind]})")
 
     async def _cs(self, step: dict[str, Any], what: str) -> None:
@@ -153,6 +154,11 @@ class Run:
         status, charger = await self.rest("GET", f"/chargers/{self.charger_id}")
         assert status == 200, charger
         self.check(self.fill(step["charger"]), charger, what)
+
+    async def _operator(self, step: dict[str, Any], what: str) -> None:
+        assert step["operator"] == "approve", what
+        status, charger = await self.rest("POST", f"/chargers/{self.charger_id}/approve")
+        assert status == 200, f"{self.charger_id} {what}: HTTP {status}: {charger}"
 
     async def _reconnect(self, step: dict[str, Any], what: str) -> None:
         assert self.station is not None and step["reconnect"] == "without-boot", what
