@@ -30,7 +30,11 @@ def mismatches(expected: Any, actual: Any, path: str = "") -> list[str]:
     if isinstance(expected, list):
         if not isinstance(actual, list) or len(actual) != len(expected):
             return [f"{path}: expected {expected!r}, got {actual!r}"]
-        return [line for i, (w, a) in enumerate(zip(expected, actual, strict=True)) for line in mismatches(w, a, f"{path}[{i}]")]
+        return [
+            line
+            for i, (w, a) in enumerate(zip(expected, actual, strict=True))
+            for line in mismatches(w, a, f"{path}[{i}]")
+        ]
     return [] if _scalar_matches(expected, actual) else [f"{path}: expected {expected!r}, got {actual!r}"]
 
 

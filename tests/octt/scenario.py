@@ -78,7 +78,9 @@ class Run:
                 status, answer = await self.rest("POST", "/tokens", token)
                 assert status == 201, answer
             if "charger" in self.scenario:
-                status, answer = await self.rest("POST", "/chargers", {"id": self.charger_id, **self.scenario["charger"]})
+                status, answer = await self.rest(
+                    "POST", "/chargers", {"id": self.charger_id, **self.scenario["charger"]}
+                )
                 assert status == 201, answer
             self.station = await st.connect(self.server.ocpp_url, self.charger_id, self.version)
             try:
@@ -91,7 +93,9 @@ class Run:
                 await self.station.close()
 
     async def step(self, step: dict[str, Any], number: int = 0) -> None:
-        kind = next(k for k in ("cs", "csms", "transaction", "transactions", "charger", "operator", "reconnect") if k in step)
+        kind = next(
+            k for k in ("cs", "csms", "transaction", "transactions", "charger", "operator", "reconnect") if k in step
+        )
         await getattr(self, f"_{kind}")(step, f"step {number} ({kind} {step[kind]})")
 
     async def _cs(self, step: dict[str, Any], what: str) -> None:
