@@ -21,7 +21,7 @@ def link_settings() -> LinkSettings:
     """Short waits: a command the station does not answer fails in 2 s, not 30."""
     settings = LinkSettings(call_timeout=2.0)
     if any(f.name == "boot_wait" for f in dataclasses.fields(settings)):  # the field goes away with issue 10
-        settings = dataclasses.replace(settings, boot_wait=1.0)  # type: ignore[call-arg]
+        settings = dataclasses.replace(settings, **{"boot_wait": 1.0})
     return settings
 
 

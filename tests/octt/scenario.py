@@ -7,7 +7,8 @@ Accepted) or ``"none"``. ``charger`` is the row to create first through REST (e.
 
 - ``{"cs": ACTION, "payload", "result"? | "error"?, "save"?}``: the station sends a call; the CSMS's CallResult
   must match ``result`` (a subset, see ``match``), or its CallError code must be ``error`` (``"<present>"``: any);
-  ``save`` names values of the answer (``{"tx": "transactionId"}``) for later ``"$tx"``.
+  ``save`` names values of the answer (``{"tx": "transactionId"}``) for later ``"$tx"``; ``"$now-300"`` is a
+  timestamp 300 s before the scenario began (for cases where the CSMS may compare the station's times with its clock).
 - ``{"csms": ACTION, "payload", "answer"? | "answer_error"?, "http"?}``: the operator sends the command through
   ``POST /api/v1/chargers/{id}/calls``; the station must receive exactly that call (action and payload) and
   answers ``answer`` (default ``{"status": "Accepted"}``) or the CallError ``answer_error``; the REST answer must
@@ -24,6 +25,8 @@ Any step may carry a ``"note"``: the case's own words for it.
 from __future__ import annotations
 
 import asyncio
+import re
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiohttp
@@ -32,6 +35,7 @@ from tests.conftest import RunningServer
 from tests.octt import station as st
 from tests.octt.match import mismatches, pick
 
+NOW = re.compile(r"\$now([+-][0-9]+)?")  # "$now-300": the run's start time, moved by that many seconds
 REST_WITHIN = aiohttp.ClientTimeout(total=6.0)  # an operator's command answered later than this fails the step
 BOOT = {
     "1.6": {"chargePointVendor": "OCTT", "chargePointModel": "CSMS-suite", "firmwareVersion": "1.0"},
@@ -47,6 +51,7 @@ class Run:
         self.server, self.version, self.scenario = server, version, scenario
         self.charger_id: str = scenario["id"]
         self.values: dict[str, Any] = {"id": self.charger_id}
+        self.started = datetime.now(UTC).replace(microsecond=0)
         self.station: st.Station | None = None
         self.http: aiohttp.ClientSession | None = None
 
@@ -59,6 +64,9 @@ class Run:
             return [self.fill(v) for v in template]
         if isinstance(template, str) and template.startswith("$") and template[1:] in self.values:
             return self.values[template[1:]]
+        if isinstance(template, str) and (now := NOW.fullmatch(template)):
+            at = self.started + timedelta(seconds=int(now.group(1) or 0))
+            return at.isoformat().replace("+00:00", "Z")
         return template
 
     async def rest(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:

@@ -36,6 +36,8 @@ def concrete(payload: Any) -> Any:
     """``payload`` with saved-value placeholders replaced by a value of the right kind (ids: integers in 1.6)."""
     if isinstance(payload, dict):
         return {k: 1 if v == "$tx" else concrete(v) for k, v in payload.items()}
+    if isinstance(payload, str) and payload.startswith("$now"):
+        return "2026-12-01T10:00:00Z"
     if isinstance(payload, list):
         return [concrete(v) for v in payload]
     return payload
