@@ -9,10 +9,10 @@ Accepted) or ``"none"``. ``charger`` is the row to create first through REST (e.
   must match ``result`` (a subset, see ``match``; ``{}``: exactly empty), or its CallError code must be ``error`` (``"<present>"``: any);
   ``save`` names values of the answer (``{"tx": "transactionId"}``) for later ``"$tx"``; ``"$now-300"`` is a
   timestamp 300 s before the scenario began (for cases where the CSMS may compare the station's times with its clock).
-- ``{"csms": ACTION, "payload", "answer"? | "answer_error"?, "http"?}``: the operator sends the command through
+- ``{"csms": ACTION, "payload", "answer"? | "answer_error"?}``: the operator sends the command through
   ``POST /api/v1/chargers/{id}/calls``; the station must receive exactly that call (action and payload) and
   answers ``answer`` (default ``{"status": "Accepted"}``) or the CallError ``answer_error``; the REST answer must
-  be HTTP ``http`` (default 200) carrying the station's answer.
+  be HTTP 200 carrying the station's answer.
 - ``{"transaction": MATCH, "expect", "save"?}``: exactly one of the station's transactions matches MATCH, and
   its ``GET /api/v1/transactions/{id}`` view matches ``expect``. ``{"transactions": MATCH, "count": N}``.
 - ``{"charger": EXPECT}``: ``GET /api/v1/chargers/{id}`` matches EXPECT.
@@ -138,11 +138,7 @@ class Run:
             self.station.errors.pop(action, None)
         # calls the CSMS makes of its own accord (other actions) may come meanwhile: only this action counts
         sent = [call for call in self.station.received if call[0] == action]
-        expected_http = step.get("http", 200)
-        assert status == expected_http, f"{self.charger_id} {what}: HTTP {status}, expected {expected_http}: {body}"
-        if expected_http != 200:
-            assert sent == [], f"{self.charger_id} {what}: sent although refused"
-            return
+        assert status == 200, f"{self.charger_id} {what}: HTTP {status}, expected 200: {body}"
         assert sent == [(action, payload)], f"{self.charger_id} {what}: sent {sent}"
         if "answer_error" in step:
             self.check({"result": None, "error": {"code": step["answer_error"]}}, body, what)
