@@ -1,0 +1,28 @@
+"""OCTT CSMS cases for OCPP 2.0.1, functional block C (Authorization), message level.
+
+Source: "OCPP 2.0.1 Part 6 - Test Cases", block C (Authorization), as published per case at
+https://www.ocpplab.com/docs/protocols/ocpp-2-0-1/test-cases/; ids and names in /work/shared/domain/octt-csms-cases.tsv
+and, past block D, in the OCTT result tables of open-source CSMSs (EVtivity's conformance page) and the
+tzi-app/tzi-OCTT suite (2.0.1/). Scenarios: c_authorization.json (format: tests/octt/scenario.py).
+
+Not covered here:
+- TC_C_50/51/52_CSMS: ISO 15118 contract-certificate authorization (iso15118CertificateHashData, OCSP): certificates
+  are the fleet issue's, not in this CSMS yet.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.conftest import RunningServer
+from tests.octt.conftest import scenarios
+from tests.octt.scenario import play
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+
+@pytest.mark.parametrize("scenario", scenarios("v201/c_authorization.json"))
+async def test_case(octt_server: RunningServer, scenario: dict[str, Any]) -> None:
+    await play(octt_server, "2.0.1", scenario)
