@@ -7,6 +7,11 @@ tzi-app/tzi-OCTT suite (2.0.1/). Scenarios: k_smart_charging.json (format: tests
 
 Not covered here:
 - TC_K_55_CSMS: the CSMS judges an EV schedule against its own limits, which belongs to the smart-charging issue.
+- TC_K_53, K_57, K_58, K_59_CSMS (ISO 15118 charging needs): the CSMS answers NotifyEVChargingNeeds Accepted and
+  then sends a schedule computed from the needs. Until the smart-charging engine exists, chargewise answers
+  Rejected with reasonCode NoSchedule (tests/handlers/v201/test_notify_ev_charging_needs.py), since Accepted would
+  promise the EV a schedule that nothing computes. The scenarios were written (commit 8662eec, in
+  k_smart_charging.json) and come back with the engine.
 """
 
 from __future__ import annotations
