@@ -171,8 +171,9 @@ class Transactions:
             evse_id=ev.evse_id if tx.evse_id == 0 else None, connector_id=ev.connector_id,
             meter_start_wh=first_register(ev.meter_values) if tx.meter_start_wh is None else None,
             ev_connected=ev.shows_cable and not tx.ev_connected,
+            id_tag=ev.id_tag if ev.id_tag and not tx.id_tag else None,  # plugged in first, authorized later
         )  # fmt: skip
-        if facts.evse_id is None and facts.meter_start_wh is None and not facts.ev_connected:
+        if facts.evse_id is None and facts.meter_start_wh is None and not facts.ev_connected and facts.id_tag is None:
             return tx
         amended = await self.store.amend_transaction(tx.id, facts) or tx
         self._remember(amended)

@@ -286,3 +286,16 @@ async def test_a_remote_start_links_nothing_it_did_not_cause(station: Station, w
     await station.send(handle, "TransactionEvent", started)
     tx = await station.only_transaction()
     assert (tx.id_tag, tx.remote_start_id) == (None, None)
+
+
+async def test_a_token_first_given_in_a_later_event_is_recorded(station: Station) -> None:
+    # plug in first (no token), then the driver taps a card: Updated with triggerReason Authorized (E03)
+    await station.central.add_token(IdToken(id_tag="04A2B3C4"))
+    await station.send(handle, "TransactionEvent", event("Started", 0, 0, wh=1000, triggerReason="CablePluggedIn"))
+    authorized = event("Updated", 1, 1, triggerReason="Authorized", idToken=TOKEN)
+    assert await station.send(handle, "TransactionEvent", authorized) == {"idTokenInfo": {"status": "Accepted"}}
+    assert (await station.only_transaction()).id_tag == "04A2B3C4"
+
+    other = event("Updated", 2, 2, triggerReason="Authorized", idToken={"idToken": "OTHER", "type": "ISO14443"})
+    await station.send(handle, "TransactionEvent", other)
+    assert (await station.only_transaction()).id_tag == "04A2B3C4"  # the first token stays
