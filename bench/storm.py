@@ -40,7 +40,8 @@ class Storm:
     chargers: int
     answered_after: dict[str, float] = field(default_factory=dict)
     statuses: Counter[int | str] = field(default_factory=Counter)
-    internal_errors: int = 0
+    internal_errors: int = 0  # after the restart
+    internal_errors_first: int = 0  # while the chargers first connected and booted
     restart_s: float = 0.0  # from the kill to the new server listening
 
     def share_by(self, seconds: float) -> float:
@@ -168,6 +169,7 @@ async def run(args: argparse.Namespace) -> Storm:
     storm = Storm(chargers=args.chargers)
     simulator: subprocess.Popen[bytes] | None = None
     sim_log = (work / "simulator.log").open("wb")
+    first_log = 0  # where the server log stood at the kill
     ids = [f"STORM{i}" for i in range(1, args.chargers + 1)]
     timeout = aiohttp.ClientTimeout(total=60)
     connector = aiohttp.TCPConnector(limit=args.concurrency)
@@ -188,6 +190,7 @@ async def run(args: argparse.Namespace) -> Storm:
             print(f"all connected; killing the server (SIGKILL) and starting it again; logs in {work}", flush=True)
             killed = time.monotonic()
             server.kill()
+            first_log = server.log.stat().st_size
             server.start()
             await healthy(http, server, 60)
             storm.restart_s = time.monotonic() - killed
@@ -201,9 +204,14 @@ async def run(args: argparse.Namespace) -> Storm:
                     simulator.kill()
             server.stop()
             sim_log.close()
-    storm.internal_errors = sum(1 for line in server.log.read_text(errors="replace").splitlines()
-                                if TROUBLE.search(line))  # fmt: skip
+    log = server.log.read_bytes()
+    storm.internal_errors_first = _trouble(log[:first_log])
+    storm.internal_errors = _trouble(log[first_log:])
     return storm
+
+
+def _trouble(log: bytes) -> int:
+    return sum(1 for line in log.decode(errors="replace").splitlines() if TROUBLE.search(line))
 
 
 def print_storm(storm: Storm, within: float) -> None:
@@ -216,7 +224,8 @@ def print_storm(storm: Storm, within: float) -> None:
     print(f"server back up (kill to REST answering): {storm.restart_s:.1f} s")
     print(f"commandable after: 50 % {seconds(0.5)}, 90 % {seconds(0.9)}, 99 % {seconds(0.99)}, all {seconds(1.0)}")
     print("REST answers: " + ", ".join(f"{k}: {v:,}" for k, v in sorted(storm.statuses.items(), key=str)))
-    print(f"server log lines with InternalError or a traceback: {storm.internal_errors}")
+    print(f"server log lines with InternalError or a traceback: {storm.internal_errors} after the restart, "
+          f"{storm.internal_errors_first} while they first connected and booted")  # fmt: skip
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
@@ -228,7 +237,10 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         help="simulator template (default chargepoint-home-flex, which reconnects without a BootNotification)",
     )  # fmt: skip
     p.add_argument("--within", type=float, default=60.0, help="seconds after the restart to wait (default 60)")
-    p.add_argument("--concurrency", type=int, default=200, help="REST calls in flight (default 200)")
+    p.add_argument(
+        "--concurrency", type=int, default=1000,
+        help="REST calls in flight (default 1000: the template answers 1.5 s late, as that charger does)",
+    )  # fmt: skip
     p.add_argument("--ramp", type=float, default=60.0, help="simulated seconds over which chargers power on")
     p.add_argument("--connect-within", type=float, default=300.0, help="seconds for the first connection")
     p.add_argument("--settle", type=float, default=5.0, help="seconds between all connected and the kill")
@@ -242,7 +254,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
     storm = asyncio.run(run(args))
     print_storm(storm, args.within)
-    ok = len(storm.answered_after) == storm.chargers and storm.internal_errors == 0
+    ok = len(storm.answered_after) == storm.chargers and storm.internal_errors == storm.internal_errors_first == 0
     return 0 if ok else 1
 
 

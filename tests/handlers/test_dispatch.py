@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 
 from chargewise.domain.model import OcppVersion, Registration
+from chargewise.domain.ports import StoreBusy
 from chargewise.handlers.context import Context, Payload
 from chargewise.handlers.dispatch import Answer, Dispatcher, LogBudget, Peer, command_refusal
 from chargewise.handlers.v16.routing import routes as v16_routes
@@ -274,3 +275,17 @@ async def test_a_directory_reload_during_the_first_boot_does_not_lose_the_newcom
     peer = Peer(charger_id="NEW", version=OcppVersion.V16, register_as=Registration.PENDING)
     assert (await dispatcher.dispatch(peer, call("BootNotification", BOOT16), T0)).payload["status"] == "Pending"  # type: ignore[index]
     assert dispatcher.registration("NEW") is Registration.PENDING
+
+
+async def test_a_store_too_busy_in_a_storm_is_a_generic_error_not_ours(caplog: pytest.LogCaptureFixture) -> None:
+    _station, dispatcher = await setup(OcppVersion.V16, Registration.ACCEPTED)
+
+    async def swamped(ctx: Context, payload: Payload) -> Payload:
+        raise StoreBusy("no database connection free within 60 s")
+
+    dispatcher.routes[OcppVersion.V16].update(Heartbeat=swamped)
+    peer = Peer(charger_id=CHARGER_ID, version=OcppVersion.V16)
+    with caplog.at_level(logging.DEBUG, logger="chargewise.handlers.dispatch"):
+        answer = await dispatcher.dispatch(peer, call("Heartbeat", {}), T0)
+    assert answer == Answer(error=ErrorKind.GENERIC, description="server busy; retry later")
+    assert [(r.levelno, r.exc_info is None) for r in caplog.records] == [(logging.WARNING, True)]

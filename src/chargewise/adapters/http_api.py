@@ -21,6 +21,7 @@ from aiohttp import web
 
 from chargewise.adapters import api_models as m
 from chargewise.domain.model import Registration
+from chargewise.domain.ports import StoreBusy
 from chargewise.ocpp.errors import LocalProtocolError
 from chargewise.services.admin import Admin, parse_registration
 from chargewise.services.admin_errors import AdminError, AlreadyExists, InvalidRequest, NotFound
@@ -98,6 +99,8 @@ async def problems(request: web.Request, handler: Handler) -> web.StreamResponse
         if isinstance(exc, web.HTTPRequestEntityTooLarge):
             fix = "send a smaller body"
         return problem(exc.status, exc.reason, fix)
+    except StoreBusy:
+        return problem(503, "the database is busy", "retry in a few seconds")
     except Exception:  # a bug of ours: logged with its traceback, the client told no more
         log.exception("%s %s failed", request.method, request.path)
         return problem(500, "internal error", "retry later; if it persists, report it with the server log")

@@ -38,6 +38,12 @@ class Page(Generic[T, K]):
     next_key: K | None
 
 
+class StoreBusy(Exception):
+    """The store could not take the operation in time (every database connection was busy for the store's
+    queue wait, as in a reconnect storm of thousands of chargers). Nothing was written: answer "busy, retry
+    later" (OCPP GenericError, HTTP 503); it is not a bug."""
+
+
 class Clock(Protocol):
     def now(self) -> datetime:
         """Current time, timezone-aware UTC."""

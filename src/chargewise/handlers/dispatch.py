@@ -17,7 +17,8 @@ Rules (registration as OCPP 1.6 section 4.2 and 2.0.1 use cases B01-B03 define i
    :data:`PENDING_COMMANDS`: reading and changing its configuration, a Reset to apply a change that needs one,
    and TriggerMessage for a BootNotification (no other triggered message would be accepted, rule 2). A Rejected
    or unbooted one nothing (1.6: "the Central System SHOULD NOT initiate any").
-5. A handler's RemoteProtocolError is the charger's fault: its CallError. Any other exception is ours:
+5. A handler's RemoteProtocolError is the charger's fault: its CallError. A store too busy to take the write in
+   time (``StoreBusy``, a reconnect storm) is GenericError "server busy; retry later". Any other exception is ours:
    InternalError. Either way one log line, rate-limited per connection (:class:`LogBudget`); our tracebacks
    only at debug level.
 """
@@ -30,6 +31,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from chargewise.domain.model import OcppVersion, Registration
+from chargewise.domain.ports import StoreBusy
 from chargewise.handlers.context import Context, Handler, Payload
 from chargewise.ocpp.errors import ErrorKind, LocalProtocolError, RemoteProtocolError
 from chargewise.ocpp.session import CallReceived, Event, Session
@@ -180,6 +182,9 @@ class Dispatcher:
         except RemoteProtocolError as exc:
             self.note(peer, f"{call.action} refused: {exc.description}", now)
             return Answer(error=exc.kind, description=exc.description)
+        except StoreBusy as exc:  # a storm: shed with a clear error, nothing was written; not a bug
+            self.note(peer, f"{call.action} shed: {exc}", now, level=logging.WARNING)
+            return Answer(error=ErrorKind.GENERIC, description="server busy; retry later")
         except Exception as exc:  # our fault: nothing was acknowledged, the charger will retry
             self._failed(peer, f"{call.action} failed", exc, now)
             return Answer(error=ErrorKind.INTERNAL, description="internal error; retry later")

@@ -35,7 +35,8 @@ _WAL_ATTEMPTS = 250  # 5 s
 #: Any constant shared by every chargewise process: serialises concurrent upgrades on PostgreSQL.
 _PG_MIGRATION_LOCK = 0x63_77_6D_67
 POOL_SIZE, POOL_OVERFLOW = 10, 10  # PostgreSQL connections per process: kept, and opened on demand
-POOL_WAIT_S = 300.0  # how long an operation may queue for a connection before it fails
+POOL_WAIT_S = 60.0  # how long an operation may queue for a connection; then StoreBusy (a charger's own call
+# timeout is shorter than this, so an answer later than that would reach nobody)
 
 
 def create_engine(url: str) -> AsyncEngine:
@@ -65,7 +66,9 @@ def _sqlite_engine(url: URL) -> AsyncEngine:
         raise ValueError("in-memory SQLite is not supported: give a file path, or use adapters.memory.MemoryStore")
     if not url.database.startswith("file:"):
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_async_engine(url)
+    # the default pool size (readers run side by side in WAL; writers queue for the one write lock anyway), but a
+    # queued operation waits POOL_WAIT_S, not 30 s: a reconnect storm of 10,000 chargers queued past 30 s
+    engine = create_async_engine(url, pool_timeout=POOL_WAIT_S)
 
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy, not the driver, issue BEGIN (see on_begin): real transactions, DDL included.

@@ -34,11 +34,12 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.exc import IntegrityError, StatementError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql import ColumnElement, Select
 
 from chargewise.adapters.sql import rows
-from chargewise.adapters.sql.engine import WRITE
+from chargewise.adapters.sql.engine import POOL_WAIT_S, WRITE
 from chargewise.adapters.sql.inline import CATCH_UP_PAGES, CHECKPOINT_ROUNDS, InlineSqliteWriter
 from chargewise.adapters.sql.shield import Shield
 from chargewise.adapters.sql.statements import (
@@ -69,7 +70,7 @@ from chargewise.domain.model import (
     TokenStatus,
     Transaction,
 )
-from chargewise.domain.ports import ConnectionChange, NewTransaction, Page, Store, TransactionFacts
+from chargewise.domain.ports import ConnectionChange, NewTransaction, Page, Store, StoreBusy, TransactionFacts
 
 _P = ParamSpec("_P")
 log = logging.getLogger(__name__)
@@ -79,11 +80,15 @@ _R = TypeVar("_R")
 def _shielded(
     method: Callable[Concatenate[SqlStore, _P], Coroutine[Any, Any, _R]],
 ) -> Callable[Concatenate[SqlStore, _P], Coroutine[Any, Any, _R]]:
-    """Run the method to the end even if its caller is cancelled (``Shield.run``)."""
+    """Run the method to the end even if its caller is cancelled (``Shield.run``); a pool wait that ran out is
+    :class:`StoreBusy`."""
 
     @functools.wraps(method)
     async def run(self: SqlStore, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
-        return await self._shield.run(method(self, *args, **kwargs))
+        try:
+            return await self._shield.run(method(self, *args, **kwargs))
+        except PoolTimeout as exc:
+            raise StoreBusy(f"no database connection free within {POOL_WAIT_S:.0f} s") from exc
 
     return run
 
