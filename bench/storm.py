@@ -31,6 +31,8 @@ from bench.servers import HOST, ROOT, chargewise_command, free_ports
 TOKEN = "storm-admin-token"
 #: what the server writes when it answers a charger with InternalError, and any traceback
 TROUBLE = re.compile(r"InternalError|internal error|Traceback")
+#: what it writes when it sheds a message (GenericError "server busy"): not a failure, but counted
+SHED = re.compile(r" shed: ")
 
 
 @dataclass
@@ -42,6 +44,8 @@ class Storm:
     statuses: Counter[int | str] = field(default_factory=Counter)
     internal_errors: int = 0  # after the restart
     internal_errors_first: int = 0  # while the chargers first connected and booted
+    shed: int = 0  # messages answered "server busy; retry later", after the restart
+    shed_first: int = 0
     restart_s: float = 0.0  # from the kill to the new server listening
 
     def share_by(self, seconds: float) -> float:
@@ -207,11 +211,12 @@ async def run(args: argparse.Namespace) -> Storm:
     log = server.log.read_bytes()
     storm.internal_errors_first = _trouble(log[:first_log])
     storm.internal_errors = _trouble(log[first_log:])
+    storm.shed_first, storm.shed = _trouble(log[:first_log], SHED), _trouble(log[first_log:], SHED)
     return storm
 
 
-def _trouble(log: bytes) -> int:
-    return sum(1 for line in log.decode(errors="replace").splitlines() if TROUBLE.search(line))
+def _trouble(log: bytes, pattern: re.Pattern[str] = TROUBLE) -> int:
+    return sum(1 for line in log.decode(errors="replace").splitlines() if pattern.search(line))
 
 
 def print_storm(storm: Storm, within: float) -> None:
@@ -226,6 +231,8 @@ def print_storm(storm: Storm, within: float) -> None:
     print("REST answers: " + ", ".join(f"{k}: {v:,}" for k, v in sorted(storm.statuses.items(), key=str)))
     print(f"server log lines with InternalError or a traceback: {storm.internal_errors} after the restart, "
           f"{storm.internal_errors_first} while they first connected and booted")  # fmt: skip
+    print(f"messages shed with GenericError 'server busy; retry later' (the charger retries): {storm.shed} after "
+          f"the restart, {storm.shed_first} while they first connected and booted")  # fmt: skip
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
