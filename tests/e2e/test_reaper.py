@@ -15,6 +15,7 @@ import websockets
 
 from chargewise import bootstrap
 from tests.conftest import RunningServer, start_server
+from tests.e2e.server_process import ServerProcess
 
 
 async def rpc(ws: websockets.ClientConnection, unique_id: str, action: str, payload: dict[str, object]) -> object:
@@ -164,3 +165,25 @@ async def test_an_orphan_closed_on_reconnect_stops_when_the_charger_was_last_hea
     assert tx["active"] is False
     assert datetime.fromisoformat(str(tx["stopped_at"])) <= last_heard  # not the reconnect time
     assert tx["provisional"] is True
+
+
+@pytest.mark.slow
+async def test_after_a_server_restart_an_orphan_stops_when_the_charger_was_last_heard_from(tmp_path: Path) -> None:
+    server = ServerProcess(tmp_path / "data")
+    await server.start()
+    try:
+        async with websockets.connect(f"{server.ocpp_url}/POWERCUT", subprotocols=["ocpp1.6"]) as ws:  # type: ignore[list-item]
+            tx_id = await start_with_reading(ws, 900)
+            last_heard = datetime.now(UTC)
+            server.kill()  # the server dies with the charger's link open; the charger's power goes too
+        await asyncio.sleep(1.2)
+        await server.start()
+        async with websockets.connect(f"{server.ocpp_url}/POWERCUT", subprotocols=["ocpp1.6"]) as ws:  # type: ignore[list-item]
+            await rpc(ws, "b2", "BootNotification", {"chargePointVendor": "Acme", "chargePointModel": "R"})
+            await rpc(ws, "st", "StatusNotification", {"connectorId": 1, "status": "Available", "errorCode": "NoError",
+                                                       "timestamp": "2026-11-25T18:30:00Z"})  # fmt: skip
+        tx = await server.get(f"/api/v1/transactions/{tx_id}")
+        assert isinstance(tx, dict) and tx["active"] is False
+        assert datetime.fromisoformat(str(tx["stopped_at"])) <= last_heard  # its stored last_seen, not the reconnect
+    finally:
+        server.terminate()

@@ -38,3 +38,14 @@ def test_bounded() -> None:
         presence.connected(charger_id, T0 + minutes(1))
     assert presence.stop_time("C", T0 - minutes(1), T0 + minutes(5)) == T0
     assert presence.stop_time("A", T0 - minutes(1), T0 + minutes(5)) == T0 + minutes(5)  # forgotten: now
+
+
+def test_after_a_restart_the_stored_last_seen_stands_in() -> None:
+    presence = Presence()
+    presence.recall("CP-1", T0 + minutes(20))  # start-up: last_seen from the store
+    presence.connected("CP-1", T0 + minutes(120))  # it reconnects to the restarted server
+    assert presence.stop_time("CP-1", T0 + minutes(5), T0 + minutes(121)) == T0 + minutes(20)
+    presence.heard("CP-2", T0 + minutes(30))
+    presence.recall("CP-2", T0 + minutes(10))  # older than what this process heard: ignored
+    presence.connected("CP-2", T0 + minutes(40))
+    assert presence.stop_time("CP-2", T0, T0 + minutes(41)) == T0 + minutes(30)

@@ -2,7 +2,8 @@
 reboot, a power cut) is stopped at when it reconnects and reports the connector free, rather than the
 reconnect time. Pure: times are passed in; memory only, one entry per charger (bounded).
 
-After a server restart nothing is known of the time before: such a stop is taken as of now, as before.
+After a server restart the store's ``last_seen`` stands in (:meth:`Presence.recall`, at start-up): it is
+written at most once a minute, so such a stop may lie up to a minute before the charger's last message.
 """
 
 from __future__ import annotations
@@ -21,6 +22,12 @@ class Presence:
         if charger_id not in self._heard and len(self._heard) >= self._max:
             self._heard.clear()  # rare: a fleet larger than the bound; only stop times fall back to now
         self._heard[charger_id] = at
+
+    def recall(self, charger_id: str, at: datetime) -> None:
+        """What the store says of a charger's last message before this process started (its ``last_seen``);
+        anything heard here since counts over it."""
+        if charger_id not in self._heard and len(self._heard) < self._max:
+            self._heard[charger_id] = at
 
     def connected(self, charger_id: str, at: datetime) -> None:
         """A new connection of the charger began at ``at``."""
