@@ -154,8 +154,6 @@ class ChargerLink(WSListener):
         self.opened.set()
 
     def on_ws_disconnected(self, transport: WSTransport) -> None:
-        if self._closed and not self.opened.is_set() and self.deps.registry.get(self.charger_id) is not self:
-            return  # refused in on_ws_connected: never registered
         self._closed = True
         for handle in (self._deadline, self._ping, self._pong_due):
             if handle is not None:
