@@ -127,8 +127,9 @@ async def start(settings: Settings, *, clock: Clock | None = None, with_http: bo
     directory = Directory()
     registry = Registry(observer=central.transactions.observe_call)  # remote starts, EV-connection timeouts
     admin = Admin(store=store, directory=directory, links=registry)
-    await admin.reload()
-    for charger in await store.list_chargers():  # a transaction lost across the restart stops when last heard
+    chargers = await store.list_chargers()
+    await admin.reload(found=chargers)
+    for charger in chargers:  # a transaction lost across the restart stops when last heard
         if charger.last_seen is not None:
             central.transactions.presence.recall(charger.id, charger.last_seen)
     policy = settings.policy

@@ -201,11 +201,13 @@ class Admin:
         return await self._changed(charger_id)
 
     # ------------------------------------------------------------------ another process's changes
-    async def reload(self) -> list[str]:
+    async def reload(self, *, found: list[Charger] | None = None) -> list[str]:
         """Reload the directory from the store (start-up, or the CLI changed chargers) and close the links of
-        chargers removed or no longer Accepted since the last reload; return their ids."""
+        chargers removed or no longer Accepted since the last reload; return their ids. ``found``: the chargers
+        the caller has just read from the store (start-up, which needs them for more than this)."""
         since = self._directory.reloading() if self._directory is not None else None
-        found = await self._store.list_chargers()
+        if found is None:
+            found = await self._store.list_chargers()
         if self._directory is not None:  # changes made here while the store was read stay
             self._directory.load(found, since=since)
         now = {c.id: c.registration for c in found}
