@@ -266,8 +266,8 @@ async def test_start_transaction_without_token_is_accepted(central: CentralSyste
 
 async def test_stop_transaction_closes_it(central: CentralSystem) -> None:
     tx, _ = await central.start_transaction(new_tx())
-    stopped = await central.stop_transaction(tx, stopped_at=T0 + timedelta(hours=1), meter_stop_wh=4000.0,
-                                             reason="EVDisconnected")  # fmt: skip
+    stopped = await central.transactions.stop("CP-1", tx.id, stopped_at=T0 + timedelta(hours=1),
+                                              meter_stop_wh=4000.0, reason="EVDisconnected")  # fmt: skip
     assert stopped is not None
     assert (stopped.active, stopped.energy_wh, stopped.stop_reason) == (False, 3000.0, "EVDisconnected")
 
@@ -287,7 +287,7 @@ async def test_reap_closes_only_older_open_transactions_on_the_evse(
     )
     reaped_at = clock.advance(3600)
 
-    closed = await central.reap("CP-1", reason=REASON, started_before=T0 + timedelta(minutes=5), evse_id=1)
+    closed = await central.transactions.reap("CP-1", reason=REASON, started_before=T0 + timedelta(minutes=5), evse_id=1)
 
     assert [tx.id for tx in closed] == [orphan.id]
     reaped = await store.get_transaction(orphan.id)
@@ -398,7 +398,7 @@ async def test_reap_without_evse_closes_all_of_the_chargers_older_transactions(
 ) -> None:
     one, _ = await central.start_transaction(new_tx("a", evse_id=1))
     two, _ = await central.start_transaction(new_tx("b", evse_id=2))
-    closed = await central.reap("CP-1", reason="Reboot", started_before=T0 + timedelta(seconds=1))
+    closed = await central.transactions.reap("CP-1", reason="Reboot", started_before=T0 + timedelta(seconds=1))
     assert sorted(tx.id for tx in closed) == [one.id, two.id]
     assert all(tx.meter_stop_wh is None and tx.stop_reason == "Reboot" for tx in closed)  # no reading: unknown
     assert await store.active_transactions("CP-1") == []
@@ -406,7 +406,7 @@ async def test_reap_without_evse_closes_all_of_the_chargers_older_transactions(
 
 async def test_reap_spares_a_transaction_started_at_the_cut_off(central: CentralSystem) -> None:
     await central.start_transaction(new_tx())
-    assert await central.reap("CP-1", reason=REASON, started_before=T0, evse_id=1) == []
+    assert await central.transactions.reap("CP-1", reason=REASON, started_before=T0, evse_id=1) == []
 
 
 # ---------------------------------------------------------------------------------------------- owner cache
@@ -422,6 +422,12 @@ class ReadCountingStore(MemoryStore):
         return await super().get_transaction(transaction_id)
 
 
+async def owner_of(central: CentralSystem, transaction_id: int) -> tuple[str, int] | None:
+    """``(charger_id, evse_id)`` of a transaction, as ``Transactions.owner`` remembers it."""
+    owner = await central.transactions.owner(transaction_id)
+    return None if owner is None else (owner.charger_id, owner.evse_id)
+
+
 def central_over(store: MemoryStore, clock: SteppingClock) -> CentralSystem:
     return CentralSystem(store=store, clock=clock, policy=Policy(), meter_writer=MeterWriter(store))
 
@@ -430,7 +436,7 @@ async def test_transaction_owner_is_remembered_from_the_start(clock: SteppingClo
     store = ReadCountingStore()
     central = central_over(store, clock)
     tx, _ = await central.start_transaction(new_tx(evse_id=3))
-    assert await central.transaction_owner(tx.id) == ("CP-1", 3)
+    assert await owner_of(central, tx.id) == ("CP-1", 3)
     assert store.reads == 0
 
 
@@ -439,9 +445,9 @@ async def test_transaction_owner_reads_the_store_once_then_remembers(clock: Step
     tx, _ = await counting.start_transaction(new_tx(evse_id=2))  # started by another process: not in the cache
     central = central_over(counting, clock)
 
-    assert await central.transaction_owner(tx.id) == ("CP-1", 2)
-    assert await central.transaction_owner(tx.id) == ("CP-1", 2)
+    assert await owner_of(central, tx.id) == ("CP-1", 2)
+    assert await owner_of(central, tx.id) == ("CP-1", 2)
     assert counting.reads == 1
-    assert await central.transaction_owner(999) is None
-    assert await central.transaction_owner(999) is None
+    assert await owner_of(central, 999) is None
+    assert await owner_of(central, 999) is None
     assert counting.reads == 3  # unknown ids are not cached: the transaction may appear later

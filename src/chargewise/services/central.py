@@ -9,7 +9,7 @@ import asyncio
 import enum
 import logging
 import zlib
-from collections.abc import Container, Sequence
+from collections.abc import Container
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
@@ -217,40 +217,6 @@ class CentralSystem:
                 closed.append(done)
         return closed
 
-    async def transaction_owner(self, transaction_id: int) -> tuple[str, int] | None:
-        """``(charger_id, evse_id)`` of a transaction (see :meth:`Transactions.owner`)."""
-        owner = await self.transactions.owner(transaction_id)
-        return None if owner is None else (owner.charger_id, owner.evse_id)
-
     async def record_meter_values(self, values: list[MeterValue]) -> None:
         """Store meter values durably (group-committed with other chargers' values)."""
         await self.meters.write(values)
-
-    async def stop_transaction(
-        self,
-        tx: Transaction,
-        *,
-        stopped_at: datetime,
-        meter_stop_wh: float | None,
-        reason: str | None,
-        meter_values: Sequence[MeterValue] = (),
-    ) -> Transaction | None:
-        """Close ``tx``; ``meter_values`` (those the stop message carried) are stored with the stop, in one
-        database transaction, and only by the stop that closes it: a retried stop stores them no second time."""
-        return await self.store.stop_transaction(
-            tx.id, stopped_at=stopped_at, meter_stop_wh=meter_stop_wh, reason=reason, meter_values=meter_values
-        )
-
-    async def reap(
-        self,
-        charger_id: str,
-        *,
-        reason: str,
-        started_before: datetime,
-        evse_id: int | None = None,
-        stopped_at: datetime | None = None,
-    ) -> list[Transaction]:
-        """See :meth:`Transactions.reap`."""
-        return await self.transactions.reap(
-            charger_id, reason=reason, started_before=started_before, evse_id=evse_id, stopped_at=stopped_at
-        )
