@@ -290,7 +290,13 @@ def _when(moment: datetime | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%S") if moment is not None else ""
 
 
+async def doctor(args: argparse.Namespace) -> int:
+    from chargewise import cli_doctor
+
+    return await cli_doctor.run(args)
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], Awaitable[int]]] = {
     "serve": serve, "demo": demo, "chargers": chargers, "tokens": tokens, "transactions": transactions,
-    "call": call, "simulate": simulate,
+    "call": call, "simulate": simulate, "doctor": doctor,
 }  # fmt: skip
