@@ -103,7 +103,9 @@ def build_parser() -> argparse.ArgumentParser:
     from chargewise import cli_doctor
     from chargewise.simulator import cli as simulator_cli
 
-    cli_doctor.add_arguments(sub.add_parser("doctor", help="why a charger is offline or flaky: explain, audit, rf, probe, mdns"))
+    cli_doctor.add_arguments(
+        sub.add_parser("doctor", help="why a charger is offline or flaky: explain, audit, rf, probe, mdns")
+    )
 
     simulator_cli.add_arguments(sub.add_parser("simulate", help="simulated chargers against any CSMS URL"))
     return parser
