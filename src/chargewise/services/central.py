@@ -85,6 +85,7 @@ class CentralSystem:
         self.transactions = Transactions(store=store, clock=clock, authorize=self.authorize)
         #: the latest electrical state per EVSE, in memory (smart charging reads it every cycle)
         self.telemetry = Telemetry()
+        self.transactions.on_meter = self.telemetry.meter
         # a reconnect storm is a few commits; batches of at most 200, because a batch holds the store's write
         # turn while it commits and meter writes queue behind it (a thousand last_seen updates at once had put
         # ~100 ms into the MeterValues latency tail)
