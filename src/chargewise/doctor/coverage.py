@@ -84,8 +84,14 @@ def best_new_node(plan: Plan, band: Band) -> Spot | None:
     own backhaul from the existing APs stays strong: the spot maximising the weaker of the two links."""
     best: Spot | None = None
     for p in _candidates(plan):
-        node = AccessPoint(name="new node", at=p, height_m=NODE_HEIGHT_M, bands=BANDS, mesh_node=True,
-                           eirp_dbm=per_band(DEFAULT_EIRP_DBM.__getitem__))  # fmt: skip
+        node = AccessPoint(
+            name="new node",
+            at=p,
+            height_m=NODE_HEIGHT_M,
+            bands=BANDS,
+            mesh_node=True,
+            eirp_dbm=per_band(DEFAULT_EIRP_DBM.__getitem__),
+        )
         spot = Spot(at=p, charger=to_charger(plan, node, band), backhaul=_backhaul(plan, p))
         if best is None or spot.score_dbm > best.score_dbm + 1e-9:
             best = spot

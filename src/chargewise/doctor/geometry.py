@@ -59,5 +59,10 @@ def segment_hits_box(p1: Point, p2: Point, box: Box) -> bool:
     """Whether segment p1-p2 passes through (or into) the rectangle ``box``."""
     if box.contains(p1) or box.contains(p2):
         return True
-    corners = (Point(x=box.x0, y=box.y0), Point(x=box.x1, y=box.y0), Point(x=box.x1, y=box.y1), Point(x=box.x0, y=box.y1))
+    corners = (
+        Point(x=box.x0, y=box.y0),
+        Point(x=box.x1, y=box.y0),
+        Point(x=box.x1, y=box.y1),
+        Point(x=box.x0, y=box.y1),
+    )
     return any(segments_cross(p1, p2, corners[i], corners[(i + 1) % 4]) for i in range(4))

@@ -58,14 +58,28 @@ def render_png(plan: Plan, grid: Grid, charger: Budget | None, size_px: tuple[in
     b = plan.bounds
     half = plan.grid_m / 2
     values = [[(-200.0 if math.isnan(v) else v) for v in row] for row in grid.rssi_dbm]
-    image = ax.imshow(values, origin="lower", extent=(b.x0 - half, b.x1 + half, b.y0 - half, b.y1 + half),
-                      cmap="RdYlGn", vmin=RSSI_RANGE_DBM[0], vmax=RSSI_RANGE_DBM[1], interpolation="bilinear")  # fmt: skip
+    image = ax.imshow(
+        values,
+        origin="lower",
+        extent=(b.x0 - half, b.x1 + half, b.y0 - half, b.y1 + half),
+        cmap="RdYlGn",
+        vmin=RSSI_RANGE_DBM[0],
+        vmax=RSSI_RANGE_DBM[1],
+        interpolation="bilinear",
+    )
     fig.colorbar(image, ax=ax, label=f"predicted median RSSI at the charger's height, {grid.band.label} (dBm)")
     if len(grid.xs) > 1 and len(grid.ys) > 1:
-        lines = ax.contour(grid.xs, grid.ys, values, levels=[CRITICAL_DBM, PLAN_DBM], colors=["#6a0000", "#003300"],
-                           linestyles=["dashed", "solid"], linewidths=1.6)  # fmt: skip
+        lines = ax.contour(
+            grid.xs,
+            grid.ys,
+            values,
+            levels=[CRITICAL_DBM, PLAN_DBM],
+            colors=["#6a0000", "#003300"],
+            linestyles=["dashed", "solid"],
+            linewidths=1.6,
+        )
         ax.clabel(lines, fmt={CRITICAL_DBM: f"{CRITICAL_DBM:.0f}", PLAN_DBM: f"{PLAN_DBM:.0f}"}, fontsize=9)
-    _draw_plan(ax, plan, grid)
+    _draw_plan(ax, plan, grid, charger)
     title = f"{plan.name}: {grid.band.label}"
     if charger is not None:
         title += f"; charger {charger.median_dbm:.0f} dBm from {charger.ap} ({charger.verdict})"
@@ -81,45 +95,73 @@ def render_png(plan: Plan, grid: Grid, charger: Budget | None, size_px: tuple[in
     return out.getvalue()
 
 
-def _draw_plan(ax: Axes, plan: Plan, grid: Grid) -> None:
+def _draw_plan(ax: Axes, plan: Plan, grid: Grid, charger: Budget | None) -> None:
     legend: dict[str, Line2D] = {}
     for wall in plan.walls:
         colour, label = wall_style(wall.material)
-        width = 2.0 + min(wall.loss_db[grid.band.index], 40.0) / 5.0  # thicker = lossier on this band
-        ax.plot([wall.start.x, wall.end.x], [wall.start.y, wall.end.y], color=colour, linewidth=width,
-                solid_capstyle="butt")  # fmt: skip
+        width = 2.0 + min(wall.loss_db[grid.band.slot], 40.0) / 5.0  # thicker = lossier on this band
+        ax.plot(
+            [wall.start.x, wall.end.x], [wall.start.y, wall.end.y], color=colour, linewidth=width, solid_capstyle="butt"
+        )
         legend.setdefault(label, Line2D([], [], color=colour, linewidth=4, label=label))
     if plan.car is not None:
-        c = plan.car.box
-        ax.add_patch(Rectangle((c.x0, c.y0), c.x1 - c.x0, c.y1 - c.y0, facecolor="#3050a0", alpha=0.35,
-                               edgecolor="#102050", hatch="//", linewidth=1.5))  # fmt: skip
-        ax.annotate("parked car", (c.x0, c.y1), textcoords="offset points", xytext=(4, -4), ha="left", va="top",
-                    fontsize=9, color="#102050")  # fmt: skip
+        box = plan.car.box
+        ax.add_patch(
+            Rectangle(
+                (box.x0, box.y0),
+                box.x1 - box.x0,
+                box.y1 - box.y0,
+                facecolor="#3050a0",
+                alpha=0.35,
+                edgecolor="#102050",
+                hatch="//",
+                linewidth=1.5,
+            )
+        )
+        ax.annotate(
+            "parked car",
+            (box.x0, box.y1),
+            textcoords="offset points",
+            xytext=(4, -4),
+            ha="left",
+            va="top",
+            fontsize=9,
+            color="#102050",
+        )
     for ap in plan.aps:
         offered = grid.band in ap.bands
-        ax.plot(ap.at.x, ap.at.y, marker="^", markersize=13, color="#1040c0" if offered else "#909090",
-                markeredgecolor="white")  # fmt: skip
+        ax.plot(
+            ap.at.x,
+            ap.at.y,
+            marker="^",
+            markersize=13,
+            color="#1040c0" if offered else "#909090",
+            markeredgecolor="white",
+        )
         text = ap.name if offered else f"{ap.name} (no {grid.band.label})"
         _label(ax, plan, ap.at.x, ap.at.y, text, 8)
     c = plan.charger
     ax.plot(c.at.x, c.at.y, marker="*", markersize=18, color="#ffd700", markeredgecolor="black")
-    level = grid.rssi_dbm[_nearest(grid.ys, c.at.y)][_nearest(grid.xs, c.at.x)]
-    _label(ax, plan, c.at.x, c.at.y, f"{c.name}\n{level:.0f} dBm", -24)
+    _label(ax, plan, c.at.x, c.at.y, c.name if charger is None else f"{c.name}\n{charger.median_dbm:.0f} dBm", -24)
     legend["AP"] = Line2D([], [], marker="^", linestyle="", color="#1040c0", markersize=10, label="AP / mesh node")
-    legend["charger"] = Line2D([], [], marker="*", linestyle="", color="#ffd700", markeredgecolor="black",
-                               markersize=12, label="charger")  # fmt: skip
+    legend["charger"] = Line2D(
+        [], [], marker="*", linestyle="", color="#ffd700", markeredgecolor="black", markersize=12, label="charger"
+    )
     legend["-65"] = Line2D([], [], color="#003300", label=f"{PLAN_DBM:.0f} dBm (plan for)")
     legend["-75"] = Line2D([], [], color="#6a0000", linestyle="dashed", label=f"{CRITICAL_DBM:.0f} dBm (critical)")
     ax.legend(handles=list(legend.values()), loc="upper left", fontsize=8, framealpha=0.85)
 
 
-def _nearest(axis: tuple[float, ...], value: float) -> int:
-    return min(range(len(axis)), key=lambda i: abs(axis[i] - value))
-
-
 def _label(ax: Axes, plan: Plan, x: float, y: float, text: str, dy: float) -> None:
     """A bold label beside a marker, on the side with room (left of it in the right half of the plan)."""
     right_half = x > (plan.bounds.x0 + plan.bounds.x1) / 2
-    ax.annotate(text, (x, y), textcoords="offset points", xytext=(-10 if right_half else 10, dy), fontsize=9,
-                weight="bold", ha="right" if right_half else "left",
-                bbox={"boxstyle": "round,pad=0.2", "facecolor": "white", "alpha": 0.7, "linewidth": 0})  # fmt: skip
+    ax.annotate(
+        text,
+        (x, y),
+        textcoords="offset points",
+        xytext=(-10 if right_half else 10, dy),
+        fontsize=9,
+        weight="bold",
+        ha="right" if right_half else "left",
+        bbox={"boxstyle": "round,pad=0.2", "facecolor": "white", "alpha": 0.7, "linewidth": 0},
+    )

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import difflib
 import enum
+import itertools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,7 +27,7 @@ class Band(enum.StrEnum):
     G6 = "6"
 
     @property
-    def index(self) -> int:
+    def slot(self) -> int:
         return BANDS.index(self)
 
     @property
@@ -79,35 +80,41 @@ class Material:
     family: str | None = None  # rows of one family are interpolated by thickness
 
     def loss(self, band: Band) -> float:
-        return self.loss_db[band.index]
+        return self.loss_db[band.slot]
 
 
 # connectivity.md §1.3 "Suggested default" per row (2.4 / 5 / 6 GHz). Earth: the section says "treat as
 # opaque (more than 25 dB at 2.4 GHz)"; 60 / 80 dB at 5 / 6 GHz lie between its P.2040 very-dry and
 # medium-dry 300 mm values and are far past any link budget either way.
+def _row(
+    name: str, label: str, loss_db: PerBand, thickness_mm: float | None = None, family: str | None = None
+) -> Material:
+    return Material(name=name, label=label, loss_db=loss_db, thickness_mm=thickness_mm, family=family)
+
+
 MATERIALS: dict[str, Material] = {
     m.name: m
     for m in (
-        Material(name="stud-wall", label="stud wall (gypsum + 89 mm cavity + gypsum)", loss_db=(3, 3, 3)),
-        Material(name="wood-door", label="solid wood door 44 mm", loss_db=(2, 3, 4)),
-        Material(name="lumber-wall", label="lumber / plank wall", loss_db=(4, 7, 8), thickness_mm=56, family="timber"),
-        Material(name="heavy-timber", label="heavy timber / log", loss_db=(7, 12, 14), thickness_mm=200, family="timber"),
-        Material(name="brick", label="brick, single wythe", loss_db=(5, 8, 9), thickness_mm=90, family="brick"),
-        Material(name="brick-double", label="brick, double wythe", loss_db=(8, 14, 16), thickness_mm=190, family="brick"),
-        Material(name="brick-veneer", label="brick-veneer exterior wall", loss_db=(7, 9, 10)),
-        Material(name="hollow-cmu", label="hollow concrete block (CMU)", loss_db=(14, 15, 16), thickness_mm=197),
-        Material(name="concrete-100mm", label="concrete 100 mm / grouted CMU", loss_db=(10, 18, 20), thickness_mm=100, family="concrete"),
-        Material(name="concrete-150mm", label="poured concrete 150 mm", loss_db=(12, 20, 23), thickness_mm=150, family="concrete"),
-        Material(name="concrete-200mm", label="poured concrete 200 mm", loss_db=(15, 27, 30), thickness_mm=200, family="concrete"),
-        Material(name="concrete-300mm", label="poured concrete 300 mm", loss_db=(21, 39, 44), thickness_mm=300, family="concrete"),
-        Material(name="glass", label="clear glass, single", loss_db=(1, 2, 2)),
-        Material(name="double-glazing", label="double glazing, clear", loss_db=(2, 6, 8)),
-        Material(name="low-e-glass", label="low-E double glazing", loss_db=(24, 28, 30)),
-        Material(name="metal", label="metal (steel door, garage door)", loss_db=(40, 40, 40)),
-        Material(name="earth", label="earth / soil 300 mm", loss_db=(25, 60, 80), thickness_mm=300),
-        Material(name="timber-floor", label="timber-joist floor", loss_db=(5, 7, 8)),
+        _row("stud-wall", "stud wall (gypsum + 89 mm cavity + gypsum)", (3, 3, 3)),
+        _row("wood-door", "solid wood door 44 mm", (2, 3, 4)),
+        _row("lumber-wall", "lumber / plank wall", (4, 7, 8), 56, "timber"),
+        _row("heavy-timber", "heavy timber / log", (7, 12, 14), 200, "timber"),
+        _row("brick", "brick, single wythe", (5, 8, 9), 90, "brick"),
+        _row("brick-double", "brick, double wythe", (8, 14, 16), 190, "brick"),
+        _row("brick-veneer", "brick-veneer exterior wall", (7, 9, 10)),
+        _row("hollow-cmu", "hollow concrete block (CMU)", (14, 15, 16), 197),
+        _row("concrete-100mm", "concrete 100 mm / grouted CMU", (10, 18, 20), 100, "concrete"),
+        _row("concrete-150mm", "poured concrete 150 mm", (12, 20, 23), 150, "concrete"),
+        _row("concrete-200mm", "poured concrete 200 mm", (15, 27, 30), 200, "concrete"),
+        _row("concrete-300mm", "poured concrete 300 mm", (21, 39, 44), 300, "concrete"),
+        _row("glass", "clear glass, single", (1, 2, 2)),
+        _row("double-glazing", "double glazing, clear", (2, 6, 8)),
+        _row("low-e-glass", "low-E double glazing", (24, 28, 30)),
+        _row("metal", "metal (steel door, garage door)", (40, 40, 40)),
+        _row("earth", "earth / soil 300 mm", (25, 60, 80), 300),
+        _row("timber-floor", "timber-joist floor", (5, 7, 8)),
     )
-}  # fmt: skip
+}
 FAMILIES = ("concrete", "brick", "timber")
 WALL_LOSS_DB = {name: m.loss_db for name, m in MATERIALS.items()}  # the simulator's view: name -> 2.4/5/6
 
@@ -144,7 +151,7 @@ def _interpolate(rows: list[Material], band: Band, thickness_mm: float) -> float
     """Piecewise-linear in thickness through the family's rows; through 0 dB at 0 mm below the thinnest row
     and along the last segment beyond the thickest (a lossy slab's dB grow about linearly with thickness)."""
     points = [(0.0, 0.0), *((m.thickness_mm or 0.0, m.loss(band)) for m in rows)]
-    for (t0, l0), (t1, l1) in zip(points, points[1:], strict=False):
+    for (t0, l0), (t1, l1) in itertools.pairwise(points):
         if thickness_mm <= t1:
             return l0 + (l1 - l0) * (thickness_mm - t0) / (t1 - t0)
     (t0, l0), (t1, l1) = points[-2], points[-1]
@@ -161,7 +168,7 @@ def material(name: str) -> Material:
 
 
 def suggest(word: str, choices: tuple[str, ...] | list[str]) -> str:
-    """"; did you mean 'x'?" when a choice is close to ``word`` (else ""): the tail of a one-line error."""
+    """The tail "; did you mean 'x'?" when a choice is close to ``word`` (else ""): the tail of a one-line error."""
     close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
     return f"; did you mean {close[0]!r}?" if close else ""
 

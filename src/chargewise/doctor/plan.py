@@ -85,11 +85,21 @@ class Plan:
 KEYS = {
     "": {"plan", "ap", "charger", "wall", "car"},
     "plan": {"name", "grid_m", "bounds", "shadowing_sigma_db"},
-    "ap": {"name", "position", "height_m", "bands", "eirp_dbm", "tx_power_dbm", "antenna_gain_dbi", "mesh_node", "floors"},
+    "ap": {
+        "name",
+        "position",
+        "height_m",
+        "bands",
+        "eirp_dbm",
+        "tx_power_dbm",
+        "antenna_gain_dbi",
+        "mesh_node",
+        "floors",
+    },
     "charger": {"name", "model", "position", "height_m", "bands", "enclosure_loss_db"},
     "wall": {"name", "from", "to", "material", "thickness_mm"},
     "car": {"from", "to", "roofline_m"},
-}  # fmt: skip
+}
 
 
 def parse_plan(text: str) -> Plan:
@@ -108,7 +118,9 @@ def parse_plan(text: str) -> Plan:
         raise PlanError("ap: missing; add an [[ap]] table with position = [x, y] and bands = [2.4, 5]")
     walls = tuple(_wall(t, f"wall[{i}]") for i, t in enumerate(_array(data, "wall", "[[wall]]")))
     car = _car(_table(data, "car", "car")) if "car" in data else None
-    _check_off_walls(walls, [("charger.position", charger.at), *((f"ap[{i}].position", a.at) for i, a in enumerate(aps))])
+    _check_off_walls(
+        walls, [("charger.position", charger.at), *((f"ap[{i}].position", a.at) for i, a in enumerate(aps))]
+    )
     bounds = _bounds(head, aps, charger, walls, car)
     grid_m = _number(head.get("grid_m", 0.25), "plan.grid_m", low=0.05, high=5.0)
     points = (math.floor((bounds.x1 - bounds.x0) / grid_m) + 1) * (math.floor((bounds.y1 - bounds.y0) / grid_m) + 1)
@@ -116,8 +128,16 @@ def parse_plan(text: str) -> Plan:
         raise PlanError(f"plan.grid_m: {grid_m:g} m makes {points:,} grid points; use a coarser grid_m (e.g. 0.25)")
     sigma = _number(head.get("shadowing_sigma_db", SHADOWING_SIGMA_DB), "plan.shadowing_sigma_db", low=0, high=20)
     name = _text(head.get("name", "garage"), "plan.name")
-    return Plan(name=name, aps=aps, charger=charger, walls=walls, car=car, bounds=bounds, grid_m=grid_m,
-                shadowing_sigma_db=sigma)  # fmt: skip
+    return Plan(
+        name=name,
+        aps=aps,
+        charger=charger,
+        walls=walls,
+        car=car,
+        bounds=bounds,
+        grid_m=grid_m,
+        shadowing_sigma_db=sigma,
+    )
 
 
 def _check_keys(table: dict[str, Any], kind: str, path: str) -> None:
@@ -191,7 +211,9 @@ def _eirp(table: dict[str, Any], path: str) -> PerBand:
     if "eirp_dbm" in table and "tx_power_dbm" in table:
         raise PlanError(f"{path}.tx_power_dbm: give eirp_dbm or tx_power_dbm (+ antenna_gain_dbi), not both")
     if "tx_power_dbm" in table:
-        gain = _number(table.get("antenna_gain_dbi", DEFAULT_ANTENNA_GAIN_DBI), f"{path}.antenna_gain_dbi", low=-10, high=20)
+        gain = _number(
+            table.get("antenna_gain_dbi", DEFAULT_ANTENNA_GAIN_DBI), f"{path}.antenna_gain_dbi", low=-10, high=20
+        )
         power = _number(table["tx_power_dbm"], f"{path}.tx_power_dbm", low=-10, high=36)
         return per_band(lambda _b: power + gain)
     value = table.get("eirp_dbm")
@@ -219,7 +241,9 @@ def _ap(table: dict[str, Any], path: str) -> AccessPoint:
     if not isinstance(floors, list):
         raise PlanError(f'{path}.floors: expected a list of floor materials such as ["timber-floor"]')
     names = [_text(floor, f"{path}.floors[{i}]") for i, floor in enumerate(floors)]
-    priced = tuple((name, _price(name, None, f"{path}.floors[{i}]", f"{path}.floors[{i}]")) for i, name in enumerate(names))
+    priced = tuple(
+        (name, _price(name, None, f"{path}.floors[{i}]", f"{path}.floors[{i}]")) for i, name in enumerate(names)
+    )
     return AccessPoint(
         name=_text(table.get("name", path), f"{path}.name"),
         at=_point(table, "position", path),
@@ -261,8 +285,14 @@ def _wall(table: dict[str, Any], path: str) -> Wall:
     start, end = _point(table, "from", path), _point(table, "to", path)
     if start == end:
         raise PlanError(f"{path}.to: the wall has no length; give its other end")
-    return Wall(name=_text(table.get("name", path), f"{path}.name"), start=start, end=end, material=material,
-                thickness_mm=thickness_mm, loss_db=_price(material, thickness_mm, f"{path}.material", f"{path}.thickness_mm"))  # fmt: skip
+    return Wall(
+        name=_text(table.get("name", path), f"{path}.name"),
+        start=start,
+        end=end,
+        material=material,
+        thickness_mm=thickness_mm,
+        loss_db=_price(material, thickness_mm, f"{path}.material", f"{path}.thickness_mm"),
+    )
 
 
 def _car(table: dict[str, Any]) -> Car:
@@ -280,8 +310,9 @@ def _check_off_walls(walls: tuple[Wall, ...], devices: list[tuple[str, Point]]) 
                 raise PlanError(f"{field}: on the line of wall[{i}]; move it 0.1 m to the side it is mounted on")
 
 
-def _bounds(head: dict[str, Any], aps: tuple[AccessPoint, ...], charger: Charger, walls: tuple[Wall, ...],
-            car: Car | None) -> Box:  # fmt: skip
+def _bounds(
+    head: dict[str, Any], aps: tuple[AccessPoint, ...], charger: Charger, walls: tuple[Wall, ...], car: Car | None
+) -> Box:
     if "bounds" in head:
         value = head["bounds"]
         if not isinstance(value, list) or len(value) != 4:

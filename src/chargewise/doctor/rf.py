@@ -98,10 +98,18 @@ def crossed(walls: tuple[Wall, ...], a: Point, b: Point) -> list[tuple[int, Wall
     return [(i, w) for i, w in enumerate(walls) if segments_cross(a, b, w.start, w.end)]
 
 
-def budget(plan: Plan, ap: AccessPoint, at: Point, height_m: float, band: Band, *, enclosure_db: float = 0.0,
-           with_car: bool = True) -> Budget:  # fmt: skip
+def budget(
+    plan: Plan,
+    ap: AccessPoint,
+    at: Point,
+    height_m: float,
+    band: Band,
+    *,
+    enclosure_db: float = 0.0,
+    with_car: bool = True,
+) -> Budget:
     """The budget from ``ap`` to a receiver at ``at`` (``height_m`` above the floor) on ``band``."""
-    i = band.index
+    i = band.slot
     planar = math.hypot(at.x - ap.at.x, at.y - ap.at.y)
     distance = math.hypot(planar, height_m - ap.height_m)
     terms = [Term(what=f"free space {distance:.1f} m", loss_db=free_space_db(distance, band), kind="free_space")]
@@ -120,8 +128,15 @@ def budget(plan: Plan, ap: AccessPoint, at: Point, height_m: float, band: Band, 
         terms.append(Term(what=f"parked car ({where} the {roof:g} m roofline)", loss_db=mean, kind="car"))
     if enclosure_db:
         terms.append(Term(what="charger enclosure and antenna", loss_db=enclosure_db, kind="enclosure"))
-    return Budget(band=band, ap=ap.name, eirp_dbm=ap.eirp_dbm[i], distance_m=distance, terms=tuple(terms),
-                  sigma_db=math.hypot(plan.shadowing_sigma_db, car_sigma), offered=band in ap.bands)  # fmt: skip
+    return Budget(
+        band=band,
+        ap=ap.name,
+        eirp_dbm=ap.eirp_dbm[i],
+        distance_m=distance,
+        terms=tuple(terms),
+        sigma_db=math.hypot(plan.shadowing_sigma_db, car_sigma),
+        offered=band in ap.bands,
+    )
 
 
 def to_charger(plan: Plan, ap: AccessPoint, band: Band, *, with_car: bool = True) -> Budget:

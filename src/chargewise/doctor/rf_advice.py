@@ -64,8 +64,10 @@ def _enable_band(plan: Plan, results: tuple[BandResult, ...]) -> list[Advice]:
     what_ifs = [b for r in results if r.charger_supports for b in r.per_ap]
     pick = max(what_ifs, key=lambda b: b.median_dbm)
     radio = ", ".join(b.label for b in plan.charger.bands)
-    text = (f"the charger's radio has only {radio}, which no AP offers: enable {pick.band.label} on {pick.ap} "
-            f"(predicted {_fmt(pick)} at the charger)")  # fmt: skip
+    text = (
+        f"the charger's radio has only {radio}, which no AP offers: enable {pick.band.label} on {pick.ap} "
+        f"(predicted {_fmt(pick)} at the charger)"
+    )
     return [Advice(kind=AdviceKind.ENABLE_BAND, text=text, band=pick.band, predicted_dbm=pick.median_dbm)]
 
 
@@ -76,8 +78,10 @@ def _iot_ssid(results: tuple[BandResult, ...]) -> list[Advice]:
     if low is None or low.verdict is not Verdict.GOOD or not failing:
         return []
     worse = ", ".join(f"{b.band.label} {_fmt(b)}" for b in failing)
-    text = (f"put the charger on a 2.4 GHz-only IoT SSID: 2.4 GHz gives {_fmt(low)} but {worse}; band steering "
-            "or a shared SSID can push the charger onto the failing band")  # fmt: skip
+    text = (
+        f"put the charger on a 2.4 GHz-only IoT SSID: 2.4 GHz gives {_fmt(low)} but {worse}; band steering "
+        "or a shared SSID can push the charger onto the failing band"
+    )
     return [Advice(kind=AdviceKind.IOT_SSID, text=text, band=Band.G2_4, predicted_dbm=low.median_dbm)]
 
 
@@ -90,8 +94,10 @@ def _pin_node(plan: Plan, best: Budget) -> list[Advice]:
     if not weak:
         return []
     others = ", ".join(f"{b.ap} {_fmt(b)}" for b in weak)
-    text = (f"pin the charger to mesh node {top.ap} (BSSID lock or per-client steering): {_fmt(top)} there, "
-            f"but {others}; an ESP32-class charger keeps the first AP it finds and rarely roams")  # fmt: skip
+    text = (
+        f"pin the charger to mesh node {top.ap} (BSSID lock or per-client steering): {_fmt(top)} there, "
+        f"but {others}; an ESP32-class charger keeps the first AP it finds and rarely roams"
+    )
     return [Advice(kind=AdviceKind.PIN_NODE, text=text, band=top.band, predicted_dbm=top.median_dbm)]
 
 
@@ -118,8 +124,10 @@ def _move(plan: Plan, best: Budget) -> list[Advice]:
     spot = best_move(plan, ap, best.band)
     if spot is None or spot.charger.median_dbm < best.median_dbm + WORTH_DB:
         return []
-    text = (f"move {ap.name} within its room to ({spot.at.x:.1f}, {spot.at.y:.1f}) m: the charger gets "
-            f"{_fmt(spot.charger)} on {best.band.label} instead of {best.median_dbm:.0f} dBm")  # fmt: skip
+    text = (
+        f"move {ap.name} within its room to ({spot.at.x:.1f}, {spot.at.y:.1f}) m: the charger gets "
+        f"{_fmt(spot.charger)} on {best.band.label} instead of {best.median_dbm:.0f} dBm"
+    )
     return [Advice(kind=AdviceKind.MOVE_AP, text=text, band=best.band, predicted_dbm=spot.charger.median_dbm)]
 
 
@@ -129,9 +137,11 @@ def _add_node(plan: Plan, best: Budget) -> list[Advice]:
         return []
     feed = spot.backhaul
     backhaul = "" if feed is None else f", its backhaul from {feed.ap} {_fmt(feed)} on {feed.band.label}"
-    text = (f"add a mesh node (or a wired AP) at ({spot.at.x:.1f}, {spot.at.y:.1f}) m, mounted at "
-            f"{NODE_HEIGHT_M:g} m: the charger gets {_fmt(spot.charger)} on "
-            f"{best.band.label}{backhaul}")  # fmt: skip
+    text = (
+        f"add a mesh node (or a wired AP) at ({spot.at.x:.1f}, {spot.at.y:.1f}) m, mounted at "
+        f"{NODE_HEIGHT_M:g} m: the charger gets {_fmt(spot.charger)} on "
+        f"{best.band.label}{backhaul}"
+    )
     if feed is not None and verdict(feed.median_dbm, feed.p90_dbm) is Verdict.CRITICAL:
         text += "; the backhaul would be critical, so wire that node (Ethernet or powerline)"
     return [Advice(kind=AdviceKind.ADD_NODE, text=text, band=best.band, predicted_dbm=spot.charger.median_dbm)]
