@@ -79,9 +79,10 @@ def _backhaul(plan: Plan, at: Point) -> Budget | None:
     return max(links, key=lambda link: link.median_dbm, default=None)
 
 
-def best_new_node(plan: Plan, band: Band) -> Spot | None:
+def best_new_node(plan: Plan, band: Band, *, wired: bool = False) -> Spot | None:
     """Where a new mesh node (default EIRP, mounted at 2.2 m) serves the charger best on ``band`` while its
-    own backhaul from the existing APs stays strong: the spot maximising the weaker of the two links."""
+    own backhaul from the existing APs stays strong: the spot maximising the weaker of the two links.
+    ``wired``: a node with a cable backhaul, so only the charger's link counts."""
     best: Spot | None = None
     for p in _candidates(plan):
         node = AccessPoint(
@@ -92,7 +93,7 @@ def best_new_node(plan: Plan, band: Band) -> Spot | None:
             mesh_node=True,
             eirp_dbm=per_band(DEFAULT_EIRP_DBM.__getitem__),
         )
-        spot = Spot(at=p, charger=to_charger(plan, node, band), backhaul=_backhaul(plan, p))
+        spot = Spot(at=p, charger=to_charger(plan, node, band), backhaul=None if wired else _backhaul(plan, p))
         if best is None or spot.score_dbm > best.score_dbm + 1e-9:
             best = spot
     return best

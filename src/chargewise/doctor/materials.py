@@ -134,7 +134,7 @@ def family_rows(family: str) -> list[Material]:
 def wall_loss_db(name: str, band: Band, thickness_mm: float | None = None) -> float:
     """Loss of one crossing of a wall of material ``name`` (a row or a family with ``thickness_mm``)."""
     if thickness_mm is None:
-        if name in FAMILIES:
+        if name in FAMILIES and name not in MATERIALS:
             rows = family_rows(name)
             span = f"{rows[0].thickness_mm:g}-{rows[-1].thickness_mm:g} mm"
             raise MaterialError(f"{name} needs a thickness ({span}); add thickness_mm")

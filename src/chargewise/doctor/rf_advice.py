@@ -90,7 +90,11 @@ def _pin_node(plan: Plan, best: Budget) -> list[Advice]:
     if len(nodes) < 2:
         return []
     top = max(nodes, key=lambda b: b.median_dbm)
-    weak = [b for b in nodes if b is not top and top.median_dbm - b.median_dbm >= ROAM_DELTA_DB]
+    weak = [
+        b
+        for b in nodes
+        if b is not top and top.median_dbm - b.median_dbm >= ROAM_DELTA_DB and b.verdict is not Verdict.GOOD
+    ]
     if not weak:
         return []
     others = ", ".join(f"{b.ap} {_fmt(b)}" for b in weak)
@@ -138,10 +142,16 @@ def _add_node(plan: Plan, best: Budget) -> list[Advice]:
     feed = spot.backhaul
     backhaul = "" if feed is None else f", its backhaul from {feed.ap} {_fmt(feed)} on {feed.band.label}"
     text = (
-        f"add a mesh node (or a wired AP) at ({spot.at.x:.1f}, {spot.at.y:.1f}) m, mounted at "
+        f"add a mesh node at ({spot.at.x:.1f}, {spot.at.y:.1f}) m, mounted at "
         f"{NODE_HEIGHT_M:g} m: the charger gets {_fmt(spot.charger)} on "
         f"{best.band.label}{backhaul}"
     )
     if feed is not None and verdict(feed.median_dbm, feed.p90_dbm) is Verdict.CRITICAL:
         text += "; the backhaul would be critical, so wire that node (Ethernet or powerline)"
+    wired = best_new_node(plan, best.band, wired=True)
+    if wired is not None and wired.charger.median_dbm >= spot.charger.median_dbm + WORTH_DB:
+        text += (
+            f"; a wired AP (Ethernet or powerline backhaul) at ({wired.at.x:.1f}, {wired.at.y:.1f}) m would give "
+            f"{_fmt(wired.charger)}"
+        )
     return [Advice(kind=AdviceKind.ADD_NODE, text=text, band=best.band, predicted_dbm=spot.charger.median_dbm)]
