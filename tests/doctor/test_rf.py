@@ -71,7 +71,9 @@ def test_earth_is_opaque_at_2_4_ghz() -> None:
     assert all(wall_loss_db("earth", b) >= 25 for b in BANDS)
 
 
-@pytest.mark.parametrize("row", cases("rf_worked_example.toml", "row"), ids=lambda r: f"{r['garage_wall']}-car{r['car']}")
+@pytest.mark.parametrize(
+    "row", cases("rf_worked_example.toml", "row"), ids=lambda r: f"{r['garage_wall']}-car{r['car']}"
+)
 def test_worked_example_within_3_db(row: dict[str, Any]) -> None:
     # default EIRP (20 / 23 / 18 dBm, §1.1), 12 m, an interior stud wall and the garage wall
     plan = line_plan(['material = "stud-wall"', f'material = "{row["garage_wall"]}"'], distance_m=12, car=row["car"])

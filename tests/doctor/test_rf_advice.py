@@ -50,7 +50,9 @@ def test_a_new_node_balances_the_charger_link_against_its_backhaul() -> None:
 
 
 def test_coverage_grid_spans_the_bounds_at_the_grid_step() -> None:
-    plan = parse_plan("[plan]\ngrid_m = 0.5\nbounds = [0, 0, 4, 2]\n[[ap]]\nposition = [1, 1]\n[charger]\nposition = [3, 1]\n")
+    plan = parse_plan(
+        "[plan]\ngrid_m = 0.5\nbounds = [0, 0, 4, 2]\n[[ap]]\nposition = [1, 1]\n[charger]\nposition = [3, 1]\n"
+    )
     grid = coverage(plan, Band.G2_4)
     assert grid.xs == (0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0) and grid.ys == (0.0, 0.5, 1.0, 1.5, 2.0)
     assert len(grid.rssi_dbm) == 5 and all(len(row) == 9 for row in grid.rssi_dbm)
