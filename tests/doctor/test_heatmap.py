@@ -34,3 +34,10 @@ def test_walls_are_coloured_by_material() -> None:
     assert wall_style("concrete-200mm") == wall_style("concrete")
     assert wall_style("metal")[0] != wall_style("stud-wall")[0]
     assert wall_style("low-e-glass")[1] == "low-E glass" and wall_style("glass")[1] == "glass"
+
+
+def test_a_band_no_ap_offers_draws_grey_without_warnings() -> None:
+    plan = parse_plan("[[ap]]\nposition = [0, 0]\nbands = [2.4]\n[charger]\nposition = [3, 0]\n")
+    grid = coverage(plan, Band.G6)
+    data = render_png(plan, grid, at_charger(plan, Band.G6))  # warnings are errors in this suite
+    assert png_size(data) == (1200, 800)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import math
 
+from matplotlib import colormaps
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -57,18 +58,19 @@ def render_png(plan: Plan, grid: Grid, charger: Budget | None, size_px: tuple[in
     ax = fig.add_subplot()
     b = plan.bounds
     half = plan.grid_m / 2
-    values = [[(-200.0 if math.isnan(v) else v) for v in row] for row in grid.rssi_dbm]
+    values = [list(row) for row in grid.rssi_dbm]  # NaN (no AP offers the band) is drawn grey
+    offered = any(not math.isnan(v) for row in values for v in row)
     image = ax.imshow(
         values,
         origin="lower",
         extent=(b.x0 - half, b.x1 + half, b.y0 - half, b.y1 + half),
-        cmap="RdYlGn",
+        cmap=colormaps["RdYlGn"].with_extremes(bad="#d9d9d9"),
         vmin=RSSI_RANGE_DBM[0],
         vmax=RSSI_RANGE_DBM[1],
         interpolation="bilinear",
     )
     fig.colorbar(image, ax=ax, label=f"predicted median RSSI at the charger's height, {grid.band.label} (dBm)")
-    if len(grid.xs) > 1 and len(grid.ys) > 1:
+    if offered and len(grid.xs) > 1 and len(grid.ys) > 1:
         lines = ax.contour(
             grid.xs,
             grid.ys,
@@ -80,9 +82,11 @@ def render_png(plan: Plan, grid: Grid, charger: Budget | None, size_px: tuple[in
         )
         ax.clabel(lines, fmt={CRITICAL_DBM: f"{CRITICAL_DBM:.0f}", PLAN_DBM: f"{PLAN_DBM:.0f}"}, fontsize=9)
     _draw_plan(ax, plan, grid, charger)
-    title = f"{plan.name}: {grid.band.label}"
+    title = f"{plan.name}: {grid.band.label}" + ("" if offered else " (no AP offers this band)")
     if charger is not None:
         title += f"; charger {charger.median_dbm:.0f} dBm from {charger.ap} ({charger.verdict})"
+    if grid.band not in plan.charger.bands:
+        title += f"\n(the charger's radio has no {grid.band.label}: a what-if)"
     ax.set_title(title)
     ax.set_xlabel("x (m)")
     ax.set_ylabel("y (m)")
