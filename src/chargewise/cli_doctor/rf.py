@@ -50,7 +50,7 @@ async def run(args: argparse.Namespace) -> int:
     if args.png:
         _write_png(plan, results, png_band, args.png)
     if args.json:
-        print_json(_as_json(plan, shown, advice, args.png and png_band))
+        print_json(_as_json(plan, shown, advice, png_band if args.png else None))
     else:
         print("\n".join(_lines(plan, shown, advice)))
         if args.png:

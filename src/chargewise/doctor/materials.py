@@ -139,12 +139,17 @@ def wall_loss_db(name: str, band: Band, thickness_mm: float | None = None) -> fl
             span = f"{rows[0].thickness_mm:g}-{rows[-1].thickness_mm:g} mm"
             raise MaterialError(f"{name} needs a thickness ({span}); add thickness_mm")
         return material(name).loss(band)
-    row = MATERIALS.get(name)
-    family = name if name in FAMILIES else (row.family if row else None)
-    if family is None:
-        material(name)  # raises on an unknown name
+    if name in FAMILIES:
+        return _interpolate(family_rows(name), band, thickness_mm)
+    row = material(name)  # raises on an unknown name
+    if row.family is None:
         raise MaterialError(f"{name} is a fixed assembly; remove thickness_mm or use one of {', '.join(FAMILIES)}")
-    return _interpolate(family_rows(family), band, thickness_mm)
+    if thickness_mm != row.thickness_mm:
+        raise MaterialError(
+            f"{name} is {row.thickness_mm:g} mm; for {thickness_mm:g} mm write material = {row.family!r} "
+            "with thickness_mm, or drop thickness_mm"
+        )
+    return row.loss(band)
 
 
 def _interpolate(rows: list[Material], band: Band, thickness_mm: float) -> float:

@@ -27,7 +27,7 @@ from chargewise.doctor.materials import (
     wall_loss_db,
 )
 
-MAX_GRID_POINTS = 250_000
+MAX_GRID_POINTS = 40_000  # about 50 x 50 m at 0.25 m; the heat map stays within seconds
 
 
 class PlanError(ValueError):
