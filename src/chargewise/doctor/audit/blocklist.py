@@ -63,7 +63,7 @@ class Blocklist:
     exact: dict[str, list[Rule]] = field(default_factory=dict)
     suffix: dict[str, list[Rule]] = field(default_factory=dict)
     patterns: list[tuple[re.Pattern[str], Rule]] = field(default_factory=list)
-    rules: int = 0
+    rules: int = 0  # lines read as rules (a hosts line with several names counts once)
     skipped: int = 0  # lines that are rules for browsers, not for a DNS sinkhole
 
     def matches(self, host: str) -> list[Rule]:
@@ -116,7 +116,9 @@ def parse_blocklist(text: str, source: str) -> Blocklist:
         line = raw.strip()
         if not line or line[0] in "!#[" or "##" in line or "#@#" in line or "#?#" in line:
             continue  # comments, the "[Adblock Plus 2.0]" header, cosmetic rules
-        if not _add_line(blocklist, line, number):
+        if _add_line(blocklist, line, number):
+            blocklist.rules += 1
+        else:
             blocklist.skipped += 1
     return blocklist
 
@@ -176,7 +178,6 @@ def _rule(
     action: Action, line: str, blocklist: Blocklist, number: int, modifiers: dict[str, str] | None = None
 ) -> Rule:
     modifiers = modifiers or {}
-    blocklist.rules += 1
     notes = [f"only for some clients (${key})" for key in ("client", "ctag") if key in modifiers]
     if "dnsrewrite" in modifiers:
         notes.append(f"rewritten to {modifiers['dnsrewrite'] or 'an empty answer'}")

@@ -203,7 +203,7 @@ def _ok(site: SiteNetwork) -> AuditFinding:
         "blocklists against the CSMS host and the vendors' domains.",
         fix="Nothing to change. If a charger still drops, run `chargewise doctor explain CHARGER`.",
         source="connectivity.md §3 A-H",
-        evidence=tuple(Evidence(origin=Origin(source=s, key="read"), value="ok") for s in site.sources),
+        evidence=tuple(Evidence(origin=Origin(source=s, key="file"), value="read") for s in site.sources),
     )  # fmt: skip
 
 

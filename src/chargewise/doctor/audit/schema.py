@@ -16,6 +16,7 @@ def suggest(word: str, choices: Iterable[str]) -> str:
     """``did you mean "bands"?`` when one choice is close, else the whole list."""
     options = list(choices)
     close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
+    close = close or [o for o in options if len(o) > 2 and (word.startswith(o) or o.startswith(word))][:1]
     return f'did you mean "{close[0]}"?' if close else f"use one of: {', '.join(options)}"
 
 

@@ -83,7 +83,7 @@ def parse_site(text: str, source: str) -> SiteFile:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise SiteError(source, f"not valid TOML: {exc}", "fix the syntax at that line") from None
-    top = Table(data, "", TOP, required=("chargers",))
+    top = Table(data, "", TOP)
     inputs = [Input(kind=k, path=p, field=k) for k in ("openwrt_wireless", "openwrt_dhcp", "unifi_export")
               if (p := top.text(k))]  # fmt: skip
     aps: list[AccessPoint] = []
@@ -116,7 +116,7 @@ def parse_site(text: str, source: str) -> SiteFile:
         app_vlan=top.text("app_vlan"),
     )
     if not network.chargers:
-        raise SiteError("chargers", "empty", "add a [[chargers]] table for each charger")
+        raise SiteError("chargers", "missing", "add a [[chargers]] table for each charger")
     return SiteFile(source=source, network=network, inputs=tuple(inputs), ap_inputs=tuple(ap_inputs))
 
 

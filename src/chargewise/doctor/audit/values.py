@@ -16,7 +16,7 @@ def normalise_mac(text: str, where: str, fix: str) -> str:
     """``4C-FC-AA-01-02-03`` -> ``4c:fc:aa:01:02:03``."""
     lowered = text.strip().lower()
     if not _MAC.fullmatch(lowered):
-        raise SiteError(where, f"{text!r} is not a MAC address", fix)
+        raise SiteError(where, f'"{text}" is not a MAC address', fix)
     digits = re.sub(r"[:-]", "", lowered)
     return ":".join(digits[i : i + 2] for i in range(0, 12, 2))
 
