@@ -44,16 +44,17 @@ def load(path: Path) -> SiteNetwork:
     text = _read(path, "SITE_FILE", "check the path")
     try:
         site = parse_site(text, path.name)
-        texts = {i.path: _read(path.parent / i.path, i.field, "fix the path; it is relative to the site file")
-                 for i in site.inputs}  # fmt: skip
+        fix = "fix the path; it is relative to the site file"
+        # blocklists are downloaded text of any quality: an odd byte must not stop the audit
+        texts = {i.path: _read(path.parent / i.path, i.field, fix, lenient=i.kind == "blocklist") for i in site.inputs}
         return build_network(site, texts)
     except SiteError as exc:
         raise UsageError(f"{path.name}: {exc}" if not str(exc).startswith(path.name) else str(exc)) from None
 
 
-def _read(path: Path, field: str, fix: str) -> str:
+def _read(path: Path, field: str, fix: str, *, lenient: bool = False) -> str:
     try:
-        return path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8", errors="replace" if lenient else "strict")
     except UnicodeDecodeError:
         raise UsageError(f'{field}: "{path}" is not UTF-8 text (save it as text)') from None
     except OSError as exc:

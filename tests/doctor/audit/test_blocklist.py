@@ -10,9 +10,9 @@ from tests.doctor.audit.test_audit_cases import FIXTURES
 
 def test_pihole_hosts_list() -> None:
     hosts = parse_blocklist((FIXTURES / "lists" / "pihole-gravity-hosts.txt").read_text(), "gravity")
-    assert "localhost" not in hosts.exact and "broadcasthost" not in hosts.exact and "0.0.0.0" not in hosts.exact
+    assert not {"localhost", "broadcasthost", "0.0.0.0", "ip6-localhost", "local"} & set(hosts.hosts)
     assert {"ads.adservice.example", "pixel.adservice.example", "beacon.tracker.example",
-            "analytics.tracker.example", "doubleclick.example", "csms.blocked.example"} <= set(hosts.exact)  # fmt: skip
+            "analytics.tracker.example", "doubleclick.example", "csms.blocked.example"} <= set(hosts.hosts)  # fmt: skip
     assert hosts.skipped == 0
     [rule] = hosts.matches("pixel.adservice.example")
     assert rule.line == 19 and rule.action is Action.BLOCK
@@ -49,6 +49,8 @@ def test_adguard_list() -> None:
         ("||example.org^$dnstype=AAAA", "example.org", True),
         ("||example.org^$script", "example.org", False),
         ("0.0.0.0 Example.ORG # comment", "example.org", True),
+        ("0.0.0.0\tads.example.org # tab-separated", "ads.example.org", True),
+        ("example.org^", "badexample.org", True),  # no || anchor: a substring, as in adblock syntax
         ("example.com##.banner", "example.com", False),
     ],
 )

@@ -14,10 +14,12 @@ Formats (connectivity.md §4.1, from the AdGuard Home wiki "Hosts Blocklists" an
 
 Precedence when several rules match (AdGuard Home's, §4.1): ``$important`` block > exception > block.
 
-Why not a library: ``adblock`` (Brave's adblock-rust bindings), ``braveblock``, ``adblockparser`` and
-``python-abp`` match *URLs* with a browser's request semantics, not bare host names with a sinkhole's (hosts
-lines exact, ``||d^`` by suffix), and none reports the line a rule came from, which a finding must show;
-``adblockparser`` (2016), ``python-abp`` (2020) and ``adblock`` (2022) also have had no release for years.
+Why not a library (evaluated for this module): ``adblock`` 0.6.0 (Brave's adblock-rust bindings) matches URLs
+with a browser's semantics: loaded with ``format="hosts"`` it turns ``0.0.0.0 a.example`` into ``||a.example^``
+and so also blocks ``sub.a.example``, which AdGuard Home does not (AdGuardHome#3998); a host-anchored regex
+``/^telemetry[0-9]*[.]vendor[.]com$/`` never matches because it is tested against ``https://host/``; and its
+result names the rule text but not the list line a finding must show. ``braveblock`` wraps the same engine;
+``adblockparser`` (last release 2016) and ``python-abp`` (2020) parse or match browser rules, not hosts files.
 §4.1 recommends the same: a small host-name parser with suffix matching.
 """
 
@@ -30,6 +32,7 @@ from dataclasses import dataclass, field
 
 _DOMAIN = re.compile(r"[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?)+\.?")
 _PATTERN = re.compile(r"[a-z0-9_.*|^-]+")
+_SINK_IPS = {"0.0.0.0", "127.0.0.1", "::", "::1"}  # the usual first column, known without parsing
 _DNS_MODIFIERS = {"important", "client", "ctag", "denyallow", "dnstype", "dnsrewrite"}
 _HOSTS_LOCAL = {"localhost", "localhost.localdomain", "local", "broadcasthost", "ip6-localhost", "ip6-loopback",
                 "ip6-localnet", "ip6-mcastprefix", "ip6-allnodes", "ip6-allrouters", "ip6-allhosts",
@@ -60,6 +63,7 @@ class Blocklist:
     """One parsed list. Build with :func:`parse_blocklist`; ask :meth:`matches` or :func:`decide`."""
 
     source: str
+    hosts: dict[str, tuple[int, str]] = field(default_factory=dict)  # hosts-line name -> (line, text), kept lean
     exact: dict[str, list[Rule]] = field(default_factory=dict)
     suffix: dict[str, list[Rule]] = field(default_factory=dict)
     patterns: list[tuple[re.Pattern[str], Rule]] = field(default_factory=list)
@@ -69,6 +73,9 @@ class Blocklist:
     def matches(self, host: str) -> list[Rule]:
         host = host.lower().rstrip(".")
         found = list(self.exact.get(host, ()))
+        if host in self.hosts:
+            number, text = self.hosts[host]
+            found.append(Rule(action=Action.BLOCK, text=text, source=self.source, line=number))
         labels = host.split(".")
         for i in range(len(labels)):
             found.extend(self.suffix.get(".".join(labels[i:]), ()))
@@ -78,7 +85,7 @@ class Blocklist:
     def names_under(self, domain: str) -> set[str]:
         """The host names this list spells out at or below ``domain`` (candidates a vendor may use)."""
         tail = "." + domain
-        return {name for name in (*self.exact, *self.suffix) if name == domain or name.endswith(tail)}
+        return {name for name in (*self.hosts, *self.exact, *self.suffix) if name == domain or name.endswith(tail)}
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -124,12 +131,11 @@ def parse_blocklist(text: str, source: str) -> Blocklist:
 
 
 def _add_line(blocklist: Blocklist, line: str, number: int) -> bool:
-    first, _, rest = line.partition(" ") if " " in line else line.partition("\t")
-    if rest and _is_ip(first):
-        names = rest.split("#", 1)[0].split()
-        for name in names:
-            if name.lower() not in _HOSTS_LOCAL:
-                _put(blocklist.exact, name.lower().rstrip("."), _rule(Action.BLOCK, line, blocklist, number))
+    first, *rest = line.split(None, 1)
+    if rest and (first in _SINK_IPS or _is_ip(first)):
+        for name in rest[0].split("#", 1)[0].lower().split():
+            if name not in _HOSTS_LOCAL:
+                blocklist.hosts.setdefault(name.rstrip("."), (number, line))
         return True
     return _add_adblock(blocklist, line, number)
 

@@ -120,6 +120,7 @@ class Vlan:
     ports: tuple[str, ...] = ()
     mdns_reflection: bool = False  # this VLAN takes part in an mDNS reflector
     reflector: Reflector = Reflector.NONE
+    note: str = ""  # what else the export says about multicast ("igmp_snooping on")
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -55,6 +55,7 @@ def _vlan_evidence(vlan: Vlan | None, name: str) -> Evidence:
     if vlan is None:
         return Evidence(origin=Origin(source="site", key="vlans"), value=f'"{name}" not declared: no reflector known')
     state = f"mdns_reflection {'on' if vlan.mdns_reflection else 'off'} ({vlan.reflector.value})"
+    state += f", {vlan.note}" if vlan.note else ""
     return Evidence(origin=vlan.origin, value=f'"{name}": {state}')
 
 

@@ -132,6 +132,7 @@ def _vlan(network: dict[str, Any], index: int, source: str) -> Vlan:
         vlan_id=int(vlan_id) if vlan_id not in (None, "") else None,
         mdns_reflection=mdns,
         reflector=Reflector.UNIFI if mdns else Reflector.NONE,
+        note="igmp_snooping on" if network.get("igmp_snooping") else "",
         origin=Origin(source=source, key=f"networkconf[{index}].mdns_enabled"),
     )
 
