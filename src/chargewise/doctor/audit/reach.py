@@ -47,13 +47,14 @@ def mdns_finding(site: SiteNetwork, charger: Charger, usable: list[Ssid]) -> Ite
             "the pfSense Avahi package, the OPNsense avahi-reflector or mdns-repeater plugin, or UniFi's Multicast "
             "DNS on both networks; then set mdns_reflection = true on both VLANs here.",
             source="connectivity.md §3 H43-H44, §4.2 (router-side knobs); seed: VLANs, SSIDs and mDNS",
-            evidence=tuple(_vlan_evidence(v, name) for v, name in ((a, own), (b, other))),
+            evidence=tuple(_vlan_evidence(v, name, site) for v, name in ((a, own), (b, other))),
         )  # fmt: skip
 
 
-def _vlan_evidence(vlan: Vlan | None, name: str) -> Evidence:
+def _vlan_evidence(vlan: Vlan | None, name: str, site: SiteNetwork) -> Evidence:
     if vlan is None:
-        return Evidence(origin=Origin(source="site", key="vlans"), value=f'"{name}" not declared: no reflector known')
+        origin = Origin(source=site.sources[0] if site.sources else "site file", key="vlans")
+        return Evidence(origin=origin, value=f'"{name}" not declared: no reflector known')
     state = f"mdns_reflection {'on' if vlan.mdns_reflection else 'off'} ({vlan.reflector.value})"
     state += f", {vlan.note}" if vlan.note else ""
     return Evidence(origin=vlan.origin, value=f'"{name}": {state}')

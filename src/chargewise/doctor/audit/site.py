@@ -117,6 +117,13 @@ def parse_site(text: str, source: str) -> SiteFile:
     )
     if not network.chargers:
         raise SiteError("chargers", "missing", "add a [[chargers]] table for each charger")
+    seen: set[str] = set()
+    for i, charger in enumerate(network.chargers):
+        if charger.charger_id in seen:
+            raise SiteError(
+                f"chargers[{i}].id", f'"{charger.charger_id}" is used twice', "give each charger its own id"
+            )
+        seen.add(charger.charger_id)
     return SiteFile(source=source, network=network, inputs=tuple(inputs), ap_inputs=tuple(ap_inputs))
 
 
