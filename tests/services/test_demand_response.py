@@ -106,3 +106,12 @@ async def test_compliance_of_a_held_event() -> None:
     assert (result.kw_minutes_over, result.minutes_to_comply) == (50.0, 5.0)
     with pytest.raises(DemandError, match="no such event"):
         await dr.compliance("nope", [])
+
+
+async def test_an_update_with_fewer_intervals_cancels_the_missing_ones() -> None:
+    dr = service()
+    first = cap_event("e1#0")
+    second = replace(cap_event("e1#1", kw=20), start=first.end, end=first.end + timedelta(hours=1))
+    await dr.receive([first, second])
+    await dr.receive([replace(first, modification=1)])
+    assert {one.id: one.status for one in await dr.events()} == {"e1#0": "far", "e1#1": "cancelled"}

@@ -100,7 +100,16 @@ class DemandResponse:
         answer = await self._answer(events)
         for one in events:
             await self._save(replace(one, opt=answer))
+        await self._drop_stale(events)
         return answer
+
+    async def _drop_stale(self, events: Sequence[DemandEvent]) -> None:
+        # An update may have fewer intervals than before: the intervals it no longer has are cancelled.
+        origins = {one.origin for one in events if one.origin}
+        fresh = {one.id for one in events}
+        for held in await self._store.all():
+            if held.origin in origins and held.id not in fresh and held.status != "cancelled":
+                await self._save(replace(held, status="cancelled"))
 
     async def _answer(self, events: Sequence[DemandEvent]) -> Opt:
         for one in events:
