@@ -16,8 +16,8 @@ import pytest
 from openleadr import OpenADRServer
 
 from chargewise.adapters.memory_demand import MemoryDemandEvents
-from chargewise.adapters.openadr2 import SIMPLE_SHED, OpenAdr2Ven, Ven2Settings, map_event
-from chargewise.charging.demand import Cap, DemandError, Price, Shed
+from chargewise.adapters.openadr2 import OpenAdr2Ven, Ven2Settings, map_event
+from chargewise.charging.demand import SIMPLE_SHED, Cap, DemandError, Price, Shed
 from chargewise.services.demand_response import DemandResponse
 
 # openleadr 0.5 stores its server in the aiohttp app under a string key.

@@ -29,13 +29,11 @@ from typing import Any
 
 from openleadr import OpenADRClient, utils
 
-from chargewise.charging.demand import Cap, DemandError, DemandEvent, Price, Shed, Signal, Status
+from chargewise.charging.demand import SIMPLE_SHED, Cap, DemandError, DemandEvent, Price, Shed, Signal, Status
 from chargewise.services.demand_response import DemandResponse
 
 log = logging.getLogger(__name__)
 
-# SIMPLE levels (OpenADR 2.0b 8.1: 0 normal, 1 moderate, 2 high, 3 special): the share of the limit to shed.
-SIMPLE_SHED = {1: 0.25, 2: 0.5, 3: 1.0}
 # SI scale codes of an item base (OpenADR 2.0b siScaleCode) as powers of ten.
 _SCALE = {"p": -12, "n": -9, "micro": -6, "m": -3, "c": -2, "d": -1, "none": 0, "k": 3, "M": 6, "G": 9, "T": 12}
 _PRICE_SIGNALS = ("ELECTRICITY_PRICE", "ENERGY_PRICE")

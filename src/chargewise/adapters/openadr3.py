@@ -33,8 +33,7 @@ import aiohttp
 import toadr3
 from toadr3.models import Event, Interval, IntervalPeriod, Program, Report, ReportData, ValuesMap
 
-from chargewise.adapters.openadr2 import SIMPLE_SHED
-from chargewise.charging.demand import Cap, DemandError, DemandEvent, Opt, Price, Shed, Signal
+from chargewise.charging.demand import SIMPLE_SHED, Cap, DemandError, DemandEvent, Opt, Price, Shed, Signal
 from chargewise.services.demand_response import DemandResponse
 
 log = logging.getLogger(__name__)

@@ -32,6 +32,9 @@ Slot = tuple[datetime, timedelta]  # (start, UTC and aware; duration), the plann
 Sample = tuple[datetime, float]  # (time, kW): the value holds until the next sample (step-wise)
 
 SOURCES: tuple[Source, ...] = ("rest", "openadr2", "openadr3")
+# OpenADR SIMPLE levels (2.0b profile 8.1 and 3.0 SIMPLE: 0 normal, 1 moderate, 2 high, 3 special) as the share of
+# the node's limit to shed. The program defines what a level means; these are defaults the VENs' settings override.
+SIMPLE_SHED: dict[int, float] = {1: 0.25, 2: 0.5, 3: 1.0}
 STATUSES: tuple[Status, ...] = ("far", "near", "active", "completed", "cancelled")
 
 
