@@ -102,8 +102,10 @@ async def test_invalid_event_is_refused_in_one_line() -> None:
 async def test_compliance_of_a_held_event() -> None:
     dr = service()
     await dr.receive([cap_event()])
+    assert await dr.recorded_compliance("e1") is None
     result = await dr.compliance("e1", [(START, 50.0), (START + timedelta(minutes=5), 35.0)])
     assert (result.kw_minutes_over, result.minutes_to_comply) == (50.0, 5.0)
+    assert await dr.recorded_compliance("e1") == result
     with pytest.raises(DemandError, match="no such event"):
         await dr.compliance("nope", [])
 

@@ -5,7 +5,7 @@ Events are frozen, so handing out the stored objects is safe.
 
 from __future__ import annotations
 
-from chargewise.charging.demand import DemandEvent
+from chargewise.charging.demand import Compliance, DemandEvent
 
 
 class MemoryDemandEvents:
@@ -13,6 +13,7 @@ class MemoryDemandEvents:
 
     def __init__(self) -> None:
         self._events: dict[str, DemandEvent] = {}
+        self._compliance: dict[str, Compliance] = {}
 
     async def put(self, event: DemandEvent) -> None:
         self._events[event.id] = event
@@ -22,3 +23,9 @@ class MemoryDemandEvents:
 
     async def all(self) -> list[DemandEvent]:
         return list(self._events.values())
+
+    async def put_compliance(self, result: Compliance) -> None:
+        self._compliance[result.event_id] = result
+
+    async def get_compliance(self, event_id: str) -> Compliance | None:
+        return self._compliance.get(event_id)

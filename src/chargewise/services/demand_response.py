@@ -47,6 +47,10 @@ class DemandEventStore(Protocol):
 
     async def all(self) -> list[DemandEvent]: ...
 
+    async def put_compliance(self, result: Compliance) -> None: ...
+
+    async def get_compliance(self, event_id: str) -> Compliance | None: ...
+
 
 @dataclass(frozen=True, kw_only=True)
 class OptPolicy:
@@ -152,12 +156,26 @@ class DemandResponse:
         """Per node, the cap per planner slot (see ``charging.demand.caps_for_slots``)."""
         return caps_for_slots(await self._store.all(), limits, slots, baselines)
 
-    async def compliance(self, event_id: str, samples: Iterable[Sample], limit_kw: float | None = None) -> Compliance:
-        """Measure one held event against the node's power samples (see ``charging.demand.compliance``)."""
+    async def compliance(
+        self,
+        event_id: str,
+        samples: Iterable[Sample],
+        limit_kw: float | None = None,
+        baseline_kw: float | None = None,
+    ) -> Compliance:
+        """Measure one held event against its node's power samples (see ``charging.demand.compliance``) and record
+        the result (``recorded_compliance`` reads it back). Call it when the event has ended, or again later with
+        more samples: the newest result replaces the last."""
         held = await self._store.get(event_id)
         if held is None:
             raise DemandError(f"event id {event_id!r}: no such event; list them with events()")
-        return compliance(held, list(samples), limit_kw)
+        result = compliance(held, list(samples), limit_kw, baseline_kw)
+        await self._store.put_compliance(result)
+        return result
+
+    async def recorded_compliance(self, event_id: str) -> Compliance | None:
+        """The last compliance recorded for ``event_id`` (None if never measured)."""
+        return await self._store.get_compliance(event_id)
 
     async def _save(self, event: DemandEvent) -> None:
         await self._store.put(event)
