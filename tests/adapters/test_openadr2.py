@@ -16,7 +16,7 @@ import pytest
 from openleadr import OpenADRServer
 
 from chargewise.adapters.memory_demand import MemoryDemandEvents
-from chargewise.adapters.openadr2 import OpenAdr2Ven, Ven2Settings, map_event
+from chargewise.adapters.openadr2 import OpenAdr2Error, OpenAdr2Ven, Ven2Settings, map_event
 from chargewise.charging.demand import SIMPLE_SHED, Cap, DemandError, Price, Shed
 from chargewise.services.demand_response import DemandResponse
 
@@ -162,6 +162,19 @@ async def test_an_operator_opt_out_reaches_the_vtn(vtn: Vtn, ven: tuple[OpenAdr2
         return vtn.answers.get(event_id) == ["optIn", "optOut"]
 
     await eventually(changed)
+
+
+async def test_a_vtn_that_refuses_or_is_absent_fails_start_in_one_line(vtn: Vtn) -> None:
+    async def refuse(registration_info: dict[str, Any]) -> bool:
+        return False
+
+    vtn.server.add_handler("on_create_party_registration", refuse)
+    absent = f"http://127.0.0.1:{free_port()}/OpenADR2/Simple/2.0b"
+    for url in (vtn.url, absent):
+        one = OpenAdr2Ven(DemandResponse(MemoryDemandEvents(), SITES), Ven2Settings(vtn_url=url, ven_name="depot"))
+        with pytest.raises(OpenAdr2Error, match=f"VTN {url} did not register VEN 'depot'"):
+            await one.start()
+        await one.stop()
 
 
 def raw(signal_name: str, signal_type: str, payload: float, **extra: Any) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -99,6 +100,38 @@ async def test_an_event_for_an_unknown_node_is_reported_opted_out(
     await one.poll()
     assert opt_reports(vtn) == [(event_id, "nowhere", ["optOut", "node 'nowhere' is not in any site"])]
     assert one.refused == {event_id: "node 'nowhere' is not in any site"}
+
+
+async def test_an_event_without_a_resource_is_reported_opted_out_as_an_aggregate(
+    vtn: Vtn3, ven: tuple[OpenAdr3Ven, DemandResponse]
+) -> None:
+    one, service = ven
+    program = vtn.add_program({"programName": "depot-dr", **CAPACITY})
+    event_id = vtn.add_event({**cap_event(program, "main", 5.0), "targets": [{"type": "GROUP", "values": ["north"]}]})
+    await one.poll()
+    [(reported, resource, (kind, reason))] = opt_reports(vtn)
+    assert (reported, resource, kind) == (event_id, "AGGREGATED_REPORT", "optOut")
+    assert "no RESOURCE_NAME and no default node" in reason
+    assert await service.events() == []
+
+
+async def test_the_polling_task_survives_a_failing_vtn(vtn: Vtn3) -> None:
+    service = DemandResponse(MemoryDemandEvents(), SITES)
+    one = OpenAdr3Ven(service, settings(vtn, poll_seconds=0.05))
+    program = vtn.add_program({"programName": "depot-dr", **CAPACITY})
+    vtn.clients["chargewise"] = "rotated"  # the first polls fail: our secret is wrong
+    one.start()
+    try:
+        await asyncio.sleep(0.2)
+        vtn.clients["chargewise"] = "s3cret"
+        event_id = vtn.add_event(cap_event(program, "main", 22.0))
+        for _ in range(100):
+            if await service.events("main"):
+                break
+            await asyncio.sleep(0.02)
+        assert [e.origin for e in await service.events("main")] == [event_id]
+    finally:
+        await one.stop()
 
 
 async def test_unchanged_events_are_answered_once_and_changes_again(

@@ -39,6 +39,10 @@ _SCALE = {"p": -12, "n": -9, "micro": -6, "m": -3, "c": -2, "d": -1, "none": 0, 
 _PRICE_SIGNALS = ("ELECTRICITY_PRICE", "ENERGY_PRICE")
 
 
+class OpenAdr2Error(Exception):
+    """The VEN could not start; the message says why and what to check."""
+
+
 @dataclass(frozen=True, kw_only=True)
 class Ven2Settings:
     """Where the VTN is and how we present ourselves. ``cert``/``key`` sign messages (None: unsigned);
@@ -161,8 +165,14 @@ class OpenAdr2Ven:
         return self._client.ven_id  # type: ignore[no-any-return]
 
     async def start(self) -> None:
-        """Register, fetch the VTN's current events, and poll from now on (openleadr's scheduler)."""
+        """Register, fetch the VTN's current events, and poll from now on (openleadr's scheduler). Raises
+        ``OpenAdr2Error`` if the VTN did not register us (unreachable, refused, or an invalid answer)."""
         await self._client.run()
+        if self._client.registration_id is None:
+            raise OpenAdr2Error(
+                f"VTN {self._settings.vtn_url} did not register VEN {self._settings.ven_name!r} (unreachable or "
+                "refused, see the log); check the URL, the certificates and that the VTN knows this VEN"
+            )
 
     async def stop(self) -> None:
         """Stop polling, finish sending operator changes, and close the HTTP session."""

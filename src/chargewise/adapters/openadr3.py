@@ -121,9 +121,17 @@ def _start(period: IntervalPeriod | None) -> datetime | None:
     return period.start
 
 
+def _resource_names(event: Event) -> list[str]:
+    return [str(value) for target in event.targets or [] if target.type == "RESOURCE_NAME" for value in target.values]
+
+
+def _named_nodes(event: Event) -> list[str]:
+    # The resources a report names; a report about none in particular is an aggregate (3.0.1 reportData).
+    return _resource_names(event) or ["AGGREGATED_REPORT"]
+
+
 def _nodes(event: Event, default_node: str | None) -> list[str]:
-    nodes = [str(value) for target in event.targets or [] if target.type == "RESOURCE_NAME" for value in target.values]
-    if nodes:
+    if nodes := _resource_names(event):
         return nodes
     if default_node is None:
         raise DemandError(f"event {event.id}: targets: no RESOURCE_NAME and no default node; set a default_node")
@@ -219,10 +227,7 @@ class OpenAdr3Ven:
             answer = await self._service.receive(mapped)
             nodes = sorted({one.node for one in mapped})
         except DemandError as error:
-            answer, nodes = (
-                Opt(kind="optOut", by="policy", reason=str(error)),
-                [self._settings.default_node or "unknown"],
-            )
+            answer, nodes = Opt(kind="optOut", by="policy", reason=str(error)), _named_nodes(event)
         if answer.kind == "optOut":
             log.warning("openadr3: opting out of %s: %s", event_id, answer.reason)
             self.refused[event_id] = answer.reason
@@ -257,7 +262,7 @@ class OpenAdr3Ven:
         while True:
             try:
                 await self.poll()
-            except (toadr3.ToadrError, aiohttp.ClientError, TimeoutError) as error:
+            except (toadr3.ToadrError, aiohttp.ClientError, TimeoutError, ValueError) as error:  # ValueError: pydantic
                 log.warning("openadr3: poll of %s failed: %s", self._settings.vtn_url, error)
             await asyncio.sleep(self._settings.poll_seconds)
 
