@@ -1,9 +1,8 @@
-"""Price feeds over HTTP (a small aiohttp server on loopback) and tariff files on disk."""
+"""Price feeds over HTTP, against a small aiohttp server on loopback."""
 
 from __future__ import annotations
 
 import asyncio
-import json
 import socket
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -13,8 +12,6 @@ import pytest
 from aiohttp import web
 
 from chargewise.adapters.price_feed import PriceFeed, PriceFeedError, fetch_prices
-from chargewise.adapters.tariff_files import read_tariff
-from chargewise.charging.tariff import PriceSeries, TariffError, TimeOfUse
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "tariffs"
 BASE = int(datetime(2026, 1, 5, tzinfo=UTC).timestamp() * 1000)
@@ -112,24 +109,3 @@ async def test_failures_say_what_to_do(feed_url: str, path: str, fmt: str, messa
 async def test_nobody_listening() -> None:
     with pytest.raises(PriceFeedError, match="ClientConnectorError"):
         await fetch_prices(PriceFeed(url=f"http://127.0.0.1:{free_port()}/x", timeout_seconds=2))
-
-
-def test_read_tariff_by_file_type(tmp_path: Path) -> None:
-    assert isinstance(read_tariff(EXAMPLES / "time-of-use.toml"), TimeOfUse)
-    assert isinstance(read_tariff(EXAMPLES / "day-ahead.csv"), PriceSeries)
-    assert isinstance(read_tariff(EXAMPLES / "day-ahead.json"), PriceSeries)
-    market = tmp_path / "awattar.json"
-    market.write_text(json.dumps(MARKET))
-    assert read_tariff(market).name == "awattar"
-
-
-@pytest.mark.parametrize(
-    ("name", "text", "message"),
-    [("t.yaml", "x", "file type .yaml: use .toml"), ("t.toml", "timezone='UTC'", "t.toml: seasons:")],
-)
-def test_read_tariff_errors_name_the_file(tmp_path: Path, name: str, text: str, message: str) -> None:
-    (tmp_path / name).write_text(text)
-    with pytest.raises(TariffError, match=message):
-        read_tariff(tmp_path / name)
-    with pytest.raises(TariffError, match="cannot read it"):
-        read_tariff(tmp_path / "missing.toml")
