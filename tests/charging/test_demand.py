@@ -17,7 +17,9 @@ from chargewise.charging.demand import (
     caps_for_slots,
     check_event,
     compliance,
+    demand_caps,
     prices_for_slots,
+    slot_notes,
     status_at,
 )
 from tests.charging.demand_cases import event, load, slots, when
@@ -110,3 +112,30 @@ def test_prices_for_slots_takes_the_highest_price_in_force() -> None:
     ]
     grid = slots({"start": "2026-01-05T15:30:00Z", "minutes": 30, "count": 5})
     assert prices_for_slots([event(row) for row in rows], "main", grid) == [None, 0.40, 0.55, 0.55, None]
+
+
+def test_demand_caps_resolve_sheds_and_skip_what_does_not_bind() -> None:
+    rows = [
+        {"id": "cap", "start": "2026-01-05T16:00:00Z", "end": "2026-01-05T18:00:00Z", "cap_kw": 40},
+        {"id": "shed", "node": "feeder-1", "start": "2026-01-05T16:00:00Z", "end": "2026-01-05T17:00:00Z", "shed": 0.5},
+        {"id": "out", "start": "2026-01-05T16:00:00Z", "end": "2026-01-05T18:00:00Z", "cap_kw": 1, "opt": "optOut"},
+        {"id": "price", "start": "2026-01-05T16:00:00Z", "end": "2026-01-05T18:00:00Z", "price": 0.5},
+        {"id": "elsewhere", "node": "hq", "start": "2026-01-05T16:00:00Z", "end": "2026-01-05T18:00:00Z", "cap_kw": 1},
+    ]
+    caps = demand_caps([event(row) for row in rows], {"main": 100.0, "feeder-1": 30.0})
+    assert [(cap.event_id, cap.node, cap.cap_kw, cap.start, cap.end) for cap in caps] == [
+        ("cap", "main", 40, when("2026-01-05T16:00:00Z"), when("2026-01-05T18:00:00Z")),
+        ("shed", "feeder-1", 15.0, when("2026-01-05T16:00:00Z"), when("2026-01-05T17:00:00Z")),
+    ]
+
+
+def test_slot_notes_name_the_event_that_sets_each_cap() -> None:
+    rows = [
+        {"id": "wide", "start": "2026-01-05T16:00:00Z", "end": "2026-01-05T18:00:00Z", "cap_kw": 40},
+        {"id": "deep", "start": "2026-01-05T17:00:00Z", "end": "2026-01-05T17:30:00Z", "cap_kw": 10},
+    ]
+    grid = slots({"start": "2026-01-05T15:00:00Z", "minutes": 60, "count": 4})
+    notes = slot_notes([event(row) for row in rows], {"main": 100.0}, grid)
+    assert notes == {
+        "main": {1: "demand-response event wide: at most 40 kW", 2: "demand-response event deep: at most 10 kW"}
+    }

@@ -80,8 +80,12 @@ async def test_all_intervals_of_one_source_event_get_one_answer() -> None:
     second = replace(cap_event("e1#1", kw=20), start=first.end, end=first.end + timedelta(hours=1))
     answer = await dr.receive([first, second])
     assert answer.kind == "optIn"
-    caps = await dr.caps_for_slots({"main": 100}, [(START, timedelta(hours=1)), (first.end, timedelta(hours=1))])
-    assert caps == {"main": [40, 20]}
+    grid = [(START, timedelta(hours=1)), (first.end, timedelta(hours=1))]
+    assert await dr.caps_for_slots({"main": 100}, grid) == {"main": [40, 20]}
+    assert await dr.slot_notes({"main": 100}, grid) == {
+        "main": {0: "demand-response event e1#0: at most 40 kW", 1: "demand-response event e1#1: at most 20 kW"}
+    }
+    assert [(cap.event_id, cap.cap_kw) for cap in await dr.demand_caps({"main": 100})] == [("e1#0", 40), ("e1#1", 20)]
 
 
 async def test_cancel_lifts_the_cap() -> None:

@@ -96,6 +96,17 @@ class DemandEvent:
 
 
 @dataclass(frozen=True, kw_only=True)
+class DemandCap:
+    """A binding event resolved to a power cap on its node (a shed turned into kW): what the allocation needs."""
+
+    event_id: str
+    node: str
+    start: datetime
+    end: datetime
+    cap_kw: float
+
+
+@dataclass(frozen=True, kw_only=True)
 class Compliance:
     """What the node drew over the cap during the event. ``minutes_to_comply`` counts from the start to the first
     moment at or under the cap (None: never). ``covered_minutes`` is how much of the window the samples cover;
@@ -187,6 +198,24 @@ def caps_at(
     return min(caps, default=None)
 
 
+def demand_caps(
+    events: Iterable[DemandEvent],
+    limits: Mapping[str, float | None],
+    baselines: Mapping[str, float] | None = None,
+) -> list[DemandCap]:
+    """Every binding event on a node of ``limits`` (node id -> its power limit in kW; None if it has only current
+    limits, then a shed of the limit cannot be resolved) as a ``DemandCap``, for ``site.limits_at`` and the
+    allocation (they check the window and keep the lowest). Price events are left out."""
+    baselines = baselines or {}
+    caps: list[DemandCap] = []
+    for event in events:
+        if event.node in limits and binding(event):
+            kw = cap_kw(event, limits[event.node], baselines.get(event.node))
+            if kw is not None:
+                caps.append(DemandCap(event_id=event.id, node=event.node, start=event.start, end=event.end, cap_kw=kw))
+    return caps
+
+
 def caps_for_slots(
     events: Iterable[DemandEvent],
     limits: Mapping[str, float | None],
@@ -195,20 +224,41 @@ def caps_for_slots(
 ) -> dict[str, list[float | None]]:
     """Per node of ``limits`` (node id -> its limit in kW, None if it has only current limits), the cap for each
     slot (rule 4); None where no event caps the slot. Feed the result to the planner as extra node limits."""
-    baselines = baselines or {}
-    relevant = [event for event in events if event.node in limits and binding(event)]
-    result: dict[str, list[float | None]] = {}
-    for node, limit in limits.items():
-        mine = [event for event in relevant if event.node == node]
-        row: list[float | None] = []
+    return {
+        node: [None if cap is None else cap.cap_kw for cap in row]
+        for node, row in _slot_caps(events, limits, slots, baselines).items()
+    }
+
+
+def slot_notes(
+    events: Iterable[DemandEvent],
+    limits: Mapping[str, float | None],
+    slots: Sequence[Slot],
+    baselines: Mapping[str, float] | None = None,
+) -> dict[str, dict[int, str]]:
+    """Per node, slot index -> why its cap is lower (the event that sets it), for plan explanations."""
+    return {
+        node: {
+            i: f"demand-response event {cap.event_id}: at most {cap.cap_kw:g} kW" for i, cap in enumerate(row) if cap
+        }
+        for node, row in _slot_caps(events, limits, slots, baselines).items()
+    }
+
+
+def _slot_caps(
+    events: Iterable[DemandEvent],
+    limits: Mapping[str, float | None],
+    slots: Sequence[Slot],
+    baselines: Mapping[str, float] | None,
+) -> dict[str, list[DemandCap | None]]:
+    caps = demand_caps(events, limits, baselines)
+    result: dict[str, list[DemandCap | None]] = {}
+    for node in limits:
+        mine = [cap for cap in caps if cap.node == node]
+        row: list[DemandCap | None] = []
         for start, duration in slots:
-            caps = [
-                cap
-                for event in mine
-                if event.start < start + duration and start < event.end
-                if (cap := cap_kw(event, limit, baselines.get(node))) is not None
-            ]
-            row.append(min(caps, default=None))
+            overlapping = [cap for cap in mine if cap.start < start + duration and start < cap.end]
+            row.append(min(overlapping, key=lambda cap: cap.cap_kw, default=None))
         result[node] = row
     return result
 

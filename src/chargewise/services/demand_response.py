@@ -23,6 +23,7 @@ from typing import Protocol
 
 from chargewise.charging.demand import (
     Compliance,
+    DemandCap,
     DemandError,
     DemandEvent,
     Opt,
@@ -33,6 +34,8 @@ from chargewise.charging.demand import (
     caps_for_slots,
     check_event,
     compliance,
+    demand_caps,
+    slot_notes,
 )
 
 Listener = Callable[[DemandEvent], None]
@@ -155,6 +158,18 @@ class DemandResponse:
     ) -> dict[str, list[float | None]]:
         """Per node, the cap per planner slot (see ``charging.demand.caps_for_slots``)."""
         return caps_for_slots(await self._store.all(), limits, slots, baselines)
+
+    async def demand_caps(
+        self, limits: Mapping[str, float | None], baselines: Mapping[str, float] | None = None
+    ) -> list[DemandCap]:
+        """The caps of every binding event on a node of ``limits``: pass them to ``allocate`` / ``limits_at``."""
+        return demand_caps(await self._store.all(), limits, baselines)
+
+    async def slot_notes(
+        self, limits: Mapping[str, float | None], slots: Sequence[Slot], baselines: Mapping[str, float] | None = None
+    ) -> dict[str, dict[int, str]]:
+        """Per node, slot index -> which event caps it (for the plan's limit notes and its explanations)."""
+        return slot_notes(await self._store.all(), limits, slots, baselines)
 
     async def compliance(
         self,
