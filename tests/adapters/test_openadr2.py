@@ -135,12 +135,18 @@ async def test_a_cancelled_event_lifts_the_cap(vtn: Vtn, ven: tuple[OpenAdr2Ven,
 
     await eventually(answered)
     vtn.server.cancel_event(VEN_ID, event_id)
+    assert [one.event_descriptor.event_status for one in vtn.server.events[VEN_ID]] == ["cancelled"]
 
     async def cancelled() -> bool:
         return [one.status for one in await service.events("main")] == ["cancelled"]
 
     await eventually(cancelled)
     assert await service.cap_at("main", START + timedelta(minutes=5), limit_kw=43.0) is None
+
+    async def acknowledged() -> bool:  # the VTN drops a cancelled event once the VEN answered the cancellation
+        return all(one.event_descriptor.event_id != event_id for one in vtn.server.events[VEN_ID])
+
+    await eventually(acknowledged)
 
 
 async def test_an_operator_opt_out_reaches_the_vtn(vtn: Vtn, ven: tuple[OpenAdr2Ven, DemandResponse]) -> None:
