@@ -205,8 +205,8 @@ class OpenAdr2Ven:
         if event.source != "openadr2" or event.opt is None or event.opt.by == "policy" or event.status == "cancelled":
             return
         sent = self._client.responded_events.get(event.origin)
-        if sent == event.opt.kind:
-            return
+        if sent is None or sent == event.opt.kind:
+            return  # not an event this VTN sent us (another VEN's), or the VTN has this answer already
         self._client.responded_events[event.origin] = event.opt.kind
         task = asyncio.get_running_loop().create_task(
             self._client.created_event(
