@@ -70,7 +70,7 @@ def explain_dns(answer: DnsAnswer) -> Step:
             summary=f"{answer.host} does not exist according to {who}",
             explanation=f"{who} answered NXDOMAIN: it knows no name {answer.host}. Local names (.lan, .home) exist "
             "only on the router's resolver, and a charger with a hardcoded public resolver cannot see them; a "
-            ".local name is multicast DNS, which unicast DNS does not answer (connectivity.md §3 G #35, #37).",
+            ".local name is multicast DNS, which unicast DNS does not answer.",  # connectivity.md §3 G #35, #37
             fix="Check the spelling of the host in the charger's URL. For a local server use its IP address (or a "
             "DHCP reservation and the IP), or a public DNS name that resolves to it.",
         )
@@ -106,8 +106,8 @@ def _judge_addresses(answer: DnsAnswer, who: str, step: StepMaker) -> Step:
             problem="dns_sinkhole",
             summary=f"{who} answered {listed} for {answer.host}: a DNS sinkhole blocks it",
             explanation=f"{listed} is what a blocking resolver (Pi-hole, AdGuard Home, a hosts-style blocklist) "
-            "answers for a name on its list (connectivity.md §4.1). A charger given this answer connects to "
-            "nothing; a cloud-managed one may even stop charging when it loses its backend (§3 G #36).",
+            "answers for a name on its list. A charger given this answer connects to "  # connectivity.md §4.1, §3 G #36
+            "nothing; a cloud-managed one may even stop charging when it loses its backend.",
             fix=f"Allow {answer.host} in the sinkhole (Pi-hole: add it to the allowlist; AdGuard Home: a rule "
             f"@@||{answer.host}^), or give the chargers' network a resolver without blocklists; "
             "`chargewise doctor audit` finds the blocking rule in an exported list.",
@@ -128,7 +128,7 @@ def _judge_addresses(answer: DnsAnswer, who: str, step: StepMaker) -> Step:
             summary=f"public name {answer.host} resolves to private {listed}",
             explanation="This resolver returned a private (RFC 1918) address for a public name. Routers with "
             "DNS-rebind protection discard exactly such answers from upstream (OpenWrt dnsmasq rebind_protection=1 "
-            "by default, connectivity.md §3 G #38), so a charger behind one gets no address although this probe "
+            "by default), so a charger behind one gets no address although this probe "  # connectivity.md §3 G #38
             "did.",
             fix=f"If the charger fails to connect, allow the name on the router (OpenWrt: list rebind_domain "
             f"'{answer.host}'), or probe again with --dns-server set to the resolver the charger uses.",
@@ -160,7 +160,7 @@ def explain_tcp(attempts: tuple[TcpAttempt, ...], target: Target) -> Step:
         else (
             f" The URL gives no port, so {target.port} is used ({'wss' if target.secure else 'ws'}:// default); "
             "chargewise serves OCPP on 9000 unless told otherwise, and some chargers add :443 on their own "
-            "(connectivity.md §3 F #31)."
+            "(netzero#117)."  # connectivity.md §3 F #31
         )
     )
     if last.outcome == "refused":

@@ -51,7 +51,7 @@ def explain_tls(
             problem="tls_handshake",
             summary=f"TLS handshake failed: {handshake.error}",
             explanation="The port did not complete a TLS handshake: it may serve plain ws:// (or HTTP), or "
-            "a middlebox cut the connection (connectivity.md §3 F #31, #34).",
+            "a middlebox cut the connection.",  # connectivity.md §3 F #31, #34
             fix="Use ws:// if the server has no TLS on this port, or the port that serves wss://.",
         )
     if not handshake.verified:
@@ -74,7 +74,7 @@ def explain_tls(
             problem="tls_old_version",
             summary=f"{handshake.version}: too old for OCPP",
             explanation="The OCPP security profiles need TLS 1.2 or later; current chargers refuse older "
-            "versions (SecurityEvent InvalidTLSVersion, connectivity.md §2.3).",
+            "versions (SecurityEvent InvalidTLSVersion).",  # connectivity.md §2.3
             fix="Enable TLS 1.2/1.3 on the server or the proxy in front of it.",
         )
     if cert.not_after - now < EXPIRY_WARNING:
@@ -144,7 +144,7 @@ def _judge_failure(
             explanation=f"The chain does not lead to a root in {handshake.trust}. Usual causes: the server "
             "sends its certificate without the intermediate (serve the full chain, fullchain.pem), a "
             "self-signed or private CA the charger does not have, or a charger with a hardcoded root that "
-            "the CA has since rotated (connectivity.md §3 F #29, #30, #32, #33).",
+            "the CA has since rotated.",  # connectivity.md §3 F #29, #30, #32, #33
             fix="Serve the full chain (--tls-cert fullchain.pem); for a private CA install its root on the "
             "charger (2.0.1: InstallCertificate CSMSRootCertificate) and probe with --ca ROOT.pem.",
         )
