@@ -315,7 +315,8 @@ async def _response(protocol: ClientProtocol, link: Link) -> Response:
         for event in protocol.events_received():
             if isinstance(event, Response):
                 return event
-        await _feed(protocol, link)
+        if not await _feed(protocol, link):
+            raise ConnectionError("the server closed the connection without answering")
 
 
 async def _boot(options: ProbeOptions, link: Link) -> Step:

@@ -116,7 +116,7 @@ def _judge_addresses(answer: DnsAnswer, who: str, step: StepMaker) -> Step:
         return step(
             status=Status.WARN,
             problem="dns_loopback",
-            summary=f"{answer.host} resolves to {listed}: only this machine",
+            summary=f"{answer.host} → {listed} (answered by {who}): only this machine",
             explanation="A loopback address reaches the machine that asks: this probe reaches the server, a "
             "charger would try to connect to itself.",
             fix="Give the charger a name (or the IP address) that resolves to the server's LAN address.",
