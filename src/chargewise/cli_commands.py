@@ -71,6 +71,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         http_port=args.http_port if args.http_port is not None else server.http_port,
         policy=policy, link=base, per_charger=per_charger, tls=tls,
         admin_token=os.environ.get("CHARGEWISE_ADMIN_TOKEN"), share_port=getattr(args, "workers", 1) > 1,
+        mdns=getattr(args, "mdns", False),
         auth=AuthLimits(charger_failures=server.auth_failures_per_charger,
                         address_failures=server.auth_failures_per_address, window=server.auth_failure_window),
     )  # fmt: skip
