@@ -30,6 +30,11 @@ LOCAL_SUFFIXES = (
     ".corp",
     ".fritz.box",
 )
+# what dnsmasq's rebind protection discards from upstream: RFC 1918, link-local and unique-local addresses
+REBIND_NETS = tuple(
+    ipaddress.ip_network(n)
+    for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16", "fc00::/7", "fe80::/10")
+)
 SINKHOLE_ANSWERS = {"0.0.0.0", "::"}  # hosts-style blocklists answer these (connectivity.md §4.1)
 CLOCK_SKEW = timedelta(minutes=5)  # beyond this the server's clock is worth a word (chargers set theirs from it)
 
@@ -121,7 +126,7 @@ def _judge_addresses(answer: DnsAnswer, who: str, step: StepMaker) -> Step:
             "charger would try to connect to itself.",
             fix="Give the charger a name (or the IP address) that resolves to the server's LAN address.",
         )
-    if public and all(a.is_private for a in addresses):
+    if public and all(any(a in net for net in REBIND_NETS) for a in addresses):
         return step(
             status=Status.WARN,
             problem="dns_private_answer",
