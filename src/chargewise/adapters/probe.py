@@ -193,13 +193,14 @@ async def _connect(address: str, port: int, wait: float) -> tuple[TcpAttempt, St
 
 # ---------------------------------------------------------------------- TLS
 async def _tls(options: ProbeOptions, link: Link) -> Step:
-    now = datetime.now(UTC)
-    given = {"now": now, "charger_time": options.charger_time, "password_given": options.password is not None}
-    if not options.target.secure:
-        return explain_tls(None, options.target, **given)  # type: ignore[arg-type]
-    assert link.writer is not None
-    handshake = await _handshake(link, options)
-    return explain_tls(handshake, options.target, **given)  # type: ignore[arg-type]
+    handshake = await _handshake(link, options) if options.target.secure else None
+    return explain_tls(
+        handshake,
+        options.target,
+        now=datetime.now(UTC),
+        charger_time=options.charger_time,
+        password_given=options.password is not None,
+    )
 
 
 async def _handshake(link: Link, options: ProbeOptions) -> TlsHandshake:
