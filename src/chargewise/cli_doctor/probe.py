@@ -5,9 +5,13 @@ from __future__ import annotations
 import argparse
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from chargewise.cli_support import UsageError, print_json
 from chargewise.doctor.probe import ProbeInputError, Report, Status, parse_server, parse_target, to_json
+
+if TYPE_CHECKING:  # the adapter (dnspython, cryptography, websockets) loads only when the probe runs
+    from chargewise.adapters.probe import ProbeOptions
 
 HELP = "connect to a CSMS URL as a charger does (DNS, TCP, TLS, WebSocket, BootNotification) and explain failures"
 MARKS = {Status.OK: "ok  ", Status.WARN: "warn", Status.FAIL: "FAIL", Status.SKIPPED: "--  "}
@@ -24,7 +28,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
 
 
-def options_from(args: argparse.Namespace) -> object:
+def options_from(args: argparse.Namespace) -> ProbeOptions:
     """The adapter's options from the command line; one-line :class:`UsageError` for anything wrong."""
     from chargewise.adapters.probe import ProbeOptions
 
@@ -68,11 +72,9 @@ def _charger_time(text: str | None) -> datetime | None:
 
 async def run(args: argparse.Namespace) -> int:
     """Exit 0 when a charger with this URL should connect (warnings allowed), 1 when a step fails."""
-    from chargewise.adapters.probe import ProbeOptions, run_probe
+    from chargewise.adapters.probe import run_probe
 
-    options = options_from(args)
-    assert isinstance(options, ProbeOptions)
-    report = await run_probe(options)
+    report = await run_probe(options_from(args))
     if args.json:
         print_json(to_json(report))
     else:
