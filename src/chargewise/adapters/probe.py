@@ -78,7 +78,8 @@ class Link:
 
     reader: asyncio.StreamReader | None = None
     writer: asyncio.StreamWriter | None = None
-    address: str = ""
+    addresses: tuple[str, ...] = ()  # what DNS answered, tried in order
+    address: str = ""  # the one connected to
     protocol: ClientProtocol | None = None  # the WebSocket, once the upgrade request is sent
 
 
@@ -108,7 +109,7 @@ async def run_probe(options: ProbeOptions) -> Report:
 # ---------------------------------------------------------------------- DNS
 async def _dns(options: ProbeOptions, link: Link) -> Step:
     answer = await resolve(options.target.host, server=options.dns_server, wait=options.timeout)
-    link.address = ",".join(answer.addresses)
+    link.addresses = answer.addresses
     return explain_dns(answer)
 
 
@@ -162,7 +163,7 @@ async def _ask(host: str, address: str, port: int, *, wait: float, source: str) 
 # ---------------------------------------------------------------------- TCP
 async def _tcp(options: ProbeOptions, link: Link) -> Step:
     attempts: list[TcpAttempt] = []
-    for address in link.address.split(","):
+    for address in link.addresses:
         attempt, streams = await _connect(address, options.target.port, options.timeout)
         attempts.append(attempt)
         if streams is not None:
