@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from chargewise.adapters.clock import SystemClock
 from chargewise.adapters.http_api import ApiDeps, HttpServer
@@ -33,6 +34,9 @@ from chargewise.services.meter_writer import MeterWriter
 from chargewise.services.newcomers import Newcomers
 from chargewise.services.records import Ledger, Records
 from chargewise.services.reports import Reports
+
+if TYPE_CHECKING:
+    from chargewise.adapters.mdns import Advertiser
 
 log = logging.getLogger(__name__)
 DIRECTORY_REFRESH = 2.0  # seconds between checks for charger changes made by other processes
@@ -62,6 +66,7 @@ class Settings:
     admin_token: str | None = None
     share_port: bool = False  # serve --workers: the processes share the OCPP port (SO_REUSEPORT)
     auth: AuthLimits = field(default_factory=AuthLimits)  # failed-password throttling at the OCPP handshake
+    mdns: bool = False  # serve --mdns: announce the OCPP and REST ports with DNS-SD (adapters/mdns.py)
 
 
 @dataclass(kw_only=True)
@@ -76,10 +81,13 @@ class App:
     admin_token: str
     token_is_new: bool
     http: HttpServer | None = None
+    mdns: Advertiser | None = None
     _background: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def stop(self) -> None:
         """Close charger links, finish pending writes, close the HTTP port and the store."""
+        if self.mdns is not None:
+            await self.mdns.stop()  # goodbyes first: nobody discovers a server that is going away
         for task in self._background:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -158,6 +166,11 @@ async def start(settings: Settings, *, clock: Clock | None = None, with_http: bo
                           admin_token=token)  # fmt: skip
             app.http = HttpServer(api, host=settings.host, port=settings.http_port)
             await app.http.start()
+            if settings.mdns:  # only the process with the REST API announces (serve --workers)
+                from chargewise.adapters.mdns import advertise
+
+                app.mdns = await advertise(host=settings.host, ocpp_port=ocpp.port, http_port=app.http.port,
+                                           secure=settings.tls is not None)  # fmt: skip
     except BaseException:
         await app.stop()
         raise
