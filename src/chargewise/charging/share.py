@@ -1,0 +1,123 @@
+"""The sharing stages of one cycle: sessions in ``now``/``plan`` (and the minimum of ``min+solar``) group by
+group, then the solar sessions on the surplus. Each group is admitted at the minimum current in rank order (who
+does not fit is off, waiting its turn), then water-filled up to each session's cap (:mod:`.fill`)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from chargewise.charging.fill import EPS, fill, fits, take
+from chargewise.charging.needs import Need
+from chargewise.charging.problem import Problem, limit_of
+from chargewise.charging.site import Mode
+from chargewise.charging.state import Cause, EvseLimit
+
+SOLAR_ROW = "solar surplus"
+SOLAR_MODES = (Mode.SOLAR, Mode.MIN_SOLAR)
+
+
+class Sharing:
+    """Per-session working values, indexed like ``needs``."""
+
+    def __init__(self, problem: Problem, needs: list[Need]) -> None:
+        self.problem, self.needs = problem, needs
+        self.x = [0.0] * len(needs)
+        self.phases = [nd.phases for nd in needs]
+        self.terms: list[list[tuple[int, float]]] = [[] for _ in needs]
+        self.off: dict[int, tuple[Cause, str]] = {}  # not admitted: why
+        self.stopped: dict[int, int | None] = {}  # the row (or own cap: None) that stopped each
+
+    def admit(self, members: list[int], cap: list[float], extra: int | None = None) -> list[int]:
+        """Raise each member to its minimum in rank order while it fits (on one phase if it can switch and three
+        do not fit); the rest are off. Returns the admitted."""
+        rows, admitted = self.problem.rows, []
+        for i in sorted(members, key=lambda i: self.needs[i].rank):
+            nd = self.needs[i]
+            if cap[i] < nd.evse.min_a - EPS:
+                self.off[i] = (nd.cap_cause, "")
+                continue
+            options = [self.phases[i]] + ([1] if nd.evse.phase_switching and self.phases[i] == 3 else [])
+            full = None
+            for phases in options:
+                terms = self.problem.terms(nd.evse, phases)
+                if extra is not None:
+                    terms.append((extra, nd.evse.voltage_v * phases))
+                full = fits(rows, terms, nd.evse.min_a)
+                if full is None:
+                    self._enter(i, phases, terms)
+                    admitted.append(i)
+                    break
+            if full is not None:
+                self.off[i] = (Cause.SOLAR if rows.names[full] == SOLAR_ROW else Cause.CUTOFF, rows.names[full])
+        return admitted
+
+    def _enter(self, i: int, phases: int, terms: list[tuple[int, float]]) -> None:
+        self.phases[i], self.terms[i] = phases, terms
+        for row, coef in terms:
+            self.problem.rows.members[row].append((i, coef))
+        self.x[i] = self.needs[i].evse.min_a
+        take(self.problem.rows, terms, self.x[i])
+
+    def join(self, i: int, row: int) -> None:
+        """An admitted session also uses ``row`` from now on (its current value already counted there)."""
+        coef = self.needs[i].evse.voltage_v * self.phases[i]
+        self.terms[i].append((row, coef))
+        self.problem.rows.members[row].append((i, coef))
+
+    def power(self, members: list[int]) -> float:
+        return sum(self.x[i] * self.needs[i].evse.voltage_v * self.phases[i] for i in members)
+
+
+def share(
+    problem: Problem, needs: list[Need], last: Mapping[str, EvseLimit], house_w: float | None, fixed_w: float
+) -> dict[str, EvseLimit]:
+    """Limits for the sessions. ``house_w``: the meter's other load (signed W; ``None``: no surplus known);
+    ``fixed_w``: what offline and idle EVSEs are counted at."""
+    s = Sharing(problem, needs)
+    grid = [i for i, nd in enumerate(needs) if nd.mode is not Mode.SOLAR]
+    cap1 = [min(nd.cap_a, nd.evse.min_a) if nd.mode is Mode.MIN_SOLAR else nd.cap_a for nd in needs]
+    for group in sorted({needs[i].group for i in grid}):
+        admitted = s.admit([i for i in grid if needs[i].group == group], cap1)
+        s.stopped.update(fill(problem.rows, admitted, s.terms, s.x, cap1))
+    solar = [i for i, nd in enumerate(needs) if nd.mode in SOLAR_MODES and i not in s.off]
+    if solar:
+        surplus = 0.0 if house_w is None else -(house_w + fixed_w + s.power(list(range(len(needs)))))
+        row = problem.rows.add(SOLAR_ROW, max(0.0, surplus))
+        for i in solar:
+            if needs[i].mode is Mode.MIN_SOLAR:
+                s.join(i, row)
+        admitted = [i for i in solar if needs[i].mode is Mode.MIN_SOLAR]
+        admitted += s.admit([i for i in solar if needs[i].mode is Mode.SOLAR], [nd.cap_a for nd in needs], row)
+        s.stopped.update(fill(problem.rows, admitted, s.terms, s.x, [nd.cap_a for nd in needs]))
+    return {nd.evse.id: _explain(s, i, last.get(nd.evse.id)) for i, nd in enumerate(needs)}
+
+
+REASONS = {
+    Cause.EV_MAX: "at the EVSE maximum",
+    Cause.RAMP: "rising at most {ramp} A a cycle",
+    Cause.UNUSED: "the car draws less than offered: what it draws plus {probe} A to show it can take more",
+    Cause.PLAN: "the planner's target",
+    Cause.NODE: "{binding} is full",
+    Cause.CUTOFF: "its share on {binding} is under the {min} A minimum: off, waiting its turn",
+    Cause.SOLAR: "the solar surplus",
+}
+
+
+def _explain(s: Sharing, i: int, last: EvseLimit | None) -> EvseLimit:
+    nd, policy = s.needs[i], s.problem.policy
+    if i in s.off:
+        x, (cause, binding) = 0.0, s.off[i]
+    else:
+        x, row = s.x[i], s.stopped.get(i)
+        binding = s.problem.rows.names[row] if row is not None else ""
+        cause = nd.cap_cause if row is None else (Cause.SOLAR if binding == SOLAR_ROW else Cause.NODE)
+    minimum = f"{nd.evse.min_a:g}"
+    text = REASONS[cause].format(ramp=f"{policy.ramp_a:g}", probe=f"{policy.probe_a:g}", binding=binding, min=minimum)
+    if x == 0.0 and cause is Cause.SOLAR:
+        text = f"the solar surplus is under the {minimum} A minimum: off"
+    elif x == 0.0 and cause is not Cause.CUTOFF:
+        binding, text = "", f"{text} is under the {minimum} A minimum: off"
+    elif nd.mode is Mode.MIN_SOLAR and cause is Cause.SOLAR:
+        text = "the minimum current plus the solar surplus"
+    why = f"{text} (policy {policy.kind.value}, mode {nd.mode.value})"
+    return limit_of(nd.evse, x, s.phases[i], cause, binding, nd.mode, why, last, s.problem.now, nd)
