@@ -51,6 +51,11 @@ def check(
                     phase[p] += given.limit_a
                     controlled[p] |= given.limit_a > 0 and given.cause is not Cause.OFFLINE
                 power += given.limit_a * evse.voltage_v * given.phases
+                measured = state.evses[evse_id].measured_a if evse_id in state.evses else None
+                if given.cause is Cause.IDLE and measured is not None:  # what an idle EVSE draws is counted too
+                    for own, current in enumerate(measured):
+                        phase[evse.wiring[own]] += current
+                    power += sum(measured) * evse.voltage_v
         if site.meter is not None and node_id in site.path[site.meter.node]:
             phase = [phase[p] + house_a[p] for p in range(3)]
             power += house_w
@@ -70,7 +75,10 @@ def check(
             continue
         assert given.limit_a == 0 or evse.min_a - TOL <= given.limit_a <= evse.max_a + TOL, (evse_id, given)
         if given.limit_a > 0:
-            ceiling = before.limit_a + policy.ramp_a if before is not None and before.limit_a > 0 else max(
-                evse.min_a, policy.ramp_a)
+            ceiling = (
+                before.limit_a + policy.ramp_a
+                if before is not None and before.limit_a > 0
+                else max(evse.min_a, policy.ramp_a)
+            )
             assert given.limit_a <= ceiling + TOL, (evse_id, given.limit_a, ceiling)
         assert given.reason, evse_id

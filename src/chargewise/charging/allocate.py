@@ -47,7 +47,10 @@ def allocate(
             fixed_w += out[evse.id].limit_w
         elif not st.session:
             fixed_w += _idle_load(problem, evse, st.measured_a)
-            out[evse.id] = limit_of(evse, 0.0, evse.phases, Cause.IDLE, "", evse.mode, "no session", last.get(evse.id), now, None)
+            why = "no session: 0 (what it draws is counted)"
+            out[evse.id] = limit_of(
+                evse, 0.0, evse.phases, Cause.IDLE, "", evse.mode, why, last.get(evse.id), now, None
+            )
         else:
             needs.append(need(evse, st, last.get(evse.id), now, policy))
     house_w = _count_meter(problem, state)
