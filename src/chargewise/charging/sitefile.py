@@ -8,6 +8,7 @@ that work but look wrong (a child limit above its parent's) come back in :attr:`
 
 from __future__ import annotations
 
+import difflib
 import math
 import tomllib
 from collections.abc import Mapping
@@ -80,6 +81,9 @@ def parse_data(raw: Mapping[str, Any]) -> SiteFile:
         raise SiteFileError("nodes: no nodes (add at least the main breaker: [nodes.main] limit_a = 63)")
     nodes = [_node(node_id, table(value, f"nodes.{node_id}")) for node_id, value in nodes_raw.items()]
     by_id = {n.id: n for n in nodes}
+    for node in nodes:
+        if node.parent is not None and node.parent not in by_id:
+            raise _unknown_node(f"nodes.{node.id}.parent", node.parent, by_id)
     evses: list[Evse] = []
     for charger_id, value in table(raw.get("chargers", {}), "chargers").items():
         charger, group = _charger(charger_id, table(value, f"chargers.{charger_id}"), by_id)
@@ -92,6 +96,14 @@ def parse_data(raw: Mapping[str, Any]) -> SiteFile:
     except SiteError as exc:
         raise SiteFileError(_file_words(str(exc))) from None
     return SiteFile(site=site, policy=_policy(raw.get("policy", {})), warnings=tuple(_warnings(site)))
+
+
+def _unknown_node(path: str, value: Any, nodes: Mapping[str, Node]) -> SiteFileError:
+    close = difflib.get_close_matches(str(value), list(nodes), n=1)
+    hint = f"did you mean {close[0]!r}?" if close else f"use one of: {', '.join(sorted(nodes))}"
+    if value is None:
+        return SiteFileError(f"{path}: missing (the id of the node it hangs from; {hint})")
+    return SiteFileError(f"{path}: {value!r} is not a node ({hint})")
 
 
 def _file_words(message: str) -> str:
@@ -173,8 +185,7 @@ def _charger(charger_id: str, raw: Mapping[str, Any], nodes: Mapping[str, Node])
         raise SiteFileError(f"{path}: the id is also a node (rename one of them)")
     parent = raw.get("parent")
     if not isinstance(parent, str) or parent not in nodes:
-        close = [n for n in nodes if n.lower() == str(parent).lower()] or sorted(nodes)
-        raise SiteFileError(f"{path}.parent: {parent!r} is not a node (use one of: {', '.join(close)})")
+        raise _unknown_node(f"{path}.parent", parent, nodes)
     min_a = number(raw.get("min_a", 6.0), f"{path}.min_a", "a current in amps", minimum=0.0)
     max_a = number(raw.get("max_a", 32.0), f"{path}.max_a", "a current in amps")
     if max_a < min_a:
@@ -221,7 +232,7 @@ def _meter(raw: Any, nodes: Mapping[str, Node]) -> Meter:
     known_keys(values, METER_KEYS, "meter")
     node = values.get("node")
     if not isinstance(node, str) or node not in nodes:
-        raise SiteFileError(f"meter.node: {node!r} is not a node (use one of: {', '.join(sorted(nodes))})")
+        raise _unknown_node("meter.node", node, nodes)
     if "includes_ev" not in values:
         raise SiteFileError("meter.includes_ev: missing (true: the reading contains the chargers; false: it does not)")
     return Meter(node=node, includes_ev=flag(values["includes_ev"], "meter.includes_ev"))
