@@ -80,12 +80,14 @@ def choice(value: Any, path: str, options: tuple[str, ...]) -> str:
 
 def moment(value: Any, path: str) -> datetime:
     """A TOML date-time with an offset (``2026-12-24T17:00:00+01:00``)."""
+    parsed = value
     if isinstance(value, str):
         with contextlib.suppress(ValueError):
-            value = datetime.fromisoformat(value)
-    if not isinstance(value, datetime) or value.tzinfo is None:
-        raise SiteFileError(f"{path}: {value!r} is not a date-time with offset (use 2026-12-24T17:00:00+01:00)")
-    return value
+            parsed = datetime.fromisoformat(value)
+    if not isinstance(parsed, datetime) or parsed.tzinfo is None:
+        shown = value.isoformat() if isinstance(value, datetime) else value
+        raise SiteFileError(f"{path}: {shown!r} is not a date-time with offset (use 2026-12-24T17:00:00+01:00)")
+    return parsed
 
 
 def time_of_day(value: Any, path: str) -> time:
