@@ -15,14 +15,13 @@ share the surplus the meter reports (export after everything above).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime
 
 from chargewise.charging.fill import take
 from chargewise.charging.needs import Need, need
 from chargewise.charging.problem import NOMINAL_V, Problem, limit_of, to_site
 from chargewise.charging.share import share
-from chargewise.charging.site import DemandCapLike, Evse, Site
+from chargewise.charging.site import Caps, Evse, Site
 from chargewise.charging.state import Allocation, Cause, EvseLimit, MeterReading, Policy, SiteState
 
 
@@ -32,10 +31,11 @@ def allocate(
     now: datetime,
     previous: Allocation | None,
     policy: Policy,
-    caps: Iterable[DemandCapLike] = (),
+    caps: Caps = (),
 ) -> Allocation:
-    """The limits for this cycle. ``caps``: demand-response caps (objects with start, end, node, cap_kw) in force
-    now lower their node's power limit. Never raises on live data: a missing EVSE state counts as offline."""
+    """The limits for this cycle. ``caps``: demand-response caps (objects with start, end, node, cap_kw), or a
+    function from ``now`` to them; those in force lower their node's power limit. Never raises on live data:
+    an EVSE missing from ``state`` counts as offline."""
     problem = Problem(site, now, policy, caps)
     last = previous.limits if previous is not None else {}
     out: dict[str, EvseLimit] = {}

@@ -4,12 +4,11 @@ capacity left, and the terms an EVSE's current has in them. Internal to :mod:`ch
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
 from datetime import datetime
 
 from chargewise.charging.fill import Rows
 from chargewise.charging.needs import Need
-from chargewise.charging.site import PHASES, DemandCapLike, Evse, Mode, Site, limits_at
+from chargewise.charging.site import PHASES, Caps, Evse, Mode, Site, limits_at
 from chargewise.charging.state import Cause, EvseLimit, Policy
 
 NOMINAL_V = 230.0  # power rows keep margin_a x 230 V x 3 phases free (IEC 60038 low voltage)
@@ -18,7 +17,7 @@ NOMINAL_V = 230.0  # power rows keep margin_a x 230 V x 3 phases free (IEC 60038
 class Problem:
     """The working rows and variables of one cycle (internal)."""
 
-    def __init__(self, site: Site, now: datetime, policy: Policy, caps: Iterable[DemandCapLike]) -> None:
+    def __init__(self, site: Site, now: datetime, policy: Policy, caps: Caps) -> None:
         self.site, self.now, self.policy = site, now, policy
         self.rows = Rows()
         self.house: tuple[str, tuple[float, float, float]] | None = None  # the meter's other load (node, per phase)

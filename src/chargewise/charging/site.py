@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import enum
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta, tzinfo
 from typing import Protocol
@@ -171,11 +171,15 @@ def _ancestors(node_id: str, by_id: Mapping[str, Node]) -> tuple[str, ...]:
     return tuple(chain)
 
 
-def limits_at(site: Site, now: datetime, caps: Iterable[DemandCapLike] = ()) -> dict[str, Limits]:
+Caps = Iterable[DemandCapLike] | Callable[[datetime], Iterable[DemandCapLike]]
+
+
+def limits_at(site: Site, now: datetime, caps: Caps = ()) -> dict[str, Limits]:
     """Every node's limits in force at ``now``: the last schedule change at or before ``now`` (daily changes
-    in the site's time zone), lowered by any demand-response cap in force (start <= now < end)."""
+    in the site's time zone), lowered by any demand-response cap in force (start <= now < end). ``caps`` is a
+    list of caps or a function from ``now`` to them; a cap on a node the site does not have is ignored."""
     out = {node.id: _scheduled(node, now, site.timezone) for node in site.nodes.values()}
-    for cap in caps:
+    for cap in caps(now) if callable(caps) else caps:
         if cap.start <= now < cap.end and cap.node in out:
             current = out[cap.node]
             if cap.cap_kw * 1000.0 < current.power_w:
