@@ -82,3 +82,35 @@ def check(
             )
             assert given.limit_a <= ceiling + TOL, (evse_id, given.limit_a, ceiling)
         assert given.reason, evse_id
+
+
+def check_transition(site: Site, state: SiteState, allocation: Allocation, previous: Allocation | None,
+                     policy: Policy, caps: Iterable[DemandCapLike] = ()) -> None:  # fmt: skip
+    """Whatever order the chargers apply their new limits in, no node phase is over: each session counted at the
+    larger of its old and new limit (on the phases of each), wherever some session's limit rose."""
+    if previous is None:
+        return
+    limits = limits_at(site, allocation.at, caps)
+    house_a, _ = other_load(site, state)
+    for node_id, lim in limits.items():
+        worst = [0.0, 0.0, 0.0]
+        rising = [False, False, False]
+        for evse_id, evse in site.evses.items():
+            if node_id not in site.path[evse_id]:
+                continue
+            new, old = allocation.limits[evse_id], previous.limits[evse_id]
+            measured = state.evses[evse_id].measured_a if evse_id in state.evses else None
+            if new.cause is Cause.IDLE:  # no session: what it draws now (its old car has left)
+                for own, current in enumerate(measured or (0.0, 0.0, 0.0)):
+                    worst[evse.wiring[own]] += current
+                continue
+            for p in range(3):
+                after = new.limit_a if p in evse.wiring[: new.phases] else 0.0
+                before = old.limit_a if p in evse.wiring[: old.phases] and old.cause is not Cause.IDLE else 0.0
+                worst[p] += max(after, before)
+                rising[p] |= after > before + TOL
+        if site.meter is not None and node_id in site.path[site.meter.node]:
+            worst = [worst[p] + house_a[p] for p in range(3)]
+        for p in range(3):
+            if math.isfinite(lim.phase_a[p]) and rising[p]:
+                assert worst[p] <= lim.phase_a[p] - policy.margin_a + TOL, (node_id, p, worst, lim)

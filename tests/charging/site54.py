@@ -24,3 +24,29 @@ def state54(site: Site) -> SiteState:
     evses = {e: EvseState(session=True, measured_a=(10.0, 10.0, 10.0) if site.evses[e].phases == 3 else (10.0, 0, 0))
              for e in site.evses}  # fmt: skip
     return SiteState(evses=evses, meter=MeterReading(phase_a=(240.0, 230.0, 220.0), power_w=150000.0))
+
+
+def main() -> None:
+    """``PYTHONPATH=src:. python -m tests.charging.site54``: time one decision, steady and in a hard cycle."""
+    import timeit
+    from datetime import timedelta
+
+    from chargewise.charging.allocate import allocate
+    from chargewise.charging.state import Policy, PolicyKind
+
+    site = site54()
+    state = state54(site)
+    # a hard cycle: last time only every other EVSE had a session, so most limits change and increases are held
+    half = SiteState(evses={e: s if k % 2 else EvseState() for k, (e, s) in enumerate(state.evses.items())},
+                     meter=state.meter)  # fmt: skip
+    for kind in PolicyKind:
+        policy = Policy(kind=kind)
+        for name, before in (("steady", state), ("half join", half)):
+            previous = allocate(site, before, NOW, None, policy)
+            runs = timeit.repeat(lambda: allocate(site, state, NOW + timedelta(seconds=10), previous, policy),  # noqa: B023
+                                 number=100, repeat=5)  # fmt: skip
+            print(f"{kind.value:>8} {name:>9}: best {min(runs) * 10:.2f} ms, mean {sum(runs) * 2:.2f} ms per decision")
+
+
+if __name__ == "__main__":
+    main()

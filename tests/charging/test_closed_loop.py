@@ -1,8 +1,9 @@
 """The reconcile loop with injected time: a tiny pure plant (cars that draw min(limit, their own maximum, their
 taper curve), single- or three-phase) stepped together with :func:`allocate` for N cycles.
 
-Asserts: what the cars really draw never exceeds any node's per-phase limit; capacity a tapering car frees is
-given to the others within two cycles; a single-phase car on a three-phase charger ends up counted on one phase.
+Asserts: what the cars really draw never exceeds any node's per-phase limit, nor would it at any moment of a
+change whatever order the chargers apply their new limits in; capacity a tapering car frees is given to the
+others within two cycles; a single-phase car on a three-phase charger ends up counted on one phase.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from chargewise.charging.allocate import allocate
 from chargewise.charging.phases import CONFIRM
 from chargewise.charging.site import Evse, Node, Site, build_site
 from chargewise.charging.state import Allocation, EvseState, Policy, SiteState
-from tests.charging.invariants import check
+from tests.charging.invariants import check, check_transition
 
 T0 = datetime(2026, 12, 2, 18, 0, tzinfo=UTC)
 CYCLE = timedelta(seconds=10)
@@ -71,6 +72,7 @@ def run(
                                  for e in site.evses})  # fmt: skip
         allocation = allocate(site, state, T0 + cycle * CYCLE, previous, policy)
         check(site, state, allocation, previous, policy)
+        check_transition(site, state, allocation, previous, policy)  # safe whichever charger applies first
         history.append((allocation, draws))
         previous = allocation
     return history
@@ -90,10 +92,11 @@ def test_freed_capacity_is_reallocated_within_two_cycles() -> None:
     steady = history[taper - 1][0]
     assert circuit_total(steady, site, 0) >= 31.0 - 0.4  # the circuit was full before (4 x 7.75 on 31 A)
     before = steady.limits["cp01/1"].limit_a
-    # the car draws less from cycle ``taper`` on; that cycle's meter values reach the allocator; two cycles
-    # later at the latest (here: in the first) the freed current is someone else's
+    # the car draws less from cycle ``taper`` on and that cycle's meter values reach the allocator: its limit
+    # drops at once, and the others rise the next cycle, once the decrease is in force (policy stagger)
     for allocation, _ in history[taper : taper + 2]:
         assert allocation.limits["cp00/1"].limit_a <= max(6.0, 3.0 + policy.probe_a) + 1e-6
+    assert history[taper][0].limits["cp01/1"].cause.value == "hold"
     after = history[taper + 1][0]
     assert circuit_total(after, site, 0) >= 31.0 - 0.4, after.limits
     freed_share = (31.0 - after.limits["cp00/1"].limit_a) / 3  # the three others on the circuit split the rest

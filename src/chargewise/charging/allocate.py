@@ -4,13 +4,14 @@ per-phase and power limits (less the safety margin), shared by the policy, each 
 Run it every few seconds and on events (plug-in, unplug, meter values, a limit change, a charger going offline),
 passing the result back as ``previous``: :func:`allocate` is pure and keeps its little memory (phase guesses,
 who waited since when) in the :class:`~chargewise.charging.state.Allocation` itself. Send a charger a new
-profile only for the EVSEs whose ``limit_a``/``phases`` changed, decreases before increases (for one profile
-round trip a car may still draw its old, higher limit while another is already given the freed current).
+profile only for the EVSEs whose ``limit_a``/``phases`` changed. With ``Policy.stagger`` (the default) the
+chargers may apply them in any order: an increase waits a cycle until the decreases making room are in force.
 
 Order of sharing: offline EVSEs (their last limit), idle EVSEs (what they draw) and the meter's other load are
 counted first; then the sessions in ``now``/``plan`` (and the minimum of ``min+solar``), group by group
 (priority, laxity), each group admitted at its minimum current and then water-filled; last the solar sessions
-share the surplus the meter reports (export after everything above).
+share the surplus the meter reports (export after everything above); last, increases that are not yet safe
+are held (:mod:`chargewise.charging.transition`).
 """
 
 from __future__ import annotations

@@ -17,6 +17,8 @@ from chargewise.charging.phases import PhaseGuess, detect
 from chargewise.charging.site import Evse, Mode
 from chargewise.charging.state import Cause, EvseLimit, EvseState, Policy, PolicyKind
 
+STEP_A = 0.1 + 1e-9  # limits are rounded down to 0.1 A
+
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Need:
@@ -46,7 +48,9 @@ def need(evse: Evse, state: EvseState, previous: EvseLimit | None, now: datetime
     last = previous.limit_a if previous is not None else 0.0
     if last > 0 and state.measured_a is not None:
         drawn = max(state.measured_a) if phases == 3 else state.measured_a[0]
-        if drawn < last - policy.taper_gap_a and drawn + policy.probe_a < cap:
+        # held at drawn + probe, it shows a gap of ``probe_a`` next cycle: still unused when taper_gap <= probe
+        # (the defaults), so it stays held instead of probing up every other cycle; 0.1 A: the limit's rounding
+        if drawn + policy.taper_gap_a <= last + STEP_A and drawn + policy.probe_a < cap:
             cap, cause = max(evse.min_a, drawn + policy.probe_a), Cause.UNUSED
     ramp = last + policy.ramp_a if last > 0 else max(evse.min_a, policy.ramp_a)
     if ramp < cap:

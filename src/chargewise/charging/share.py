@@ -11,6 +11,7 @@ from chargewise.charging.needs import Need
 from chargewise.charging.problem import Problem, limit_of
 from chargewise.charging.site import Mode
 from chargewise.charging.state import Cause, EvseLimit
+from chargewise.charging.transition import hold
 
 SOLAR_ROW = "solar surplus"
 SOLAR_MODES = (Mode.SOLAR, Mode.MIN_SOLAR)
@@ -26,6 +27,7 @@ class Sharing:
         self.terms: list[list[tuple[int, float]]] = [[] for _ in needs]
         self.off: dict[int, tuple[Cause, str]] = {}  # not admitted: why
         self.stopped: dict[int, int | None] = {}  # the row (or own cap: None) that stopped each
+        self.held: set[int] = set()  # increases held back until others' decreases are in force
 
     def admit(self, members: list[int], cap: list[float], extra: int | None = None) -> list[int]:
         """Raise each member to its minimum in rank order while it fits (on one phase if it can switch and three
@@ -89,6 +91,10 @@ def share(
         admitted = [i for i in solar if needs[i].mode is Mode.MIN_SOLAR]
         admitted += s.admit([i for i in solar if needs[i].mode is Mode.SOLAR], [nd.cap_a for nd in needs], row)
         s.stopped.update(fill(problem.rows, admitted, s.terms, s.x, [nd.cap_a for nd in needs]))
+    held = hold(problem, needs, s.x, s.phases, last) if problem.policy.stagger else {}
+    for i, row in held.items():
+        s.stopped[i] = row
+        s.held.add(i)
     return {nd.evse.id: _explain(s, i, last.get(nd.evse.id)) for i, nd in enumerate(needs)}
 
 
@@ -100,6 +106,7 @@ REASONS = {
     Cause.NODE: "{binding} is full",
     Cause.CUTOFF: "its share on {binding} is under the {min} A minimum: off, waiting its turn",
     Cause.SOLAR: "the solar surplus",
+    Cause.HOLD: "rises once the decreases on {binding} are in force (next cycle)",
 }
 
 
@@ -111,10 +118,13 @@ def _explain(s: Sharing, i: int, last: EvseLimit | None) -> EvseLimit:
         x, row = s.x[i], s.stopped.get(i)
         binding = s.problem.rows.names[row] if row is not None else ""
         cause = nd.cap_cause if row is None else (Cause.SOLAR if binding == SOLAR_ROW else Cause.NODE)
+        cause = Cause.HOLD if i in s.held else cause
     minimum = f"{nd.evse.min_a:g}"
     text = REASONS[cause].format(ramp=f"{policy.ramp_a:g}", probe=f"{policy.probe_a:g}", binding=binding, min=minimum)
     if x == 0.0 and cause is Cause.SOLAR:
         text = f"the solar surplus is under the {minimum} A minimum: off"
+    elif x == 0.0 and cause is Cause.HOLD:
+        text = f"starts once the decreases on {binding} are in force (next cycle)"
     elif x == 0.0 and cause is not Cause.CUTOFF:
         binding, text = "", f"{text} is under the {minimum} A minimum: off"
     elif nd.mode is Mode.MIN_SOLAR and cause is Cause.SOLAR:

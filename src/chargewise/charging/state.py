@@ -31,8 +31,9 @@ class Policy:
     margin_a: float = 1.0  # kept free under every per-phase limit (meter error, cars overshooting their limit)
     ramp_a: float = 10.0  # most a limit may rise per cycle; decreases are immediate
     probe_a: float = 2.0  # headroom left above what a car draws when it draws less than offered
-    taper_gap_a: float = 2.0  # a car drawing this much under its limit is not using it all
+    taper_gap_a: float = 2.0  # a car drawing this much under its limit is not using it all (keep <= probe_a)
     rotation_s: float = 900.0  # an EVSE charging at least this long yields to one waiting, when not all fit
+    stagger: bool = True  # hold increases until the decreases making room are in force (see transition.py)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -82,6 +83,7 @@ class Cause(enum.StrEnum):
     PLAN = "plan"  # the planner's target
     SOLAR = "solar"  # the solar surplus
     PRIORITY = "priority"  # higher-priority or less-laxity sessions took the capacity first
+    HOLD = "hold"  # its increase waits a cycle for others' decreases (``binding``: the node that needs it)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
