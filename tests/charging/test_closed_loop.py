@@ -10,14 +10,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from chargewise.charging.allocate import allocate
 from chargewise.charging.phases import CONFIRM
-from chargewise.charging.site import Evse, Node, Site, build_site
+from chargewise.charging.site import Evse, Node, Site, build_site, limits_at
+from chargewise.charging.sitefile import parse
 from chargewise.charging.state import Allocation, EvseState, Policy, SiteState
 from tests.charging.invariants import check, check_transition
 
 T0 = datetime(2026, 12, 2, 18, 0, tzinfo=UTC)
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "site-workplace.toml"
 CYCLE = timedelta(seconds=10)
 
 
@@ -28,6 +31,8 @@ class Car:
     phases: int
     taper_at: int | None = None  # from this cycle on it draws only taper_a (battery nearly full)
     taper_a: float = 0.0
+    arrive_at: int = 0  # plugged in from this cycle on
+    offline: range = range(0)  # cycles its charger is offline: no meter values, it keeps the limit it had
 
     def draw(self, limit_a: float, limit_phases: int, cycle: int) -> tuple[float, float, float]:
         """Amps per EVSE phase: IEC 61851 cars draw at most the offered current, on the phases they have."""
@@ -62,15 +67,22 @@ def run(
     history = []
     previous: Allocation | None = None
     for cycle in range(cycles):
+        now = T0 + cycle * CYCLE
         draws = {}
         for car in cars:
-            given = previous.limits[car.evse] if previous is not None else None
-            draws[car.evse] = car.draw(given.limit_a if given else 0.0, given.phases if given else 3, cycle)
+            given = previous.limits[car.evse] if previous is not None else None  # the limit in force
+            if cycle >= car.arrive_at:
+                draws[car.evse] = car.draw(given.limit_a if given else 0.0, given.phases if given else 3, cycle)
+        in_force = limits_at(site, now)
         for node_id, load in drawn_per_node(site, draws).items():
-            assert max(load) <= site.nodes[node_id].limit_a[0] + 1e-6, (cycle, node_id, load)
-        state = SiteState(evses={e: EvseState(session=any(c.evse == e for c in cars), measured_a=draws.get(e))
+            for p in range(3):
+                assert load[p] <= in_force[node_id].phase_a[p] + 1e-6, (cycle, node_id, load)
+            assert sum(load) * 230.0 <= in_force[node_id].power_w + 1e-3, (cycle, node_id, load)
+        offline = {c.evse for c in cars if cycle in c.offline}
+        state = SiteState(evses={e: EvseState(online=e not in offline, session=e in draws,
+                                              measured_a=draws.get(e) if e not in offline else None)
                                  for e in site.evses})  # fmt: skip
-        allocation = allocate(site, state, T0 + cycle * CYCLE, previous, policy)
+        allocation = allocate(site, state, now, previous, policy)
         check(site, state, allocation, previous, policy)
         check_transition(site, state, allocation, previous, policy)  # safe whichever charger applies first
         history.append((allocation, draws))
@@ -118,3 +130,23 @@ def test_single_phase_car_is_counted_on_one_phase() -> None:
     assert last.limits["cp00/1"].phases == 1
     assert last.limits["cp00/1"].limit_a == 31.0
     assert last.limits["wall/1"].limit_a == 31.0
+
+
+def test_the_workplace_example_with_ten_cars() -> None:
+    """The shipped example at 18:00 UTC (its evening limit: the main at 50 A), ten cars: two single-phase ones,
+    one tapering, one arriving late, one charger offline for a while (its car keeps charging on the last limit).
+    More cars than 49 A can give 6 A each, so they take turns (rotation_s = 60 s at 10 s cycles)."""
+    loaded = parse(EXAMPLE.read_text())
+    site, policy = loaded.site, Policy(rotation_s=60.0)
+    assert limits_at(site, T0)["main"].phase_a == (50.0, 50.0, 50.0)
+    cars = [Car(evse="cp01/1", max_a=32.0, phases=3), Car(evse="cp02/1", max_a=32.0, phases=3, offline=range(8, 20)),
+            Car(evse="cp03/1", max_a=32.0, phases=1), Car(evse="cp04/1", max_a=16.0, phases=3, taper_at=15, taper_a=2.0),
+            Car(evse="cp05/1", max_a=16.0, phases=3), Car(evse="cp06/1", max_a=16.0, phases=3),
+            Car(evse="cp07/1", max_a=16.0, phases=3, arrive_at=10), Car(evse="cp08/1", max_a=16.0, phases=3),
+            Car(evse="cp09/1", max_a=16.0, phases=3), Car(evse="cp10/1", max_a=32.0, phases=1)]  # fmt: skip
+    history = run(site, cars, 60, policy)
+    charged = {e for allocation, _ in history for e, lim in allocation.limits.items() if lim.limit_a > 0}
+    assert charged == {car.evse for car in cars}  # everyone got a turn
+    for allocation, _ in history[8:20]:
+        assert allocation.limits["cp02/1"].cause.value == "offline"
+    assert history[-1][0].limits["cp03/1"].phases == 1  # the single-phase car is counted on its one phase
