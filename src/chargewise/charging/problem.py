@@ -9,6 +9,7 @@ from datetime import datetime
 from chargewise.charging.fill import Rows
 from chargewise.charging.needs import Need
 from chargewise.charging.site import PHASES, Caps, Evse, Mode, Site, limits_at
+from chargewise.charging.solar import SurplusClock
 from chargewise.charging.state import Cause, EvseLimit, Policy
 
 NOMINAL_V = 230.0  # power rows keep margin_a x 230 V x 3 phases free (IEC 60038 low voltage)
@@ -63,7 +64,7 @@ def to_site(evse: Evse, measured: tuple[float, float, float]) -> tuple[float, fl
 
 def limit_of(
     evse: Evse, x: float, phases: int, cause: Cause, binding: str, mode: Mode, why: str,
-    last: EvseLimit | None, now: datetime, need_: Need | None,
+    last: EvseLimit | None, now: datetime, need_: Need | None, surplus: SurplusClock | None = None,
 ) -> EvseLimit:  # fmt: skip
     """Round down to 0.1 A (what OCPP 1.6 chargingRateUnit A allows in practice) and keep the rotation clock."""
     limit_a = math.floor(x * 10 + 1e-6) / 10 if x > 0 else 0.0
@@ -71,4 +72,4 @@ def limit_of(
     since = last.since if last is not None and was_on == (limit_a > 0) and last.since is not None else now
     return EvseLimit(evse=evse.id, limit_a=limit_a, phases=phases, limit_w=round(limit_a * evse.voltage_v * phases, 1),
                      cause=cause, binding=binding, mode=mode, reason=why, since=since,
-                     guess=need_.guess if need_ is not None else None)  # fmt: skip
+                     guess=need_.guess if need_ is not None else None, surplus=surplus)  # fmt: skip

@@ -10,6 +10,7 @@ from chargewise.charging.fill import EPS, fill, fits, take
 from chargewise.charging.needs import Need
 from chargewise.charging.problem import Problem, limit_of
 from chargewise.charging.site import Mode
+from chargewise.charging.solar import SurplusClock, Verdict, decide, tick
 from chargewise.charging.state import Cause, EvseLimit
 from chargewise.charging.transition import hold
 
@@ -28,6 +29,8 @@ class Sharing:
         self.off: dict[int, tuple[Cause, str]] = {}  # not admitted: why
         self.stopped: dict[int, int | None] = {}  # the row (or own cap: None) that stopped each
         self.held: set[int] = set()  # increases held back until others' decreases are in force
+        self.clocks: dict[int, SurplusClock] = {}  # solar sessions: since when the surplus covers their minimum
+        self.delayed: dict[int, Verdict] = {}  # solar sessions waiting to start, or kept on while the delay runs
 
     def admit(self, members: list[int], cap: list[float], extra: int | None = None) -> list[int]:
         """Raise each member to its minimum in rank order while it fits (on one phase if it can switch and three
@@ -60,6 +63,20 @@ class Sharing:
         self.x[i] = self.needs[i].evse.min_a
         take(self.problem.rows, terms, self.x[i])
 
+    def clock(self, members: list[int], row: int, last: Mapping[str, EvseLimit]) -> dict[int, Verdict]:
+        """Tick each ``solar`` session's surplus clock (does the surplus alone cover its minimum?) and decide."""
+        out = {}
+        policy, now = self.problem.policy, self.problem.now
+        for i in members:
+            evse, prev = self.needs[i].evse, last.get(self.needs[i].evse.id)
+            fewest = 1 if evse.phase_switching else self.phases[i]
+            enough = self.problem.rows.slack[row] >= evse.min_a * evse.voltage_v * fewest - EPS
+            self.clocks[i] = tick(prev.surplus if prev is not None else None, enough, now)
+            out[i] = decide(prev is not None and prev.limit_a > 0, self.clocks[i], now, policy.solar_delay_s)
+            if out[i] is not Verdict.SHARE:
+                self.delayed[i] = out[i]
+        return out
+
     def join(self, i: int, row: int) -> None:
         """An admitted session also uses ``row`` from now on (its current value already counted there)."""
         coef = self.needs[i].evse.voltage_v * self.phases[i]
@@ -88,9 +105,14 @@ def share(
         for i in solar:
             if needs[i].mode is Mode.MIN_SOLAR:
                 s.join(i, row)
-        admitted = [i for i in solar if needs[i].mode is Mode.MIN_SOLAR]
-        admitted += s.admit([i for i in solar if needs[i].mode is Mode.SOLAR], [nd.cap_a for nd in needs], row)
-        s.stopped.update(fill(problem.rows, admitted, s.terms, s.x, [nd.cap_a for nd in needs]))
+        cap2 = [nd.cap_a for nd in needs]
+        verdicts = s.clock([i for i in solar if needs[i].mode is Mode.SOLAR], row, last)
+        keep = [i for i, v in verdicts.items() if v is Verdict.KEEP]
+        for i in keep:
+            cap2[i] = needs[i].evse.min_a  # from the grid, while the delay runs
+        admitted = [i for i in solar if needs[i].mode is Mode.MIN_SOLAR] + s.admit(keep, cap2)
+        admitted += s.admit([i for i, v in verdicts.items() if v is Verdict.SHARE], cap2, row)
+        s.stopped.update(fill(problem.rows, admitted, s.terms, s.x, cap2))
     held = hold(problem, needs, s.x, s.phases, last) if problem.policy.stagger else {}
     for i, row in held.items():
         s.stopped[i] = row
@@ -129,5 +151,15 @@ def _explain(s: Sharing, i: int, last: EvseLimit | None) -> EvseLimit:
         binding, text = "", f"{text} is under the {minimum} A minimum: off"
     elif nd.mode is Mode.MIN_SOLAR and cause is Cause.SOLAR:
         text = "the minimum current plus the solar surplus"
+    if i in s.delayed:
+        cause, binding = Cause.SOLAR, SOLAR_ROW
+        since, delay = s.clocks[i].since.isoformat(), f"{policy.solar_delay_s:g}"
+        if s.delayed[i] is Verdict.WAIT and s.clocks[i].enough:
+            text = f"starts once the surplus has covered its minimum for {delay} s (since {since})"
+        elif s.delayed[i] is Verdict.WAIT:
+            text = f"the solar surplus is under the {minimum} A minimum: off"
+        elif x > 0:
+            text = f"the surplus is under its minimum since {since}: kept at the minimum for up to {delay} s"
     why = f"{text} (policy {policy.kind.value}, mode {nd.mode.value})"
-    return limit_of(nd.evse, x, s.phases[i], cause, binding, nd.mode, why, last, s.problem.now, nd)
+    return limit_of(nd.evse, x, s.phases[i], cause, binding, nd.mode, why, last, s.problem.now, nd,
+                    surplus=s.clocks.get(i))  # fmt: skip

@@ -46,7 +46,7 @@ from chargewise.charging.state import Policy, PolicyKind
 
 TOP = ("site", "policy", "meter", "nodes", "chargers")
 SITE_KEYS = ("name", "timezone")
-POLICY_KEYS = ("kind", "margin_a", "ramp_a", "probe_a", "taper_gap_a", "rotation_s", "stagger")
+POLICY_KEYS = ("kind", "margin_a", "ramp_a", "probe_a", "taper_gap_a", "rotation_s", "stagger", "solar_delay_s")
 METER_KEYS = ("node", "includes_ev")
 NODE_KEYS = ("parent", "kind", "limit_a", "limit_kw", "phases", "schedule")
 NODE_KINDS = ("grid", "main", "feeder", "panel", "circuit")
@@ -249,8 +249,10 @@ def _policy(raw: Any) -> Policy:
     if amps["ramp_a"] == 0:
         raise SiteFileError("policy.ramp_a: 0 would never let a limit rise (use a current in amps > 0)")
     stagger = flag(values.get("stagger", base.stagger), "policy.stagger")
-    return Policy(kind=kind, rotation_s=rotation, stagger=stagger, margin_a=amps["margin_a"], ramp_a=amps["ramp_a"],
-                  probe_a=amps["probe_a"], taper_gap_a=amps["taper_gap_a"])  # fmt: skip
+    delay = number(values.get("solar_delay_s", base.solar_delay_s), "policy.solar_delay_s", "seconds", strict=False)
+    return Policy(kind=kind, rotation_s=rotation, stagger=stagger, solar_delay_s=delay,
+                  margin_a=amps["margin_a"], ramp_a=amps["ramp_a"], probe_a=amps["probe_a"],
+                  taper_gap_a=amps["taper_gap_a"])  # fmt: skip
 
 
 def _warnings(site: Site) -> list[str]:

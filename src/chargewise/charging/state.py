@@ -15,6 +15,7 @@ from datetime import datetime
 
 from chargewise.charging.phases import PhaseGuess
 from chargewise.charging.site import Mode
+from chargewise.charging.solar import SurplusClock
 
 
 class PolicyKind(enum.StrEnum):
@@ -34,6 +35,7 @@ class Policy:
     taper_gap_a: float = 2.0  # a car drawing this much under its limit is not using it all (keep <= probe_a)
     rotation_s: float = 900.0  # an EVSE charging at least this long yields to one waiting, when not all fit
     stagger: bool = True  # hold increases until the decreases making room are in force (see transition.py)
+    solar_delay_s: float = 60.0  # a solar session starts or stops once the surplus has (not) sufficed this long
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -101,6 +103,7 @@ class EvseLimit:
     reason: str = ""
     since: datetime | None = None
     guess: PhaseGuess | None = None
+    surplus: SurplusClock | None = None  # mode solar: since when the surplus has (not) covered its minimum
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
