@@ -32,14 +32,16 @@ class Need:
     rank: tuple[int, float, str]  # admission order within a group when not all reach the minimum
     on: bool  # it had a limit above 0 last cycle
     since: datetime | None
+    stay_one_phase: bool = False  # switched to one phase less than ``phase_hold_s`` ago: not back to three yet
 
 
 def need(evse: Evse, state: EvseState, previous: EvseLimit | None, now: datetime, policy: Policy) -> Need:
     """The session's :class:`Need`; ``previous`` is its limit last cycle (``None`` for a new session)."""
     mode = state.mode or evse.mode
     guess = previous.guess if previous is not None else None
-    if state.measured_a is not None:
-        guess = detect(state.measured_a, guess)
+    switched = previous is not None and previous.phases == 1 and evse.phases == 3 and not (guess and guess.phases == 1)
+    if state.measured_a is not None and not switched:
+        guess = detect(state.measured_a, guess)  # on one phase by our switching, it says nothing about the car
     car = state.car_phases or (guess.phases if guess is not None else None) or evse.phases
     phases = min(evse.phases, car)
     cap, cause = evse.max_a, Cause.EV_MAX
@@ -57,9 +59,12 @@ def need(evse: Evse, state: EvseState, previous: EvseLimit | None, now: datetime
         cap, cause = ramp, Cause.RAMP
     on = last > 0
     since = previous.since if previous is not None else None
+    stay = (evse.phase_switching and phases == 3 and previous is not None and on and previous.phases == 1
+            and previous.phases_since is not None
+            and (now - previous.phases_since).total_seconds() < policy.phase_hold_s)  # fmt: skip
     return Need(evse=evse, mode=mode, cap_a=cap, cap_cause=cause, phases=phases, guess=guess,
                 group=_group(evse, state, now, policy, phases), rank=_rank(evse.id, on, since, now, policy),
-                on=on, since=since)  # fmt: skip
+                on=on, since=since, stay_one_phase=stay)  # fmt: skip
 
 
 def _group(evse: Evse, state: EvseState, now: datetime, policy: Policy, phases: int) -> float:

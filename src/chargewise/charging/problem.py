@@ -70,6 +70,8 @@ def limit_of(
     limit_a = math.floor(x * 10 + 1e-6) / 10 if x > 0 else 0.0
     was_on = last is not None and last.limit_a > 0
     since = last.since if last is not None and was_on == (limit_a > 0) and last.since is not None else now
+    kept = last is not None and last.phases == phases and last.phases_since is not None and was_on == (limit_a > 0)
+    phases_since = last.phases_since if kept and last is not None else now
     return EvseLimit(evse=evse.id, limit_a=limit_a, phases=phases, limit_w=round(limit_a * evse.voltage_v * phases, 1),
-                     cause=cause, binding=binding, mode=mode, reason=why, since=since,
+                     cause=cause, binding=binding, mode=mode, reason=why, since=since, phases_since=phases_since,
                      guess=need_.guess if need_ is not None else None, surplus=surplus)  # fmt: skip

@@ -42,6 +42,8 @@ class Sharing:
                 self.off[i] = (nd.cap_cause, "")
                 continue
             options = [self.phases[i]] + ([1] if nd.evse.phase_switching and self.phases[i] == 3 else [])
+            if nd.stay_one_phase:
+                options = [1]  # cars need a pause to switch: back to three phases only after phase_hold_s
             full = None
             for phases in options:
                 terms = self.problem.terms(nd.evse, phases)

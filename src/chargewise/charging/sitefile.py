@@ -46,7 +46,17 @@ from chargewise.charging.state import Policy, PolicyKind
 
 TOP = ("site", "policy", "meter", "nodes", "chargers")
 SITE_KEYS = ("name", "timezone")
-POLICY_KEYS = ("kind", "margin_a", "ramp_a", "probe_a", "taper_gap_a", "rotation_s", "stagger", "solar_delay_s")
+POLICY_KEYS = (
+    "kind",
+    "margin_a",
+    "ramp_a",
+    "probe_a",
+    "taper_gap_a",
+    "rotation_s",
+    "stagger",
+    "solar_delay_s",
+    "phase_hold_s",
+)
 METER_KEYS = ("node", "includes_ev")
 NODE_KEYS = ("parent", "kind", "limit_a", "limit_kw", "phases", "schedule")
 NODE_KINDS = ("grid", "main", "feeder", "panel", "circuit")
@@ -250,7 +260,8 @@ def _policy(raw: Any) -> Policy:
         raise SiteFileError("policy.ramp_a: 0 would never let a limit rise (use a current in amps > 0)")
     stagger = flag(values.get("stagger", base.stagger), "policy.stagger")
     delay = number(values.get("solar_delay_s", base.solar_delay_s), "policy.solar_delay_s", "seconds", strict=False)
-    return Policy(kind=kind, rotation_s=rotation, stagger=stagger, solar_delay_s=delay,
+    hold = number(values.get("phase_hold_s", base.phase_hold_s), "policy.phase_hold_s", "seconds", strict=False)
+    return Policy(kind=kind, rotation_s=rotation, stagger=stagger, solar_delay_s=delay, phase_hold_s=hold,
                   margin_a=amps["margin_a"], ramp_a=amps["ramp_a"], probe_a=amps["probe_a"],
                   taper_gap_a=amps["taper_gap_a"])  # fmt: skip
 

@@ -35,6 +35,7 @@ class Policy:
     taper_gap_a: float = 2.0  # a car drawing this much under its limit is not using it all (keep <= probe_a)
     rotation_s: float = 900.0  # an EVSE charging at least this long yields to one waiting, when not all fit
     stagger: bool = True  # hold increases until the decreases making room are in force (see transition.py)
+    phase_hold_s: float = 300.0  # an EVSE switched to one phase goes back to three no sooner (cars need a pause)
     solar_delay_s: float = 60.0  # a solar session starts or stops once the surplus has (not) sufficed this long
 
 
@@ -102,6 +103,7 @@ class EvseLimit:
     mode: Mode = Mode.NOW
     reason: str = ""
     since: datetime | None = None
+    phases_since: datetime | None = None  # when it last changed its number of phases
     guess: PhaseGuess | None = None
     surplus: SurplusClock | None = None  # mode solar: since when the surplus has (not) covered its minimum
 
