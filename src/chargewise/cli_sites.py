@@ -148,7 +148,9 @@ def site_data(site: Site, policy: Policy) -> dict[str, Any]:
         "name": site.name,
         "root": site.root,
         "policy": {"kind": policy.kind.value, "margin_a": policy.margin_a, "ramp_a": policy.ramp_a,
-                   "probe_a": policy.probe_a, "taper_gap_a": policy.taper_gap_a, "rotation_s": policy.rotation_s},
+                   "probe_a": policy.probe_a, "taper_gap_a": policy.taper_gap_a, "rotation_s": policy.rotation_s,
+                   "stagger": policy.stagger, "solar_delay_s": policy.solar_delay_s,
+                   "phase_hold_s": policy.phase_hold_s},
         "meter": None if site.meter is None else {"node": site.meter.node, "includes_ev": site.meter.includes_ev},
         "nodes": {n.id: {"parent": n.parent, "kind": n.kind, "limit_a": [finite(a) for a in n.limit_a],
                          "limit_kw": finite(n.limit_kw), "schedule": [_change_text(c) for c in n.schedule]}

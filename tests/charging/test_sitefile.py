@@ -71,3 +71,16 @@ wiring = ["L2"]
     before = limits_at(site, datetime(2026, 12, 24, 10, 59, tzinfo=UTC))["main"]
     after = limits_at(site, datetime(2026, 12, 24, 11, 0, tzinfo=UTC))["main"]
     assert (before.power_w, after.power_w, after.capped_by) == (float("inf"), 5000.0, "schedule")
+
+
+def test_docs_name_every_key() -> None:
+    from chargewise.charging import sitefile, statefile
+
+    docs = (ROOT / "docs" / "sites.md").read_text()
+    keys = (*sitefile.TOP, *sitefile.SITE_KEYS, *sitefile.POLICY_KEYS, *sitefile.METER_KEYS, *sitefile.NODE_KEYS,
+            *sitefile.NODE_KINDS, *sitefile.CHANGE_KEYS, *sitefile.CHARGER_KEYS, *statefile.STATE_KEYS,
+            *statefile.METER_KEYS, *statefile.EVSE_KEYS)  # fmt: skip
+    missing = [
+        key for key in keys if not any(form in docs for form in (f"`{key}`", f'`"{key}"`', f"`[{key}", f".{key}`"))
+    ]
+    assert not missing
