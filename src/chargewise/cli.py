@@ -100,12 +100,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _store_options(call)
 
-    from chargewise import cli_doctor
+    from chargewise import cli_doctor, cli_sites
     from chargewise.simulator import cli as simulator_cli
 
     cli_doctor.add_arguments(
         sub.add_parser("doctor", help="why a charger is offline or flaky: explain, audit, rf, probe, mdns")
     )
+
+    cli_sites.add_arguments(sub.add_parser("sites", help="smart-charging sites: check, show, allocate"))
 
     simulator_cli.add_arguments(sub.add_parser("simulate", help="simulated chargers against any CSMS URL"))
     return parser

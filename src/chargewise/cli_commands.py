@@ -299,7 +299,13 @@ async def doctor(args: argparse.Namespace) -> int:
     return await cli_doctor.run(args)
 
 
+async def sites(args: argparse.Namespace) -> int:
+    from chargewise import cli_sites
+
+    return await cli_sites.run(args)
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], Awaitable[int]]] = {
     "serve": serve, "demo": demo, "chargers": chargers, "tokens": tokens, "transactions": transactions,
-    "call": call, "simulate": simulate, "doctor": doctor,
+    "call": call, "simulate": simulate, "doctor": doctor, "sites": sites,
 }  # fmt: skip
