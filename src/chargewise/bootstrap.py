@@ -19,6 +19,7 @@ from chargewise.adapters.http_api import ApiDeps, HttpServer
 from chargewise.adapters.sql import open_store
 from chargewise.adapters.sql.reports import SqlReportStore
 from chargewise.adapters.ws_server import OcppServer, ServerDeps
+from chargewise.charging.sitefile import SiteFile
 from chargewise.domain.model import OcppVersion
 from chargewise.domain.ports import Clock, Store
 from chargewise.handlers.dispatch import Dispatcher
@@ -32,8 +33,10 @@ from chargewise.services.directory import Directory
 from chargewise.services.gatekeeper import AuthLimits
 from chargewise.services.meter_writer import MeterWriter
 from chargewise.services.newcomers import Newcomers
+from chargewise.services.profile_applier import ProfileApplier
 from chargewise.services.records import Ledger, Records
 from chargewise.services.reports import Reports
+from chargewise.services.smart_charging import SmartCharging
 
 if TYPE_CHECKING:
     from chargewise.adapters.mdns import Advertiser
@@ -66,6 +69,7 @@ class Settings:
     admin_token: str | None = None
     share_port: bool = False  # serve --workers: the processes share the OCPP port (SO_REUSEPORT)
     auth: AuthLimits = field(default_factory=AuthLimits)  # failed-password throttling at the OCPP handshake
+    sites: tuple[SiteFile, ...] = ()  # serve --site FILE: sites whose chargers smart charging controls
     mdns: bool = False  # serve --mdns: announce the OCPP and REST ports with DNS-SD (adapters/mdns.py)
 
 
@@ -82,6 +86,7 @@ class App:
     token_is_new: bool
     http: HttpServer | None = None
     mdns: Advertiser | None = None
+    charging: SmartCharging | None = None
     _background: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def stop(self) -> None:
@@ -182,6 +187,12 @@ async def start(settings: Settings, *, clock: Clock | None = None, with_http: bo
         loop.create_task(_periodically(partial(_clear_silent_links, app), SILENT_EVERY,
                                        "recording silent chargers as offline", at_start=True)),
     ]  # fmt: skip
+    if settings.sites:
+        app.charging = SmartCharging(
+            sites=list(settings.sites), telemetry=central.telemetry, store=store, registry=registry,
+            applier=ProfileApplier(call=registry.call), clock=clock,
+        )  # fmt: skip
+        app._background.append(loop.create_task(app.charging.run()))
     return app
 
 

@@ -136,6 +136,10 @@ def _server_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--tls-key", type=Path, help="PEM private key for --tls-cert")
     p.add_argument("--tls-client-ca", type=Path, help="CA for charger client certificates (security profile 3)")
     p.add_argument("--require-client-cert", action="store_true", help="refuse chargers without a client cert")
+    p.add_argument(
+        "--site", action="append", type=Path, default=[], metavar="SITE_FILE",
+        help="control the chargers of this site file (limits, load balancing; see docs/sites.md); repeatable",
+    )  # fmt: skip
     p.add_argument("--mdns", action="store_true", help="announce the server on the LAN with mDNS/DNS-SD (_ocpp._tcp)")
     p.add_argument(
         "--trace", action="append", metavar="CHARGER_ID", default=[],

@@ -9,6 +9,7 @@ import os
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 import msgspec
@@ -23,12 +24,32 @@ from chargewise.services.records import Ledger, Records
 
 if TYPE_CHECKING:
     from chargewise.bootstrap import Settings
+    from chargewise.charging.sitefile import SiteFile
 
 console = Console()
 T = TypeVar("T")
 
 
 # ---------------------------------------------------------------------- serve
+def _sites(paths: list[Path]) -> tuple[SiteFile, ...]:
+    """The site files given with ``--site``, parsed; a bad one is a one-line error naming the file."""
+    from chargewise.charging.sitefile import parse
+    from chargewise.charging.sitefile_values import SiteFileError
+
+    sites = []
+    for path in paths:
+        try:
+            sites.append(parse(path.read_text()))
+        except OSError as exc:
+            raise UsageError(f"--site {path}: {exc.strerror or exc}") from None
+        except SiteFileError as exc:
+            raise UsageError(f"{path}: {exc}") from None
+    names = [s.site.name for s in sites]
+    if len(set(names)) != len(names):
+        raise UsageError(f"--site: two site files use the same [site] name ({names}); give each its own")
+    return tuple(sites)
+
+
 def settings_from(args: argparse.Namespace) -> Settings:
     from chargewise.bootstrap import Settings, TlsSettings
     from chargewise.services.central import Policy, UnknownChargerPolicy
@@ -71,7 +92,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         http_port=args.http_port if args.http_port is not None else server.http_port,
         policy=policy, link=base, per_charger=per_charger, tls=tls,
         admin_token=os.environ.get("CHARGEWISE_ADMIN_TOKEN"), share_port=getattr(args, "workers", 1) > 1,
-        mdns=getattr(args, "mdns", False),
+        mdns=getattr(args, "mdns", False), sites=_sites(getattr(args, "site", [])),
         auth=AuthLimits(charger_failures=server.auth_failures_per_charger,
                         address_failures=server.auth_failures_per_address, window=server.auth_failure_window),
     )  # fmt: skip
