@@ -47,6 +47,7 @@ class Rhythm:
     ping_interval_s: float  # ours; 0: we do not ping
     ping_timeout_s: float
     reconnect_s: float | None  # median delay from a disconnect to the next connect
+    reconnects: tuple[float, ...]  # every such delay, oldest first
     grace_s: float  # how long it may stay away before "it is not coming back"
 
 
@@ -148,7 +149,7 @@ def _rhythm(signals: Signals, spans: tuple[Span, ...]) -> Rhythm:
         stop = span.end.at if span.end else None
         beats = [t for t in signals.heartbeats if t >= span.start and (stop is None or t <= stop)]
         gaps += [(b - a).total_seconds() for a, b in itertools.pairwise(beats)]
-    heartbeat = statistics.median(gaps) if len(gaps) >= 2 else (signals.heartbeat_interval_s or th.DEFAULT_HEARTBEAT_S)
+    heartbeat = statistics.median(gaps) if gaps else (signals.heartbeat_interval_s or th.DEFAULT_HEARTBEAT_S)
     reconnects = [
         (b.start - a.end.at).total_seconds()
         for a, b in itertools.pairwise(spans)
@@ -161,6 +162,7 @@ def _rhythm(signals: Signals, spans: tuple[Span, ...]) -> Rhythm:
         ping_interval_s=signals.ping_interval_s or 0.0,
         ping_timeout_s=signals.ping_timeout_s or 0.0,
         reconnect_s=reconnect,
+        reconnects=tuple(reconnects),
         grace_s=grace,
     )
 

@@ -105,9 +105,8 @@ def half_open(ctx: Context) -> Finding | None:
     assert span.end is not None
     moved = nxt is not None and None not in (nxt.remote, span.remote) and nxt.remote != span.remote
     gap = (nxt.start - span.end.at).total_seconds() if nxt is not None else None
-    usual = ctx.rhythm.reconnect_s or 0.0
-    late = gap is not None and gap > max(ctx.rhythm.ping_timeout_s, th.RECONNECT_FACTOR * min(usual, gap / 2))
-    confidence = 0.45 + (0.25 if moved else 0.0) + (0.1 if late else 0.0)
+    unnoticed = _unnoticed(ctx, span, gap)
+    confidence = 0.45 + (0.25 if moved else 0.0) + (0.1 if unnoticed else 0.0)
     confidence -= 0.25 if _weak(ctx) else 0.0
     confidence -= 0.1 * max(0, len(candidates) - 2)  # many of them: rather an idle timer or the radio
     evidence = [disconnect(span, extra=f"it had been up for {seconds((span.last_life - span.start).total_seconds())}")]
@@ -118,6 +117,19 @@ def half_open(ctx: Context) -> Finding | None:
         f" and the charger came back from a new address ({nxt.remote})." if moved and nxt else "."
     )
     return finding(Cause.HALF_OPEN, confidence, summary, evidence)
+
+
+def _unnoticed(ctx: Context, span: Span, gap: float | None) -> bool:
+    """The charger did not notice the link was dead: it came back long after our ping timeout (much later than
+    it usually reconnects), or its own TCP gave up only after several heartbeat intervals of silence."""
+    assert span.end is not None
+    if span.end.closed_by is not ClosedBy.PING_TIMEOUT:
+        return span.silence_s >= th.OFFLINE_HEARTBEATS * ctx.rhythm.heartbeat_s
+    if gap is None:
+        return False
+    others = [g for g in ctx.rhythm.reconnects if g != gap]
+    usual = statistics.median(others) if others else 0.0
+    return gap > max(ctx.rhythm.ping_timeout_s, th.RECONNECT_FACTOR * usual)
 
 
 def _weak(ctx: Context) -> bool:
