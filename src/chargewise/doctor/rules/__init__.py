@@ -123,5 +123,10 @@ def _healthy(ctx: Context, found: list[Finding]) -> Finding:
             )
         )
     data = 0.9 if links else 0.6  # with no connection in the window there is little to judge by
-    summary = "The connection looks healthy." if not found else "Mostly healthy; see the weaker findings below."
+    if not found:
+        summary = "The connection looks healthy."
+    elif worst < th.ALARM:
+        summary = "Mostly healthy: the other findings are only weak hints."
+    else:
+        summary = "No problem, if the findings above are wrong."
     return finding(Cause.HEALTHY, min(data, 1.0 - worst), summary, evidence)
