@@ -33,7 +33,11 @@ class Span:
         return 0.0 if self.end is None else max(0.0, (self.end.at - self.last_life).total_seconds())
 
     def longest_quiet_s(self, until: datetime | None = None) -> float:
-        """The longest stretch without a sign of life the link survived (up to ``until``, default its last life)."""
+        """The longest stretch without a sign of life the link survived (up to ``until``, default its last life):
+        what the server measured if it says, else estimated from the signs recorded here (an upper bound: the
+        frames not recorded as signals, such as MeterValues, break up quiet stretches too)."""
+        if until is None and self.end is not None and self.end.longest_quiet_s is not None:
+            return self.end.longest_quiet_s
         stop = until or self.last_life
         times = [self.start, *(t for t in self.life if t <= stop)]
         return max((b - a).total_seconds() for a, b in itertools.pairwise(times)) if len(times) > 1 else 0.0
@@ -49,6 +53,7 @@ class Rhythm:
     reconnect_s: float | None  # median delay from a disconnect to the next connect
     reconnects: tuple[float, ...]  # every such delay, oldest first
     grace_s: float  # how long it may stay away before "it is not coming back"
+    dead_s: float  # quiet longer than this on a link: the link was dead (see ``thresholds.PING_SLACK``)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -87,7 +92,24 @@ class Context:
         """Never connected, or offline for longer than the grace period: it should have been back by now."""
         if self.never_connected:
             return True
-        return self.offline_since is not None and self.away_s >= self.rhythm.grace_s
+        return self.offline_since is not None and self.away_s >= self.grace_s
+
+    @property
+    def grace_s(self) -> float:
+        """The rhythm's grace; shorter after we closed a live link cleanly and other chargers came back (a
+        restart): then one heartbeat interval or four of its usual reconnect delays."""
+        ended = self.ended
+        last = ended[-1] if ended else None
+        if (
+            last is not None
+            and last is self.spans[-1]
+            and last.end is not None
+            and last.end.closed_by is ClosedBy.SERVER
+            and last.silence_s < self.rhythm.dead_s
+            and self.signals.others_reconnected
+        ):
+            return max(self.rhythm.heartbeat_s, th.RECONNECT_FACTOR * (self.rhythm.reconnect_s or 0.0))
+        return self.rhythm.grace_s
 
     @property
     def never_connected(self) -> bool:
@@ -157,6 +179,8 @@ def _rhythm(signals: Signals, spans: tuple[Span, ...]) -> Rhythm:
     ]
     reconnect = statistics.median(reconnects) if reconnects else None
     grace = max(th.OFFLINE_HEARTBEATS * heartbeat, th.RECONNECT_FACTOR * (reconnect or 0.0))
+    ping = signals.ping_interval_s or 0.0
+    dead = (1 + th.PING_SLACK) * ping if ping > 0 else th.SILENT_HEARTBEATS * heartbeat
     return Rhythm(
         heartbeat_s=heartbeat,
         ping_interval_s=signals.ping_interval_s or 0.0,
@@ -164,6 +188,7 @@ def _rhythm(signals: Signals, spans: tuple[Span, ...]) -> Rhythm:
         reconnect_s=reconnect,
         reconnects=tuple(reconnects),
         grace_s=grace,
+        dead_s=dead,
     )
 
 

@@ -37,6 +37,9 @@ class LinkEvent:
     tls_version: str | None = None  # "TLSv1.3" on a wss link
     detail: str = ""  # the close reason, the refusal or the TLS alert, as text
     last_frame_at: datetime | None = None  # DISCONNECTED: when the last frame from the charger arrived
+    # added by the rules: DISCONNECTED: the longest stretch without any frame or pong from the charger that the
+    # link lived through (its final silence not counted); None when not tracked (the doctor then estimates it)
+    longest_quiet_s: float | None = None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
