@@ -18,7 +18,8 @@ produces, so a case states only what matters:
   "car_loss": 9}``: reports on live stretches; ``steps`` change the level from ``t``; ``car_loss`` is
   subtracted while a car is at the charger (from ``statuses``). Or a list ``[[t, rssi, bssid], ...]``.
 - ``statuses``: ``[[t, connector, status, error_code?, info?]]`` (evse = connector); ``sessions``:
-  ``[[plug, unplug], ...]`` adds Preparing/Charging at plug and Available at unplug on connector 1.
+  ``[[plug, unplug], ...]`` adds Preparing/Charging at plug and Available at unplug on connector 1;
+  ``transactions``: ``[[start, end], ...]`` become ``Signals.sessions`` (no statuses).
 - ``boots``: ``[[t, reason]]``; ``security_events``: ``[[t, type, tech_info]]``; ``commands``:
   ``[[t, action, outcome, duration_s]]`` or ``{"burst": [t, n, spacing, action, outcome]}`` entries.
 """
@@ -39,6 +40,7 @@ from chargewise.doctor.signals import (
     PingSample,
     RadioSample,
     SecurityEventSample,
+    SessionSample,
     Signals,
     StatusSample,
 )
@@ -117,7 +119,7 @@ def _pings(spec: dict[str, Any], stretches: list[tuple[float, float]]) -> tuple[
 
 
 def _car(spec: dict[str, Any], now: float) -> list[tuple[float, float]]:
-    return [(a, b) for a, b in spec.get("sessions", [])]
+    return [(a, b) for a, b in [*spec.get("sessions", []), *spec.get("transactions", [])]]
 
 
 def _radio(spec: dict[str, Any], stretches: list[tuple[float, float]], now: float) -> tuple[RadioSample, ...]:
@@ -194,6 +196,7 @@ def build(case: dict[str, Any]) -> tuple[Signals, datetime]:
         heartbeats=tuple(heartbeats),
         commands=_commands(spec),
         others_reconnected=spec.get("others_reconnected"),
+        sessions=tuple(SessionSample(start=at(a), end=at(b)) for a, b in spec.get("transactions", [])),
     )
     return signals, at(now)
 

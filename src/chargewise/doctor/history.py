@@ -193,9 +193,10 @@ def _rhythm(signals: Signals, spans: tuple[Span, ...]) -> Rhythm:
 
 
 def _car(signals: Signals, now: datetime) -> tuple[tuple[datetime, datetime], ...]:
-    """Intervals when any connector (not the station, connector 0) reported a status meaning a car is there."""
+    """Intervals with a car at the charger: a connector (not the station, connector 0) in a status that means a
+    car is plugged in, or a charging session (whose times survive a link that was down when the car came)."""
     state: dict[tuple[int, int], bool] = {}
-    out: list[tuple[datetime, datetime]] = []
+    found: list[tuple[datetime, datetime]] = []
     began: datetime | None = None
     for sample in sorted(signals.statuses, key=lambda s: s.at):
         if sample.connector_id == 0 or sample.evse_id == 0:
@@ -205,8 +206,19 @@ def _car(signals: Signals, now: datetime) -> tuple[tuple[datetime, datetime], ..
         if present and began is None:
             began = sample.at
         elif not present and began is not None:
-            out.append((began, sample.at))
+            found.append((began, sample.at))
             began = None
     if began is not None:
-        out.append((began, now))
+        found.append((began, now))
+    found += [(s.start, s.end or now) for s in signals.sessions]
+    return _merged(found)
+
+
+def _merged(intervals: list[tuple[datetime, datetime]]) -> tuple[tuple[datetime, datetime], ...]:
+    out: list[tuple[datetime, datetime]] = []
+    for a, b in sorted(intervals):
+        if out and a <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], b))
+        else:
+            out.append((a, b))
     return tuple(out)

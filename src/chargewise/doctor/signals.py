@@ -67,6 +67,16 @@ class StatusSample:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class SessionSample:
+    """Added by the rules: a charging session (transaction) as the charger reported it, with its own
+    timestamps (so one started while offline still counts): a car stood at the charger from start to end."""
+
+    start: datetime
+    end: datetime | None = None  # None: still going at the end of the window
+    evse_id: int = 1
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class BootSample:
     at: datetime
     reason: str  # 2.0.1 BootReasonEnumType, or from a 1.6 SecurityEvent's techInfo; "" when not told
@@ -116,4 +126,5 @@ class Signals:
     # added by the rules: how many other chargers reconnected after the server's last clean close of this one
     # (a restart closes every link at once); None when not known
     others_reconnected: int | None = None
+    sessions: tuple[SessionSample, ...] = ()  # added by the rules: charging sessions (a car at the charger)
     extra: dict[str, str] = field(default_factory=dict)  # anything else worth showing (not used by rules)
