@@ -112,8 +112,8 @@ def half_open(ctx: Context) -> Finding | None:
     assert span.end is not None
     moved = nxt is not None and None not in (nxt.remote, span.remote) and nxt.remote != span.remote
     gap = (nxt.start - span.end.at).total_seconds() if nxt is not None else None
-    unnoticed = _unnoticed(ctx, span, gap)
-    confidence = 0.45 + (0.25 if moved else 0.0) + (0.1 if unnoticed else -0.1)  # back at once: it noticed
+    late = unnoticed(ctx, span, gap)
+    confidence = 0.45 + (0.25 if moved else 0.0) + (0.1 if late else -0.1)  # back at once: it noticed
     confidence += 0.05 if not idle_explained(ctx, span) else 0.0  # it had lived through as long a quiet before
     confidence -= 0.25 if _weak(ctx) else 0.0
     confidence -= 0.15 * (len(deaths) - 1)  # again and again: rather an idle timer (or the radio)
@@ -127,7 +127,7 @@ def half_open(ctx: Context) -> Finding | None:
     return finding(Cause.HALF_OPEN, confidence, summary, evidence)
 
 
-def _unnoticed(ctx: Context, span: Span, gap: float | None) -> bool:
+def unnoticed(ctx: Context, span: Span, gap: float | None) -> bool:
     """The charger did not notice the link was dead: it came back long after our ping timeout (much later than
     it usually reconnects), or its own TCP gave up only after several heartbeat intervals of silence."""
     assert span.end is not None
