@@ -84,18 +84,23 @@ def keepalive_timeout(ctx: Context) -> Finding | None:
     confidence = 0.55 + min(0.2, 0.05 * (len(deaths) - 2)) + (0.1 if confirmed else 0.0) + (0.05 if steady else 0.0)
     confidence -= 0.25 if weak else 0.0
     heartbeat = ctx.rhythm.heartbeat_s
+    if confirmed:
+        timer = (
+            f"no link lived through more than {seconds(survived)} of quiet, and each died after {seconds(cut)} "
+            f"or more: something forgets idle connections after between the two"
+        )
+    else:
+        timer = f"the links died after {seconds(cut)} to {seconds(max(quiets))} of quiet"
     evidence = [
         Evidence(
-            at=None,
-            what="idle timer",
-            value=f"links survive up to {seconds(survived)} of quiet and die "
-            f"after {seconds(cut)}; the charger's heartbeat interval is {seconds(heartbeat)}",
+            at=None, what="idle timer", value=f"{timer}; the charger's heartbeat interval is {seconds(heartbeat)}"
         ),
         *(disconnect(s) for s in deaths[:5]),
     ]
     summary = (
         f"Something on the way forgets quiet connections: {len(deaths)} of {len(ended)} connections died after "
-        f"{seconds(cut)} to {seconds(max(quiets))} without traffic, sooner than the charger's next heartbeat."
+        f"{seconds(cut)} to {seconds(max(quiets))} without traffic"
+        + (", sooner than the charger's next heartbeat." if cut < heartbeat else ".")
     )
     return finding(Cause.KEEPALIVE_TIMEOUT, confidence, summary, evidence)
 
