@@ -64,7 +64,7 @@ def tls(ctx: Context) -> Finding | None:
         what = "it does not accept the server's certificate or TLS settings"
     latest = max([e.at for e in failed] + [e.at for e in events])
     connected = ctx.signals.connected_now and ctx.spans and ctx.spans[-1].start > latest
-    summary = f"The charger rejects the server's TLS: {what}" + (" (it connects again since)." if connected else ".")
+    summary = f"The charger rejects the server's TLS: {what}" + (" (it has connected since)." if connected else ".")
     return finding(Cause.TLS, confidence, summary, evidence)
 
 
