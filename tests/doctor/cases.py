@@ -46,7 +46,7 @@ from chargewise.doctor.signals import (
 )
 
 T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
-CASES = Path(__file__).parent / "cases"
+CASES = Path(__file__).parent / "cases" / "rules"
 
 
 def at(seconds: float) -> datetime:
