@@ -1,4 +1,4 @@
-"""Build :class:`Signals` from a compact case description (``cases/*.json``), times in seconds from T0.
+"""Build :class:`Signals` from a compact case description (``cases/rules/*.json``), times in seconds from T0.
 
 A case::
 
