@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING
 
 from chargewise.adapters.clock import SystemClock
 from chargewise.adapters.http_api import ApiDeps, HttpServer
+from chargewise.adapters.http_sites import SiteDeps
+from chargewise.adapters.memory_demand import MemoryDemandEvents
 from chargewise.adapters.sql import open_store
 from chargewise.adapters.sql.reports import SqlReportStore
 from chargewise.adapters.ws_server import OcppServer, ServerDeps
@@ -29,6 +31,7 @@ from chargewise.ocpp.schemas import schema_set
 from chargewise.services.admin import Admin
 from chargewise.services.central import CentralSystem, Policy
 from chargewise.services.connections import LinkSettings, Registry
+from chargewise.services.demand_response import DemandResponse
 from chargewise.services.directory import Directory
 from chargewise.services.gatekeeper import AuthLimits
 from chargewise.services.meter_writer import MeterWriter
@@ -40,11 +43,16 @@ from chargewise.services.smart_charging import SmartCharging
 
 if TYPE_CHECKING:
     from chargewise.adapters.mdns import Advertiser
+    from chargewise.adapters.openadr2 import OpenAdr2Ven, Ven2Settings
 
 log = logging.getLogger(__name__)
 DIRECTORY_REFRESH = 2.0  # seconds between checks for charger changes made by other processes
 REAP_EVERY = 600.0  # seconds between looks for transactions left open by chargers long offline
 SILENT_EVERY = 60.0  # seconds between looks for connected flags that no live link backs (a killed server's)
+
+
+class StartupError(Exception):
+    """The server cannot start as configured; the message is one line saying why and what to change."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -70,6 +78,7 @@ class Settings:
     share_port: bool = False  # serve --workers: the processes share the OCPP port (SO_REUSEPORT)
     auth: AuthLimits = field(default_factory=AuthLimits)  # failed-password throttling at the OCPP handshake
     sites: tuple[SiteFile, ...] = ()  # serve --site FILE: sites whose chargers smart charging controls
+    openadr2: Ven2Settings | None = None  # serve --openadr2 VTN_URL: a VEN feeding demand-response events
     mdns: bool = False  # serve --mdns: announce the OCPP and REST ports with DNS-SD (adapters/mdns.py)
 
 
@@ -87,10 +96,14 @@ class App:
     http: HttpServer | None = None
     mdns: Advertiser | None = None
     charging: SmartCharging | None = None
+    demand: DemandResponse | None = None  # demand-response events (REST now; OpenADR VENs feed the same service)
+    ven: OpenAdr2Ven | None = None
     _background: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def stop(self) -> None:
         """Close charger links, finish pending writes, close the HTTP port and the store."""
+        if self.ven is not None:
+            await self.ven.stop()
         if self.mdns is not None:
             await self.mdns.stop()  # goodbyes first: nobody discovers a server that is going away
         for task in self._background:
@@ -162,13 +175,19 @@ async def start(settings: Settings, *, clock: Clock | None = None, with_http: bo
     token, new = admin_token(settings)
     app = App(
         settings=settings, store=store, central=central, directory=directory, registry=registry, ocpp=ocpp,
-        admin=admin, admin_token=token, token_is_new=new,
+        admin=admin, admin_token=token, token_is_new=new, demand=DemandResponse(MemoryDemandEvents(), {}),
     )  # fmt: skip
+    if settings.sites:  # smart charging: one reconcile loop per site, started with the other background jobs
+        app.charging = SmartCharging(
+            sites=list(settings.sites), telemetry=central.telemetry, store=store, registry=registry,
+            applier=ProfileApplier(call=registry.call), clock=clock, demand=app.demand,
+        )  # fmt: skip
     try:
         await ocpp.start()
         if with_http:
+            sites = SiteDeps(charging=app.charging, demand=app.demand, clock=clock)
             api = ApiDeps(admin=admin, records=Records(store=store), ledger=Ledger(store=store), registry=registry,
-                          admin_token=token)  # fmt: skip
+                          admin_token=token, sites=sites)  # fmt: skip
             app.http = HttpServer(api, host=settings.host, port=settings.http_port)
             await app.http.start()
             if settings.mdns:  # only the process with the REST API announces (serve --workers)
@@ -176,6 +195,18 @@ async def start(settings: Settings, *, clock: Clock | None = None, with_http: bo
 
                 app.mdns = await advertise(host=settings.host, ocpp_port=ocpp.port, http_port=app.http.port,
                                            secure=settings.tls is not None)  # fmt: skip
+        if settings.openadr2 is not None and app.demand is not None:
+            from chargewise.adapters.openadr2 import (
+                OpenAdr2Error,
+                OpenAdr2Ven,  # openleadr is a heavy import: only when asked
+            )
+
+            app.ven = OpenAdr2Ven(app.demand, settings.openadr2)
+            try:
+                await app.ven.start()
+            except OpenAdr2Error as exc:
+                app.ven = None
+                raise StartupError(f"{exc} (check --openadr2 or start without it)") from None
     except BaseException:
         await app.stop()
         raise
@@ -187,11 +218,7 @@ async def start(settings: Settings, *, clock: Clock | None = None, with_http: bo
         loop.create_task(_periodically(partial(_clear_silent_links, app), SILENT_EVERY,
                                        "recording silent chargers as offline", at_start=True)),
     ]  # fmt: skip
-    if settings.sites:
-        app.charging = SmartCharging(
-            sites=list(settings.sites), telemetry=central.telemetry, store=store, registry=registry,
-            applier=ProfileApplier(call=registry.call), clock=clock,
-        )  # fmt: skip
+    if app.charging is not None:
         app._background.append(loop.create_task(app.charging.run()))
     return app
 

@@ -140,6 +140,9 @@ def _server_options(p: argparse.ArgumentParser) -> None:
         "--site", action="append", type=Path, default=[], metavar="SITE_FILE",
         help="control the chargers of this site file (limits, load balancing; see docs/sites.md); repeatable",
     )  # fmt: skip
+    p.add_argument("--openadr2", metavar="VTN_URL", help="take demand-response events from this OpenADR 2.0b VTN")
+    p.add_argument("--ven-name", default="chargewise", help="this server's VEN name at the VTN (default chargewise)")
+    p.add_argument("--ven-node", metavar="NODE", help="site node for events that name no resource (default: none)")
     p.add_argument("--mdns", action="store_true", help="announce the server on the LAN with mDNS/DNS-SD (_ocpp._tcp)")
     p.add_argument(
         "--trace", action="append", metavar="CHARGER_ID", default=[],
@@ -232,8 +235,12 @@ async def _guard(work: Awaitable[int]) -> int:
     """Turn store and network failures into one-line errors."""
     import sqlalchemy.exc
 
+    from chargewise.bootstrap import StartupError
+
     try:
         return await work
+    except StartupError as exc:
+        raise UsageError(str(exc)) from None
     except sqlalchemy.exc.OperationalError as exc:
         raise UsageError(f"cannot use the database: {exc.orig} (check --db / --data-dir)") from None
     except OSError as exc:

@@ -23,6 +23,7 @@ from chargewise.services.paging import Listing, parse_limit
 from chargewise.services.records import Ledger, Records
 
 if TYPE_CHECKING:
+    from chargewise.adapters.openadr2 import Ven2Settings
     from chargewise.bootstrap import Settings
     from chargewise.charging.sitefile import SiteFile
 
@@ -48,6 +49,17 @@ def _sites(paths: list[Path]) -> tuple[SiteFile, ...]:
     if len(set(names)) != len(names):
         raise UsageError(f"--site: two site files use the same [site] name ({names}); give each its own")
     return tuple(sites)
+
+
+def _ven(args: argparse.Namespace) -> Ven2Settings | None:
+    url = getattr(args, "openadr2", None)
+    if url is None:
+        return None
+    if not getattr(args, "site", None):
+        raise UsageError("--openadr2 needs --site: demand-response events cap a site's nodes")
+    from chargewise.adapters.openadr2 import Ven2Settings
+
+    return Ven2Settings(vtn_url=url, ven_name=args.ven_name, default_node=args.ven_node)
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
@@ -92,7 +104,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         http_port=args.http_port if args.http_port is not None else server.http_port,
         policy=policy, link=base, per_charger=per_charger, tls=tls,
         admin_token=os.environ.get("CHARGEWISE_ADMIN_TOKEN"), share_port=getattr(args, "workers", 1) > 1,
-        mdns=getattr(args, "mdns", False), sites=_sites(getattr(args, "site", [])),
+        mdns=getattr(args, "mdns", False), sites=_sites(getattr(args, "site", [])), openadr2=_ven(args),
         auth=AuthLimits(charger_failures=server.auth_failures_per_charger,
                         address_failures=server.auth_failures_per_address, window=server.auth_failure_window),
     )  # fmt: skip

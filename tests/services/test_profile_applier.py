@@ -30,6 +30,7 @@ class FakeCharger:
         self.version = version
         self.settings = Settings(self.template)
         self.slow = False
+        self.interval: str | None = None
         self.reboot()
         self.calls: list[str] = []
         self.now = NOW
@@ -68,6 +69,15 @@ class FakeCharger:
                 "attributeStatus": "UnknownVariable"}  # fmt: skip
             results.append({**item, **found})
         return {"getVariableResult": results}
+
+    def _ChangeConfiguration(self, p: dict[str, Any]) -> dict[str, Any]:
+        self.interval = p["value"] if p["key"] == "MeterValueSampleInterval" else None
+        return {"status": "Accepted"}
+
+    def _SetVariables(self, p: dict[str, Any]) -> dict[str, Any]:
+        [item] = p["setVariableData"]
+        self.interval = item["attributeValue"] if item["variable"]["name"] == "TxUpdatedInterval" else None
+        return {"setVariableResult": [{**item, "attributeStatus": "Accepted"}]}
 
     def _SetChargingProfile(self, p: dict[str, Any]) -> dict[str, Any]:
         now = self.now.timestamp()
@@ -118,6 +128,7 @@ async def test_applies_verifies_and_sends_only_changes(template: str, version: O
     assert changed.sent and changed.verdict is not None and changed.verdict.ok
     assert charger.calls.count("SetChargingProfile") == sent + 1
     assert charger.amps(1, charger.now + timedelta(seconds=1)) == pytest.approx(9.0, abs=0.05)
+    assert charger.interval == "10"  # meter values every 10 s: the loop closes on fresh readings
 
 
 async def test_a_tx_default_only_charger_is_reached_by_the_ladder_and_probed_once() -> None:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
 import msgspec
 
 from chargewise import __version__
+from chargewise.adapters.api_site_models import ROUTES as SITE_ROUTES
+from chargewise.adapters.api_site_models import DemandRequest
 from chargewise.domain.model import IdToken, MeterValue, Transaction
 from chargewise.services.admin import ChargerOverview
 from chargewise.services.connections import CallOutcome
@@ -205,6 +208,7 @@ _ROUTES: list[tuple[str, str, str, type | None, Any, dict[int, str]]] = [
     ("/api/v1/tokens/{id}/block", "post", "Block an id token", None, TokenView, {404: "no such token"}),
 ]  # fmt: skip
 
+PAGED = frozenset({"/api/v1/chargers", "/api/v1/transactions", "/api/v1/tokens"})  # ?limit=&cursor=
 PAGE_PARAMETERS = [
     {"name": "limit", "in": "query", "required": False,
      "description": f"items per page, 1 to {MAX_LIMIT} (default {DEFAULT_LIMIT})",
@@ -225,10 +229,9 @@ PAGE_HEADERS = {
 
 def _operation(path: str, method: str, summary: str, request: Any, response: Any, refs: dict[Any, Any]) -> Any:
     op: dict[str, Any] = {"summary": summary, "responses": {}}
-    parameters = []
-    if "{id}" in path:
-        parameters.append({"name": "id", "in": "path", "required": True, "schema": {"type": "string"}})
-    listing = method == "get" and "{id}" not in path and path.startswith("/api/")
+    parameters = [{"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+                  for name in re.findall(r"{(\w+)}", path)]  # fmt: skip
+    listing = method == "get" and path in PAGED
     if listing:
         parameters += PAGE_PARAMETERS + (TRANSACTION_FILTERS if path.endswith("/transactions") else [])
     if parameters:
@@ -238,7 +241,7 @@ def _operation(path: str, method: str, summary: str, request: Any, response: Any
     if response is None:
         op["responses"]["204"] = {"description": "done"}
     else:
-        ok_status = "201" if method == "post" and request in (NewCharger, NewToken) else "200"
+        ok_status = "201" if method == "post" and request in (NewCharger, NewToken, DemandRequest) else "200"
         answer: dict[str, Any] = {"description": "ok", "content": {"application/json": {"schema": refs[response]}}}
         if listing:
             answer["headers"] = PAGE_HEADERS
@@ -247,11 +250,12 @@ def _operation(path: str, method: str, summary: str, request: Any, response: Any
 
 
 def openapi_document() -> dict[str, Any]:
-    types = [t for route in _ROUTES for t in (route[3], route[4]) if t is not None] + [Problem]
+    routes = _ROUTES + SITE_ROUTES
+    types = [t for route in routes for t in (route[3], route[4]) if t is not None] + [Problem]
     schemas, components = msgspec.json.schema_components(types, ref_template="#/components/schemas/{name}")
     refs = dict(zip(types, schemas, strict=True))
     paths: dict[str, dict[str, Any]] = {}
-    for path, method, summary, request, response, others in _ROUTES:
+    for path, method, summary, request, response, others in routes:
         op = _operation(path, method, summary, request, response, refs)
         for status, text in others.items():
             op["responses"][str(status)] = {

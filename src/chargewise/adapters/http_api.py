@@ -20,6 +20,7 @@ import msgspec
 from aiohttp import web
 
 from chargewise.adapters import api_models as m
+from chargewise.adapters.http_sites import SiteDeps, add_routes
 from chargewise.domain.model import Registration
 from chargewise.domain.ports import StoreBusy
 from chargewise.ocpp.errors import LocalProtocolError
@@ -45,6 +46,7 @@ class ApiDeps:
     ledger: Ledger
     registry: Registry
     admin_token: str
+    sites: SiteDeps | None = None  # smart charging's routes (adapters/http_sites.py)
 
 
 DEPS: web.AppKey[ApiDeps] = web.AppKey("chargewise")
@@ -254,6 +256,7 @@ def build(deps: ApiDeps) -> web.Application:
     r.add_get("/api/v1/tokens", list_tokens)
     r.add_post("/api/v1/tokens", put_token)
     r.add_post("/api/v1/tokens/{id}/block", block_token)
+    add_routes(web_app, deps.sites)  # without smart charging they answer that it is off
     return web_app
 
 

@@ -35,6 +35,7 @@ from chargewise.services.connections import CallOutcome, CallTimeout, ChargerOff
 log = logging.getLogger(__name__)
 Call = Callable[[str, str, dict[str, Any]], Awaitable[CallOutcome]]
 READ_BACK_S = 900  # how far ahead the composite schedule is read back
+METER_INTERVAL_S = 10  # meter values every 10 s from a charger under control (a cycle is 5 s)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -66,9 +67,13 @@ class _Charger:
 
 
 class ProfileApplier:
-    def __init__(self, *, call: Call) -> None:
+    """``meter_interval_s``: the meter-value interval asked of each charger under control (once per link), so
+    that the loop is closed on fresh readings; None leaves the charger's own setting."""
+
+    def __init__(self, *, call: Call, meter_interval_s: int | None = METER_INTERVAL_S) -> None:
         self._call = call
         self._chargers: dict[str, _Charger] = {}
+        self.meter_interval_s = meter_interval_s
 
     def capabilities(self, charger_id: str) -> Capabilities:
         return self._state(charger_id).caps
@@ -98,7 +103,25 @@ class ProfileApplier:
                      if r.get("attributeStatus") == "Accepted"}  # fmt: skip
             caps = capabilities.from_v201(found) if outcome.ok else Capabilities(probed=True)
         state.caps = caps
+        await self._meter_interval(charger_id, version)
         return caps
+
+    async def _meter_interval(self, charger_id: str, version: OcppVersion) -> None:
+        """Ask for meter values every ``meter_interval_s`` (1.6 MeterValueSampleInterval, 2.0.1
+        SampledDataCtrlr.TxUpdatedInterval); a charger that refuses keeps its own interval."""
+        if self.meter_interval_s is None:
+            return
+        value = str(self.meter_interval_s)
+        if version is OcppVersion.V16:
+            outcome = await self._try(charger_id, "ChangeConfiguration", {"key": "MeterValueSampleInterval",
+                                                                         "value": value})  # fmt: skip
+        else:
+            item = {"component": {"name": "SampledDataCtrlr"}, "variable": {"name": "TxUpdatedInterval"},
+                    "attributeValue": value}  # fmt: skip
+            outcome = await self._try(charger_id, "SetVariables", {"setVariableData": [item]})
+        if not outcome.ok:
+            log.info("%s: meter interval not set (%s); closed-loop control follows its own", charger_id,
+                     outcome.error_code)  # fmt: skip
 
     async def apply(
         self, charger_id: str, version: OcppVersion, targets: list[Target], now: datetime,

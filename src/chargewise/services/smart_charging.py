@@ -12,19 +12,20 @@ import asyncio
 import contextlib
 import logging
 import math
-from collections.abc import Callable, Iterable
+from collections import deque
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from chargewise.charging.allocate import allocate
 from chargewise.charging.failsafe import failsafe_shares
 from chargewise.charging.profiles import Step, Target
 from chargewise.charging.site import DemandCapLike, Evse, Mode
 from chargewise.charging.sitefile import SiteFile
-from chargewise.charging.state import Allocation, EvseState, SiteState
+from chargewise.charging.state import Allocation, EvseState, MeterReading, SiteState
 from chargewise.domain.model import ConnectorStatus, OcppVersion, Transaction
 from chargewise.domain.ports import Clock, Store
 from chargewise.services.connections import Registry
+from chargewise.services.demand_response import DemandResponse
 from chargewise.services.profile_applier import Applied, Failsafe, ProfileApplier
 from chargewise.services.telemetry import PHASES, Telemetry
 
@@ -34,7 +35,22 @@ MIN_GAP_S = 1.0  # the shortest: events within a second share one cycle
 #: a car is there (plugged in) in these states; Available, Faulted, Unavailable, Reserved: no session
 _SESSION = {ConnectorStatus.PREPARING, ConnectorStatus.CHARGING, ConnectorStatus.SUSPENDED_EV,
             ConnectorStatus.SUSPENDED_EVSE, ConnectorStatus.OCCUPIED}  # fmt: skip
-Caps = Callable[[datetime], Iterable[DemandCapLike]]
+FRESH_S = 120.0  # a charger's meter values older than this do not count as what it draws now
+METER_STALE_S = 60.0  # a site-meter reading older than this is not used (the house load is unknown then)
+
+
+def limits_kw(site: SiteLoop) -> dict[str, float | None]:
+    """Each node's power limit in kW (for resolving a demand-response shed): its own, or its per-phase current
+    limit at 230 V where it has none; None where it has neither."""
+    limits: dict[str, float | None] = {}
+    for node in site.file.site.nodes.values():
+        if node.limit_kw != math.inf:
+            limits[node.id] = node.limit_kw
+        elif all(a != math.inf for a in node.limit_a):
+            limits[node.id] = sum(node.limit_a) * 230.0 / 1000.0
+        else:
+            limits[node.id] = None
+    return limits
 
 
 def evse_number(evse: Evse) -> int:
@@ -52,6 +68,11 @@ class SiteLoop:
     applied: dict[str, Applied] = field(default_factory=dict)
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     failsafe: dict[str, float] = field(default_factory=dict)
+    meter: MeterReading | None = None  # the site meter's last reading (REST or MQTT feed it)
+    meter_at: datetime | None = None
+    #: measured power (kW) of each node under a demand-response cap, per cycle, for its compliance record
+    power: dict[str, deque[tuple[datetime, float]]] = field(default_factory=dict)
+    caps_seen: dict[str, DemandCapLike] = field(default_factory=dict)  # event id -> cap, until measured
 
     @property
     def name(self) -> str:
@@ -63,14 +84,34 @@ class SmartCharging:
 
     def __init__(
         self, *, sites: list[SiteFile], telemetry: Telemetry, store: Store, registry: Registry,
-        applier: ProfileApplier, clock: Clock, caps: Caps = lambda now: (),
+        applier: ProfileApplier, clock: Clock, demand: DemandResponse | None = None,
     ) -> None:  # fmt: skip
         self.sites = {f.site.name: SiteLoop(file=f, failsafe=failsafe_shares(f.site, margin_a=f.policy.margin_a))
                       for f in sites}  # fmt: skip
         self._by_charger = {e.charger: s for s in self.sites.values() for e in s.file.site.evses.values()}
         self.telemetry, self.store, self.registry, self.applier = telemetry, store, registry, applier
-        self.clock, self.caps = clock, caps
+        self.clock, self.demand = clock, demand
         telemetry.listen(self.poke)
+        if demand is not None:
+            demand.set_nodes({n: s.name for s in self.sites.values() for n in s.file.site.nodes})
+            demand.subscribe(lambda event: self._wake_all())
+
+    def _wake_all(self) -> None:
+        for site in self.sites.values():
+            site.wake.set()
+
+    def site_of_evse(self, evse_id: str) -> SiteLoop:
+        """The site that has ``evse_id`` (``CHARGER/N``); KeyError if none."""
+        for site in self.sites.values():
+            if evse_id in site.file.site.evses:
+                return site
+        raise KeyError(evse_id)
+
+    def set_meter(self, name: str, reading: MeterReading) -> None:
+        """A new site-meter reading (house or building load) for site ``name``; KeyError for an unknown site."""
+        site = self.sites[name]
+        site.meter, site.meter_at = reading, self.clock.now()
+        site.wake.set()
 
     # ------------------------------------------------------------------ events and overrides
     def poke(self, charger_id: str) -> None:
@@ -83,12 +124,9 @@ class SmartCharging:
 
     def set_mode(self, evse_id: str, mode: Mode) -> None:
         """Switch a session's mode live; raises KeyError for an EVSE no site has."""
-        for site in self.sites.values():
-            if evse_id in site.file.site.evses:
-                site.modes[evse_id] = mode
-                site.wake.set()
-                return
-        raise KeyError(evse_id)
+        site = self.site_of_evse(evse_id)
+        site.modes[evse_id] = mode
+        site.wake.set()
 
     # ------------------------------------------------------------------ one cycle
     async def state(self, site: SiteLoop) -> tuple[SiteState, dict[str, Transaction]]:
@@ -109,15 +147,28 @@ class SmartCharging:
             session = evse_id in running or (live is not None and live.status in _SESSION)
             evses[evse_id] = EvseState(online=online, session=session, measured_a=measured,
                                        mode=site.modes.get(evse_id))  # fmt: skip
-        return SiteState(evses=evses), running
+        meter = site.meter
+        if site.meter_at is None or (self.clock.now() - site.meter_at).total_seconds() > METER_STALE_S:
+            meter = None
+        return SiteState(evses=evses, meter=meter), running
+
+    async def caps(self, site: SiteLoop) -> list[DemandCapLike]:
+        """The demand-response caps on the site's nodes (a shed resolved against each node's power limit, or
+        its current limit at the site's voltage where it has no power limit)."""
+        if self.demand is None:
+            return []
+        limits = limits_kw(site)
+        return list(await self.demand.demand_caps(limits))
 
     async def cycle(self, name: str) -> Allocation:
         """Run one cycle of site ``name`` now: allocate and apply. Returns the allocation."""
         site = self.sites[name]
         now = self.clock.now()
         state, running = await self.state(site)
-        allocation = allocate(site.file.site, state, now, site.previous, site.file.policy, caps=self.caps(now))
+        caps = await self.caps(site)
+        allocation = allocate(site.file.site, state, now, site.previous, site.file.policy, caps=caps)
         site.previous = allocation
+        await self._record_compliance(site, caps, now)
         by_charger: dict[str, list[tuple[Target, Failsafe]]] = {}
         for evse_id, limit in allocation.limits.items():
             evse = site.file.site.evses[evse_id]
@@ -138,6 +189,50 @@ class SmartCharging:
                 site.applied[f"{charger}/{applied.evse_id}"] = applied
         return allocation
 
+    def node_kw(self, site: SiteLoop, node: str) -> float | None:
+        """What the node draws now: the site meter where it sits on that node and counts the EVSEs, else the
+        sum of the EVSEs' recent meter values below it (None when none is recent: unknown, not zero)."""
+        meter = site.file.site.meter
+        reading = site.meter
+        if meter is not None and meter.node == node and meter.includes_ev and reading and reading.power_w is not None:
+            return reading.power_w / 1000.0
+        now = self.clock.now()
+        total, known = 0.0, False
+        for evse_id, evse in site.file.site.evses.items():
+            if node not in site.file.site.path[evse_id]:
+                continue
+            live = self.telemetry.evse(evse.charger, evse_number(evse))
+            if live is None or live.measured_at is None or (now - live.measured_at).total_seconds() > FRESH_S:
+                continue
+            if live.power_w is None and not live.currents_a:
+                continue  # a reading of the energy register only (a transaction's start): nothing about power
+            known = True
+            if live.power_w is not None:
+                total += live.power_w / 1000.0
+            else:  # no power reading: the currents at the nominal voltage
+                total += sum(live.currents_a.values()) * evse.voltage_v / 1000.0
+        return total if known else None
+
+    async def _record_compliance(self, site: SiteLoop, caps: list[DemandCapLike], now: datetime) -> None:
+        """Sample each capped node's power while its event runs; once an event is over, have the demand-response
+        service record its compliance (kW over the cap times minutes)."""
+        for cap in caps:
+            event_id = getattr(cap, "event_id", f"{cap.node}@{cap.start.isoformat()}")
+            site.caps_seen.setdefault(event_id, cap)
+            drawn = self.node_kw(site, cap.node)
+            if drawn is not None and cap.start - timedelta(seconds=2 * CYCLE_S) <= now < cap.end:  # and just before
+                site.power.setdefault(cap.node, deque(maxlen=20_000)).append((now, drawn))
+        if self.demand is None:
+            return
+        for event_id, cap in list(site.caps_seen.items()):
+            if now >= cap.end:
+                samples = [x for x in site.power.get(cap.node, ()) if x[0] < cap.end]
+                try:
+                    await self.demand.compliance(event_id, samples, limits_kw(site).get(cap.node))
+                except Exception:
+                    log.exception("site %s: compliance of event %s not recorded", site.name, event_id)
+                del site.caps_seen[event_id]
+
     async def _apply(self, charger: str, pairs: list[tuple[Target, Failsafe]], now: datetime) -> list[Applied]:
         link = self.registry.get(charger)
         if link is None:
@@ -154,6 +249,16 @@ class SmartCharging:
         """Every site's loop, until cancelled."""
         await asyncio.gather(*(self._loop(site) for site in self.sites.values()))
 
+    def _until_next(self, site: SiteLoop) -> float:
+        """Seconds to wait for the next cycle: a cycle's length, or less when a demand-response event starts or
+        ends sooner (its cap is then applied at once, not up to a cycle late)."""
+        now = self.clock.now()
+        edges = [t for cap in site.caps_seen.values() for t in (cap.start, cap.end) if t > now]
+        wait = CYCLE_S
+        if edges:
+            wait = min(wait, (min(edges) - now).total_seconds() + 0.05)
+        return max(0.0, wait)
+
     async def _loop(self, site: SiteLoop) -> None:
         while True:
             site.wake.clear()
@@ -161,6 +266,7 @@ class SmartCharging:
                 await self.cycle(site.name)
             except Exception:
                 log.exception("site %s: cycle failed; next one in %.0f s", site.name, CYCLE_S)
-            await asyncio.sleep(MIN_GAP_S)
+            wait = self._until_next(site)  # measured before the gap: an edge within it is not missed
+            await asyncio.sleep(min(MIN_GAP_S, wait))
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(site.wake.wait(), CYCLE_S - MIN_GAP_S)
+                await asyncio.wait_for(site.wake.wait(), max(0.0, wait - MIN_GAP_S))
