@@ -16,6 +16,7 @@ from pathlib import Path
 from chargewise.adapters.clock import SystemClock
 from chargewise.adapters.http_api import ApiDeps, HttpServer
 from chargewise.adapters.sql import open_store
+from chargewise.adapters.sql.link_signals import SqlLinkSignalStore
 from chargewise.adapters.sql.reports import SqlReportStore
 from chargewise.adapters.ws_server import OcppServer, ServerDeps
 from chargewise.domain.model import OcppVersion
@@ -29,6 +30,7 @@ from chargewise.services.central import CentralSystem, Policy
 from chargewise.services.connections import LinkSettings, Registry
 from chargewise.services.directory import Directory
 from chargewise.services.gatekeeper import AuthLimits
+from chargewise.services.link_signals import LinkSignals, Retention
 from chargewise.services.meter_writer import MeterWriter
 from chargewise.services.newcomers import Newcomers
 from chargewise.services.records import Ledger, Records
@@ -62,6 +64,7 @@ class Settings:
     admin_token: str | None = None
     share_port: bool = False  # serve --workers: the processes share the OCPP port (SO_REUSEPORT)
     auth: AuthLimits = field(default_factory=AuthLimits)  # failed-password throttling at the OCPP handshake
+    doctor: Retention = field(default_factory=Retention)  # link signals kept for the connectivity doctor
 
 
 @dataclass(kw_only=True)
@@ -124,8 +127,12 @@ async def start(settings: Settings, *, clock: Clock | None = None, with_http: bo
     clock = clock or SystemClock()
     central = CentralSystem(store=store, clock=clock, policy=settings.policy, meter_writer=MeterWriter(store))
     central.reports = Reports(store=SqlReportStore(store))
+    signals = central.link_signals = LinkSignals(store=SqlLinkSignalStore(store), retention=settings.doctor,
+                                                 clock=clock)  # fmt: skip
     directory = Directory()
-    registry = Registry(observer=central.transactions.observe_call)  # remote starts, EV-connection timeouts
+    # remote starts, EV-connection timeouts; how each command ended (the doctor's server-pacing evidence)
+    registry = Registry(observer=central.transactions.observe_call, outcomes=signals.command_ended)
+    signals.send = registry.call  # reads and watches a 2.0.1 charger's signal strength after its boot
     admin = Admin(store=store, directory=directory, links=registry)
     chargers = await store.list_chargers()
     await admin.reload(found=chargers)
@@ -164,6 +171,7 @@ async def start(settings: Settings, *, clock: Clock | None = None, with_http: bo
     loop = asyncio.get_running_loop()
     app._background = [
         loop.create_task(_refresh_directory(app)),
+        loop.create_task(signals.run(clock.now)),
         loop.create_task(_periodically(partial(_reap_offline, app), REAP_EVERY,
                                        "closing transactions of offline chargers", at_start=False)),
         loop.create_task(_periodically(partial(_clear_silent_links, app), SILENT_EVERY,

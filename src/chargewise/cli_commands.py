@@ -34,6 +34,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
     from chargewise.services.central import Policy, UnknownChargerPolicy
     from chargewise.services.connections import LinkSettings
     from chargewise.services.gatekeeper import AuthLimits
+    from chargewise.services.link_signals import Retention
 
     directory, url, config = load_config(args)
     server, link = config.server, config.link
@@ -73,6 +74,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
         admin_token=os.environ.get("CHARGEWISE_ADMIN_TOKEN"), share_port=getattr(args, "workers", 1) > 1,
         auth=AuthLimits(charger_failures=server.auth_failures_per_charger,
                         address_failures=server.auth_failures_per_address, window=server.auth_failure_window),
+        doctor=Retention(days=config.doctor.retention_days, rows_per_charger=config.doctor.rows_per_charger,
+                         flush_every_s=config.doctor.flush_every),
     )  # fmt: skip
 
 
