@@ -97,6 +97,9 @@ class LinkSignals:
         """``clock`` stamps the samples this service takes itself (the answer to its GetVariables)."""
         self.store: LinkSignalStore = store or NoSignalStore()
         self.clock = clock
+        #: clock seconds per second of the server's own timers (ping interval and timeout): 1 on the real
+        #: clock; a test running the server on a clock ``speed`` times faster sets ``speed``
+        self.timer_scale = 1.0
         self.retention = retention or Retention()
         self.send: Sender | None = None
         self.dropped = 0
@@ -126,7 +129,9 @@ class LinkSignals:
         batch = self._batch(charger_id, now)
         if batch is not None:
             batch.links.append(LinkEvent(at=now, kind=LinkEventKind.CONNECTED, remote=remote, tls_version=tls_version))
-            batch.meta.append(LinkMeta(at=now, ping_interval_s=ping_interval_s, ping_timeout_s=ping_timeout_s))
+            scale = self.timer_scale
+            batch.meta.append(LinkMeta(at=now, ping_interval_s=None if ping_interval_s is None else ping_interval_s * scale,
+                                       ping_timeout_s=None if ping_timeout_s is None else ping_timeout_s * scale))  # fmt: skip
 
     def disconnected(self, charger_id: str, now: datetime, *, close_code: int | None, closed_by: ClosedBy,
                      detail: str = "", last_frame_at: datetime | None = None) -> None:  # fmt: skip
