@@ -91,8 +91,8 @@ class Outcome:
 
 
 def _visit(index: int, start: float) -> Visit:
-    return Visit(charger=index, connector=1, arrive_s=start + CAR_AT_S, depart_s=start + CAR_GONE_S,
-                 energy_wh=6000.0, capacity_wh=60000.0, soc=0.4, obc_max_a=32.0, phases=1, id_tag="HOME-CARD")  # fmt: skip
+    return Visit(charger=index, connector=1, arrive_s=start + CAR_AT_S, depart_s=start + CAR_GONE_S, energy_wh=6000.0,
+                 capacity_wh=60000.0, soc=0.4, obc_max_a=32.0, phases=1, id_tag="HOME-CARD")  # fmt: skip
 
 
 def plan(seeds: Sequence[int], versions: Sequence[OcppVersion], start: float) -> list[tuple[str, int, ChargerSpec]]:

@@ -129,9 +129,8 @@ class LinkSignals:
         batch = self._batch(charger_id, now)
         if batch is not None:
             batch.links.append(LinkEvent(at=now, kind=LinkEventKind.CONNECTED, remote=remote, tls_version=tls_version))
-            scale = self.timer_scale
-            batch.meta.append(LinkMeta(at=now, ping_interval_s=None if ping_interval_s is None else ping_interval_s * scale,
-                                       ping_timeout_s=None if ping_timeout_s is None else ping_timeout_s * scale))  # fmt: skip
+            interval, timeout = (None if s is None else s * self.timer_scale for s in (ping_interval_s, ping_timeout_s))
+            batch.meta.append(LinkMeta(at=now, ping_interval_s=interval, ping_timeout_s=timeout))
 
     def disconnected(self, charger_id: str, now: datetime, *, close_code: int | None, closed_by: ClosedBy,
                      detail: str = "", last_frame_at: datetime | None = None) -> None:  # fmt: skip
