@@ -19,6 +19,7 @@ class Cause(enum.StrEnum):
     TLS = "tls"
     FIRMWARE_NO_RECONNECT = "firmware_no_reconnect"
     SERVER_PACING = "server_pacing"
+    CREDENTIALS = "credentials"  # added by the rules: the handshake reaches us and is refused (URL, id, password)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -110,4 +110,7 @@ class Signals:
     security_events: tuple[SecurityEventSample, ...] = ()
     heartbeats: tuple[datetime, ...] = ()  # when each Heartbeat arrived
     commands: tuple[CommandSample, ...] = ()
+    # added by the rules: how many other chargers reconnected after the server's last clean close of this one
+    # (a restart closes every link at once); None when not known
+    others_reconnected: int | None = None
     extra: dict[str, str] = field(default_factory=dict)  # anything else worth showing (not used by rules)
