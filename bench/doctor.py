@@ -129,7 +129,7 @@ async def _server(data_dir: Path, clock: SpeedClock, speed: float) -> App:
 
 async def run_suite(*, data_dir: Path, seeds: Sequence[int] = (1, 2, 3),
                     versions: Sequence[OcppVersion] = (OcppVersion.V16, OcppVersion.V201), speed: float = 60.0,
-                    sim_seconds: float = 2700.0, restart_at: float = 2100.0,
+                    sim_seconds: float = 2800.0, restart_at: float = 1950.0,
                     diagnose: Diagnose | None = None) -> list[Outcome]:  # fmt: skip
     """Run every scenario on ``len(seeds) * len(versions)`` chargers at once; the doctor's verdict on each
     (``diagnose``: the doctor's rules, by default ``chargewise.doctor.rules.diagnose``)."""

@@ -142,6 +142,7 @@ class ChargerLink(WSListener):
         # for the connectivity doctor (``services.link_signals``): ping round trips and how the link ended
         self.signals = deps.central.link_signals
         self._ping_sent: float | None = None  # loop time of the oldest unanswered ping
+        self._ping_sent_at = self.connected_at  # and its clock time (a ping sample is dated when it was sent)
         self._ended: tuple[int, ClosedBy, str] | None = None  # close code, who closed, why; None: TCP just ended
         self._last_frame = self.connected_at
 
@@ -206,7 +207,7 @@ class ChargerLink(WSListener):
             return
         self._transport.send_ping()
         if self._ping_sent is None:
-            self._ping_sent = self._loop.time()
+            self._ping_sent, self._ping_sent_at = self._loop.time(), self.deps.central.clock.now()
         if self._pong_due is None:
             self._pong_due = self._loop.call_later(self.settings.ping_timeout, self._dead)
         self._schedule_ping()
@@ -214,7 +215,7 @@ class ChargerLink(WSListener):
     def _dead(self) -> None:
         log.warning("%s: no pong within %.0f s, closing the link", self.charger_id, self.settings.ping_timeout)
         self._ended = self._ended or (1006, ClosedBy.PING_TIMEOUT, f"no pong within {self.settings.ping_timeout:g} s")
-        self.signals.ping(self.charger_id, self.deps.central.clock.now(), None)
+        self.signals.ping(self.charger_id, self._ping_sent_at, None)
         if self._transport is not None:
             self._transport.disconnect(graceful=False)
 
@@ -230,7 +231,7 @@ class ChargerLink(WSListener):
             if self._ping_sent is not None:  # one sample per answered ping: an O(1) append, no I/O
                 rtt, self._ping_sent = self._loop.time() - self._ping_sent, None
                 self._last_frame = self.deps.central.clock.now()
-                self.signals.ping(self.charger_id, self._last_frame, rtt)
+                self.signals.ping(self.charger_id, self._ping_sent_at, rtt)
         elif kind is WSMsgType.CLOSE:  # echo the peer's code; none (or one never sent on the wire): 1000
             code = frame.get_close_code()
             reason = frame.get_close_message() or b""

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -42,6 +43,7 @@ MAX_BATCH = 20_000  # samples one charger may add between two flushes; past that
 #: boot, and ask for a NotifyEvent whenever it moves by 3 dB (one fading step; connectivity.md A)
 SIGNAL_VARIABLE = {"component": {"name": "DataLink"}, "variable": {"name": "SignalStrength"}}
 SIGNAL_DELTA_DB = 3
+RECENT_CONNECTS = 10_000  # connections remembered across chargers (a restart's reconnect wave)
 Sender = Callable[[str, str, dict[str, Any]], Awaitable[CallOutcome]]
 
 
@@ -108,6 +110,8 @@ class LinkSignals:
         self._remote: dict[str, str] = {}  # charger -> its last remote address
         self._by_address: dict[str, str] = {}  # remote address -> the charger last seen from it
         self._tasks: set[asyncio.Task[None]] = set()
+        # the newest connections of every charger: whether others came back after we closed a link
+        self._connects: deque[tuple[datetime, str]] = deque(maxlen=RECENT_CONNECTS)
 
     # ------------------------------------------------------------------ recording (O(1), no I/O)
     def _batch(self, charger_id: str, at: datetime) -> Batch | None:
@@ -126,6 +130,7 @@ class LinkSignals:
         if remote:
             self._remote[charger_id] = remote
             self._by_address[remote] = charger_id
+        self._connects.append((now, charger_id))
         batch = self._batch(charger_id, now)
         if batch is not None:
             batch.links.append(LinkEvent(at=now, kind=LinkEventKind.CONNECTED, remote=remote, tls_version=tls_version))
@@ -157,7 +162,7 @@ class LinkSignals:
         return charger_id
 
     def ping(self, charger_id: str, now: datetime, rtt_s: float | None) -> None:
-        """A pong came ``rtt_s`` after our ping, or (None) none before the ping timeout."""
+        """Our ping sent at ``now`` was answered ``rtt_s`` later, or (None) not before the ping timeout."""
         batch = self._batch(charger_id, now)
         if batch is not None:
             batch.pings.append((now.timestamp(), None if rtt_s is None else round(rtt_s, 4)))
@@ -278,7 +283,16 @@ class LinkSignals:
             connected_now=connected_now if connected_now is not None else bool(charger and charger.connected),
             known_since=await self.store.first_at(charger_id),
         )  # fmt: skip
-        return assemble(facts, batches, since, now)
+        signals = assemble(facts, batches, since, now)
+        return replace(signals, others_reconnected=self._others_reconnected(signals))
+
+    def _others_reconnected(self, signals: Signals) -> int | None:
+        """How many other chargers connected after our last clean close of this one (None: not known here)."""
+        ours = (LinkEventKind.DISCONNECTED, ClosedBy.SERVER)
+        closed = [e.at for e in signals.links if (e.kind, e.closed_by) == ours]
+        if not closed or not self._connects:
+            return None
+        return len({cid for at, cid in self._connects if at > closed[-1] and cid != signals.charger_id})
 
 
 def _number(value: object) -> float | None:
