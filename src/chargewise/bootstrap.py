@@ -29,6 +29,7 @@ from chargewise.services.admin import Admin
 from chargewise.services.central import CentralSystem, Policy
 from chargewise.services.connections import LinkSettings, Registry
 from chargewise.services.directory import Directory
+from chargewise.services.doctor import Doctor
 from chargewise.services.gatekeeper import AuthLimits
 from chargewise.services.link_signals import LinkSignals, Retention
 from chargewise.services.meter_writer import MeterWriter
@@ -161,8 +162,9 @@ async def start(settings: Settings, *, clock: Clock | None = None, with_http: bo
     try:
         await ocpp.start()
         if with_http:
+            doctor = Doctor(store=store, signals=signals, clock=clock, connected=registry)
             api = ApiDeps(admin=admin, records=Records(store=store), ledger=Ledger(store=store), registry=registry,
-                          admin_token=token)  # fmt: skip
+                          admin_token=token, doctor=doctor)  # fmt: skip
             app.http = HttpServer(api, host=settings.host, port=settings.http_port)
             await app.http.start()
     except BaseException:
