@@ -33,7 +33,11 @@ class Span:
         return 0.0 if self.end is None else max(0.0, (self.end.at - self.last_life).total_seconds())
 
     def longest_quiet_s(self, until: datetime | None = None) -> float:
-        """The longest stretch without a sign of life the link survived (up to ``until``, default its last life)."""
+        """The longest stretch without a sign of life the link survived (up to ``until``, default its last life):
+        what the server measured if it says, else estimated from the signs recorded here (an upper bound: the
+        frames not recorded as signals, such as MeterValues, break up quiet stretches too)."""
+        if until is None and self.end is not None and self.end.longest_quiet_s is not None:
+            return self.end.longest_quiet_s
         stop = until or self.last_life
         times = [self.start, *(t for t in self.life if t <= stop)]
         return max((b - a).total_seconds() for a, b in itertools.pairwise(times)) if len(times) > 1 else 0.0
@@ -47,7 +51,9 @@ class Rhythm:
     ping_interval_s: float  # ours; 0: we do not ping
     ping_timeout_s: float
     reconnect_s: float | None  # median delay from a disconnect to the next connect
+    reconnects: tuple[float, ...]  # every such delay, oldest first
     grace_s: float  # how long it may stay away before "it is not coming back"
+    dead_s: float  # quiet longer than this on a link: the link was dead (see ``thresholds.PING_SLACK``)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -86,7 +92,24 @@ class Context:
         """Never connected, or offline for longer than the grace period: it should have been back by now."""
         if self.never_connected:
             return True
-        return self.offline_since is not None and self.away_s >= self.rhythm.grace_s
+        return self.offline_since is not None and self.away_s >= self.grace_s
+
+    @property
+    def grace_s(self) -> float:
+        """The rhythm's grace; shorter after we closed a live link cleanly and other chargers came back (a
+        restart): then one heartbeat interval or four of its usual reconnect delays."""
+        ended = self.ended
+        last = ended[-1] if ended else None
+        if (
+            last is not None
+            and last is self.spans[-1]
+            and last.end is not None
+            and last.end.closed_by is ClosedBy.SERVER
+            and last.silence_s < self.rhythm.dead_s
+            and self.signals.others_reconnected
+        ):
+            return max(self.rhythm.heartbeat_s, th.RECONNECT_FACTOR * (self.rhythm.reconnect_s or 0.0))
+        return self.rhythm.grace_s
 
     @property
     def never_connected(self) -> bool:
@@ -148,7 +171,7 @@ def _rhythm(signals: Signals, spans: tuple[Span, ...]) -> Rhythm:
         stop = span.end.at if span.end else None
         beats = [t for t in signals.heartbeats if t >= span.start and (stop is None or t <= stop)]
         gaps += [(b - a).total_seconds() for a, b in itertools.pairwise(beats)]
-    heartbeat = statistics.median(gaps) if len(gaps) >= 2 else (signals.heartbeat_interval_s or th.DEFAULT_HEARTBEAT_S)
+    heartbeat = statistics.median(gaps) if gaps else (signals.heartbeat_interval_s or th.DEFAULT_HEARTBEAT_S)
     reconnects = [
         (b.start - a.end.at).total_seconds()
         for a, b in itertools.pairwise(spans)
@@ -156,19 +179,24 @@ def _rhythm(signals: Signals, spans: tuple[Span, ...]) -> Rhythm:
     ]
     reconnect = statistics.median(reconnects) if reconnects else None
     grace = max(th.OFFLINE_HEARTBEATS * heartbeat, th.RECONNECT_FACTOR * (reconnect or 0.0))
+    ping = signals.ping_interval_s or 0.0
+    dead = (1 + th.PING_SLACK) * ping if ping > 0 else th.SILENT_HEARTBEATS * heartbeat
     return Rhythm(
         heartbeat_s=heartbeat,
         ping_interval_s=signals.ping_interval_s or 0.0,
         ping_timeout_s=signals.ping_timeout_s or 0.0,
         reconnect_s=reconnect,
+        reconnects=tuple(reconnects),
         grace_s=grace,
+        dead_s=dead,
     )
 
 
 def _car(signals: Signals, now: datetime) -> tuple[tuple[datetime, datetime], ...]:
-    """Intervals when any connector (not the station, connector 0) reported a status meaning a car is there."""
+    """Intervals with a car at the charger: a connector (not the station, connector 0) in a status that means a
+    car is plugged in, or a charging session (whose times survive a link that was down when the car came)."""
     state: dict[tuple[int, int], bool] = {}
-    out: list[tuple[datetime, datetime]] = []
+    found: list[tuple[datetime, datetime]] = []
     began: datetime | None = None
     for sample in sorted(signals.statuses, key=lambda s: s.at):
         if sample.connector_id == 0 or sample.evse_id == 0:
@@ -178,8 +206,19 @@ def _car(signals: Signals, now: datetime) -> tuple[tuple[datetime, datetime], ..
         if present and began is None:
             began = sample.at
         elif not present and began is not None:
-            out.append((began, sample.at))
+            found.append((began, sample.at))
             began = None
     if began is not None:
-        out.append((began, now))
+        found.append((began, now))
+    found += [(s.start, s.end or now) for s in signals.sessions]
+    return _merged(found)
+
+
+def _merged(intervals: list[tuple[datetime, datetime]]) -> tuple[tuple[datetime, datetime], ...]:
+    out: list[tuple[datetime, datetime]] = []
+    for a, b in sorted(intervals):
+        if out and a <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], b))
+        else:
+            out.append((a, b))
     return tuple(out)

@@ -37,6 +37,9 @@ class LinkEvent:
     tls_version: str | None = None  # "TLSv1.3" on a wss link
     detail: str = ""  # the close reason, the refusal or the TLS alert, as text
     last_frame_at: datetime | None = None  # DISCONNECTED: when the last frame from the charger arrived
+    # added by the rules: DISCONNECTED: the longest stretch without any frame or pong from the charger that the
+    # link lived through (its final silence not counted); None when not tracked (the doctor then estimates it)
+    longest_quiet_s: float | None = None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -61,6 +64,16 @@ class StatusSample:
     status: str  # the domain's ConnectorStatus value ("Available", "Occupied", "Charging", "Faulted", ...)
     error_code: str | None = None  # 1.6 errorCode other than NoError ("WeakSignal", "GroundFailure", ...)
     info: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class SessionSample:
+    """Added by the rules: a charging session (transaction) as the charger reported it, with its own
+    timestamps (so one started while offline still counts): a car stood at the charger from start to end."""
+
+    start: datetime
+    end: datetime | None = None  # None: still going at the end of the window
+    evse_id: int = 1
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -113,4 +126,5 @@ class Signals:
     # added by the rules: how many other chargers reconnected after the server's last clean close of this one
     # (a restart closes every link at once); None when not known
     others_reconnected: int | None = None
+    sessions: tuple[SessionSample, ...] = ()  # added by the rules: charging sessions (a car at the charger)
     extra: dict[str, str] = field(default_factory=dict)  # anything else worth showing (not used by rules)

@@ -34,12 +34,14 @@ STICKY_MIN_SAMPLES = 2  # reports on each side of the step
 # ---------------------------------------------------------------- link endings (connectivity.md 3 D, 6)
 CLEAN_CODES = frozenset({1000, 1001})  # RFC 6455 normal closure / going away
 NO_CLOSE_FRAME = 1006  # RFC 6455: the connection ended without a close frame
-# A link is "silent" when the charger sent nothing for longer than it would on a live link: longer than
-# SILENT_HEARTBEATS heartbeat intervals (a Heartbeat is due after one interval of inactivity, 2.1).
+# A link is dead when the charger sent nothing for longer than it would on a live link: a live link answers
+# our ping every interval ((1 + PING_SLACK) x interval covers a late pong), and without our pings it sends
+# something every heartbeat interval (a Heartbeat is due after one interval of inactivity, 2.1).
+PING_SLACK = 0.05
 SILENT_HEARTBEATS = 1.5
 KEEPALIVE_MIN_DEATHS = 2  # an idle timer repeats (lbbrhzn/ocpp#2030: ~30 reconnects an hour)
 KEEPALIVE_SHARE = 0.6  # share of the ended links that died silent
-HALF_OPEN_MIN_AGE_QUIETS = 2.0  # the link had lived at least this many killing-quiet lengths before it died
+HALF_OPEN_MIN_AGE_HEARTBEATS = 2.0  # without our pings: the link had worked this many heartbeats before it died
 
 # ---------------------------------------------------------------- absence (connectivity.md 2.2, 3 C, E, G)
 # How long a charger may stay away before "it is not coming back": two heartbeat intervals (the usual CSMS

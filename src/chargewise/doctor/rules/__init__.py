@@ -6,8 +6,9 @@ Rules:
 
 1. One small pure function per cause (``radio``, ``silence``, ``reach``, ``pacing``), listed in ``RULES``; each
    returns its findings (or none) with a confidence, evidence and the fix. Numbers live in ``thresholds``.
-2. A general cause yields to a specific one that explains the same observations: weak signal is capped
-   below a parked car or a sticky client (``SPECIFIC``), since both also show as a weak signal.
+2. A general cause yields to a specific one that explains the same observations: weak signal drops under
+   the alarm level when a parked car or a sticky client explains it (``SPECIFIC``), since both also show as a
+   weak signal; it stays listed, below them.
 3. ``healthy`` is added when the charger is not missing: its confidence is what the problems leave over
    (1 - the strongest problem), so noise that raises only weak findings still ranks ``healthy`` first.
 4. A charger that is missing (away longer than two heartbeats / four reconnect delays, or never connected)
@@ -53,7 +54,7 @@ def diagnose(signals: Signals, now: datetime) -> Diagnosis:
     found = _yield_to_specific(list(_run(ctx)))
     if not ctx.missing:
         found.append(_healthy(ctx, found))
-    order = {cause: i for i, cause in enumerate(Cause)}
+    order = {cause: i for i, cause in enumerate([*[*Cause][1:], Cause.HEALTHY])}  # a tie goes to the problem
     found.sort(key=lambda f: (-f.confidence, order[f.cause]))
     return Diagnosis(charger_id=signals.charger_id, at=now, findings=tuple(_dedupe(found)))
 
@@ -74,7 +75,12 @@ def _yield_to_specific(found: list[Finding]) -> list[Finding]:
         better = [best[c] for c in SPECIFIC.get(f.cause, ()) if best.get(c, 0.0) >= th.ALARM]
         if better and f.confidence >= min(better):
             f = finding(
-                f.cause, min(better) - 0.1, f.summary, f.evidence, explanation=f.explanation, tells_apart=f.tells_apart
+                f.cause,
+                min(min(better) - 0.1, th.ALARM - 0.05),
+                f.summary,
+                f.evidence,
+                explanation=f.explanation,
+                tells_apart=f.tells_apart,
             )
         out.append(f)
     return out
@@ -117,5 +123,10 @@ def _healthy(ctx: Context, found: list[Finding]) -> Finding:
             )
         )
     data = 0.9 if links else 0.6  # with no connection in the window there is little to judge by
-    summary = "The connection looks healthy." if not found else "Mostly healthy; see the weaker findings below."
+    if not found:
+        summary = "The connection looks healthy."
+    elif worst < th.ALARM:
+        summary = "Mostly healthy: the other findings are only weak hints."
+    else:
+        summary = "No problem, if the findings above are wrong."
     return finding(Cause.HEALTHY, min(data, 1.0 - worst), summary, evidence)

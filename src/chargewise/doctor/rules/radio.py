@@ -9,6 +9,7 @@ from __future__ import annotations
 import statistics
 from collections import Counter
 from collections.abc import Sequence
+from datetime import datetime
 
 from chargewise.doctor import thresholds as th
 from chargewise.doctor.advice import finding
@@ -62,7 +63,10 @@ def weak_signal(ctx: Context) -> Finding | None:
         if len(reports) < 2:
             return None
         return finding(
-            Cause.WEAK_SIGNAL, 0.5, f"The charger reported a weak Wi-Fi signal {len(reports)} times.", reports[:6]
+            Cause.WEAK_SIGNAL,
+            0.45 + 0.05 * min(4, len(reports)),
+            f"The charger reported a weak Wi-Fi signal {len(reports)} times.",
+            reports[:6],
         )
     median = statistics.median(s.rssi_dbm for s in base)
     share = sum(s.rssi_dbm < th.CRITICAL_DBM for s in base) / len(base)
@@ -149,7 +153,7 @@ def sticky_client(ctx: Context) -> Finding | None:
     before, run = series[max(0, i - 3) : i], series[i:j]
     good, low = statistics.median(s.rssi_dbm for s in before), statistics.median(s.rssi_dbm for s in run)
     moved = _main_bssid(before) is not None and _main_bssid(run) not in (None, _main_bssid(before))
-    rebooted = j < len(series) and any(run[-1].at <= b.at <= series[j].at for b in ctx.signals.boots)
+    rebooted = j < len(series) and any(run[-1].at <= t <= series[j].at for t in _boot_times(ctx))
     if j < len(series) and not rebooted:
         confidence = 0.35  # it came back by itself: roaming, not a sticky client
     else:
@@ -167,12 +171,18 @@ def sticky_client(ctx: Context) -> Finding | None:
     return finding(Cause.STICKY_CLIENT, confidence, summary, evidence)
 
 
+def _boot_times(ctx: Context) -> list[datetime]:
+    """BootNotifications, and the 1.6 security events that stand for them (StartupOfTheDevice, ResetOrReboot)."""
+    events = [e.at for e in ctx.signals.security_events if e.type in ("StartupOfTheDevice", "ResetOrReboot")]
+    return [b.at for b in ctx.signals.boots] + events
+
+
 def _level_shift(ctx: Context, series: Sequence[RadioSample]) -> tuple[int, int] | None:
     """The first run ``series[i:j]`` sitting STICKY_STEP_DB under the reports before it, not due to a car."""
     n = len(series)
-    for i in range(th.STICKY_MIN_SAMPLES, n):
+    for i in range(1, n):
         level = statistics.median(s.rssi_dbm for s in series[max(0, i - 3) : i])
-        if series[i].rssi_dbm > level - th.STICKY_STEP_DB:
+        if level < th.WEAK_DBM or series[i].rssi_dbm > level - th.STICKY_STEP_DB:
             continue
         j = i
         while j < n and series[j].rssi_dbm <= level - th.STICKY_STEP_DB / 2:

@@ -93,7 +93,8 @@ def absence(ctx: Context) -> list[Finding]:
         return []  # refusals or TLS failures since: those rules speak
     away = seconds(ctx.away_s)
     by = last.end.closed_by
-    if by is ClosedBy.SERVER or (by is None and last.end.close_code in th.CLEAN_CODES):
+    silent = by is ClosedBy.PING_TIMEOUT or last.silence_s >= ctx.rhythm.dead_s  # it was dead before it ended
+    if not silent and (by is ClosedBy.SERVER or (by is None and last.end.close_code in th.CLEAN_CODES)):
         return _no_reconnect(ctx, last, away)
     if by is ClosedBy.CHARGER:
         gone = disconnect(last, extra=f"nothing since, {away} ago")
@@ -107,7 +108,7 @@ def absence(ctx: Context) -> list[Finding]:
             ),
             finding(Cause.DNS, 0.25, "If it did try to come back, it could not find the server.", [gone]),
         ]
-    return _lost_and_gone(ctx, last, away)
+    return _lost_and_gone(ctx, last, away, silent=silent)
 
 
 def never_connected(ctx: Context) -> list[Finding]:
@@ -170,8 +171,9 @@ def _no_reconnect(ctx: Context, last: Span, away: str) -> list[Finding]:
     ]
 
 
-def _lost_and_gone(ctx: Context, last: Span, away: str) -> list[Finding]:
-    """Dropped without a close frame and never back: the radio cannot rejoin (3 C), unless it was weak."""
+def _lost_and_gone(ctx: Context, last: Span, away: str, *, silent: bool) -> list[Finding]:
+    """Dropped without a close frame and never back: the radio cannot rejoin (3 C), unless it was weak. A link
+    that had gone silent before it ended may also be half-open, the charger not knowing yet (3 D)."""
     assert last.end is not None
     radio = sorted((s for s in ctx.signals.radio if s.at <= last.end.at), key=lambda s: s.at)
     weak = bool(radio) and radio[-1].rssi_dbm < th.CRITICAL_DBM
@@ -190,12 +192,24 @@ def _lost_and_gone(ctx: Context, last: Span, away: str) -> list[Finding]:
             ),
             finding(Cause.WPA3_TRANSITION, 0.3, "Or it can no longer join the Wi-Fi.", evidence),
         ]
-    confidence = 0.6 + (0.2 if words else 0.0) + (0.05 if radio else 0.0)
-    summary = f"The connection broke off without a close frame {away} ago and the charger never tried again."
-    return [
+    confidence = (0.45 if silent else 0.6) + (0.25 if words else 0.0) + (0.05 if radio else 0.0)
+    how = "went silent" if silent else "broke off without a close frame"
+    summary = f"The connection {how} {away} ago and the charger never tried again."
+    out = [
         finding(Cause.WPA3_TRANSITION, confidence, summary, evidence, tells_apart=TELLS_APART[:3]),
         finding(Cause.DNS, 0.25, "If it did try, it could not find the server (DNS).", evidence),
     ]
+    if silent:
+        out.append(
+            finding(
+                Cause.HALF_OPEN,
+                0.4,
+                "Or the connection died on the way and the charger has not "
+                "noticed yet: it may still believe it is connected.",
+                evidence,
+            )
+        )
+    return out
 
 
 def _join_failure_words(ctx: Context) -> list[Evidence]:

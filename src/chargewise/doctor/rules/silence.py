@@ -1,9 +1,11 @@
 """Rules on links that die silently: an idle timer on the path (keepalive_timeout) or a flow dropped after an
 address change (half_open). connectivity.md 3 D 17-23 and 6.
 
-What tells them apart is what the link had survived before it died. A NAT or firewall idle timer kills
-every link after the same quiet stretch, and no link ever survives a quiet stretch that long. A half-open
-link had survived quiet stretches as long as the one it died in (it was healthy), then went silent once.
+What tells them apart: an idle timer kills link after link, each after the same quiet stretch, and no link
+ever lives through a quiet stretch that long; a half-open link dies once (an address change), after it had
+lived through quiet stretches as long, and the charger, which did not notice, comes back late or from a new
+address. How long a link stayed quiet is measured from the server's view of it (``LinkEvent.longest_quiet_s``
+when the server tracks it, else estimated from the recorded signs of life).
 """
 
 from __future__ import annotations
@@ -19,24 +21,16 @@ from chargewise.doctor.history import Context, Span
 from chargewise.doctor.signals import ClosedBy
 
 
-def silent_limit_s(ctx: Context) -> float:
-    """Quiet longer than this on a link means the charger's frames were not getting through."""
-    r = ctx.rhythm
-    limits = [th.SILENT_HEARTBEATS * r.heartbeat_s]
-    if r.ping_interval_s > 0:
-        limits.append(r.ping_interval_s + r.ping_timeout_s)
-    return min(limits)
-
-
 def died_silent(ctx: Context, span: Span) -> bool:
-    """Ended by our ping timeout, or without a close frame after a silence no live link has."""
+    """Ended by our ping timeout; or without a close frame, or by our own close, after a silence no live link
+    has (our close then went into a link that was already dead: the charger never saw it)."""
     end = span.end
     if end is None:
         return False
     if end.closed_by is ClosedBy.PING_TIMEOUT:
         return True
     no_frame = end.closed_by in (ClosedBy.TRANSPORT, None) and end.close_code in (th.NO_CLOSE_FRAME, None)
-    return no_frame and span.silence_s >= silent_limit_s(ctx)
+    return (no_frame or end.closed_by is ClosedBy.SERVER) and span.silence_s >= ctx.rhythm.dead_s
 
 
 def fatal_quiet_s(ctx: Context, span: Span) -> float:
@@ -49,24 +43,46 @@ def fatal_quiet_s(ctx: Context, span: Span) -> float:
     return span.silence_s
 
 
-def _ended(ctx: Context) -> list[Span]:
-    return [s for s in ctx.ended if s.end is not None and s.end.closed_by is not ClosedBy.REPLACED]
+def survived_quiet_s(ctx: Context) -> float:
+    """The longest quiet stretch any link lived through (not counting the silences they died in)."""
+    return max((s.longest_quiet_s() for s in ctx.spans), default=0.0)
+
+
+def idle_explained(ctx: Context, span: Span) -> bool:
+    """A silent death an idle timer explains: no link ever survived a quiet as long as the one it died in.
+    Without our pings the quiet that killed it is unknown; then a link that had worked for two heartbeat
+    intervals before it died counts as not explained (half-open), a younger one as explained."""
+    if ctx.rhythm.ping_interval_s > 0:
+        return survived_quiet_s(ctx) + th.PING_SLACK * ctx.rhythm.ping_interval_s < fatal_quiet_s(ctx, span)
+    age = (span.last_life - span.start).total_seconds()
+    return age < th.HALF_OPEN_MIN_AGE_HEARTBEATS * ctx.rhythm.heartbeat_s
+
+
+def path_ended(ctx: Context) -> list[Span]:
+    """Links that ended for a reason on the path: not replaced, not closed by us while they were alive."""
+    return [
+        s
+        for s in ctx.ended
+        if s.end is not None
+        and s.end.closed_by is not ClosedBy.REPLACED
+        and (s.end.closed_by is not ClosedBy.SERVER or died_silent(ctx, s))
+    ]
 
 
 def keepalive_timeout(ctx: Context) -> Finding | None:
     """Links die again and again after the same quiet stretch, which none of them ever survived (3 D)."""
-    ended = _ended(ctx)
+    ended = path_ended(ctx)
     deaths = [s for s in ended if died_silent(ctx, s)]
     if len(deaths) < th.KEEPALIVE_MIN_DEATHS or len(deaths) < th.KEEPALIVE_SHARE * len(ended):
         return None
     quiets = [fatal_quiet_s(ctx, s) for s in deaths]
     cut = min(quiets)
-    survived = max((s.longest_quiet_s() for s in ctx.spans), default=0.0)
-    if survived >= cut or cut <= 0:
-        return None
+    survived = survived_quiet_s(ctx)
+    confirmed = all(idle_explained(ctx, s) for s in deaths)  # no link lived through a quiet that long
     steady = max(quiets) <= 1.5 * cut
     weak = _weak(ctx)
-    confidence = 0.6 + min(0.2, 0.05 * (len(deaths) - 2)) + (0.05 if steady else 0.0) - (0.25 if weak else 0.0)
+    confidence = 0.55 + min(0.2, 0.05 * (len(deaths) - 2)) + (0.1 if confirmed else 0.0) + (0.05 if steady else 0.0)
+    confidence -= 0.25 if weak else 0.0
     heartbeat = ctx.rhythm.heartbeat_s
     evidence = [
         Evidence(
@@ -85,31 +101,22 @@ def keepalive_timeout(ctx: Context) -> Finding | None:
 
 
 def half_open(ctx: Context) -> Finding | None:
-    """A link that had been healthy went silent, our ping found it dead, the charger came back later (3 D)."""
+    """A link went silent once, our ping found it dead, and the charger came back only later (3 D)."""
     spans = list(ctx.spans)
-    candidates = []
-    for k, span in enumerate(spans):
-        if not died_silent(ctx, span):
-            continue
-        quiet = fatal_quiet_s(ctx, span)
-        age = (span.last_life - span.start).total_seconds()
-        if ctx.rhythm.ping_interval_s > 0:
-            healthy = span.longest_quiet_s() >= 0.9 * quiet and age >= quiet
-        else:
-            healthy = age >= th.HALF_OPEN_MIN_AGE_QUIETS * ctx.rhythm.heartbeat_s
-        if healthy:
-            candidates.append((span, spans[k + 1] if k + 1 < len(spans) else None))
-    if not candidates:
+    deaths = [
+        (span, spans[k + 1] if k + 1 < len(spans) else None) for k, span in enumerate(spans) if died_silent(ctx, span)
+    ]
+    if not deaths:
         return None
-    span, nxt = candidates[-1]
+    span, nxt = deaths[-1]
     assert span.end is not None
     moved = nxt is not None and None not in (nxt.remote, span.remote) and nxt.remote != span.remote
     gap = (nxt.start - span.end.at).total_seconds() if nxt is not None else None
-    usual = ctx.rhythm.reconnect_s or 0.0
-    late = gap is not None and gap > max(ctx.rhythm.ping_timeout_s, th.RECONNECT_FACTOR * min(usual, gap / 2))
-    confidence = 0.45 + (0.25 if moved else 0.0) + (0.1 if late else 0.0)
+    unnoticed = _unnoticed(ctx, span, gap)
+    confidence = 0.45 + (0.25 if moved else 0.0) + (0.1 if unnoticed else -0.1)  # back at once: it noticed
+    confidence += 0.05 if not idle_explained(ctx, span) else 0.0  # it had lived through as long a quiet before
     confidence -= 0.25 if _weak(ctx) else 0.0
-    confidence -= 0.1 * max(0, len(candidates) - 2)  # many of them: rather an idle timer or the radio
+    confidence -= 0.15 * (len(deaths) - 1)  # again and again: rather an idle timer (or the radio)
     evidence = [disconnect(span, extra=f"it had been up for {seconds((span.last_life - span.start).total_seconds())}")]
     if nxt is not None and gap is not None:
         where = f" from a new address {nxt.remote} (was {span.remote})" if moved else ""
@@ -118,6 +125,19 @@ def half_open(ctx: Context) -> Finding | None:
         f" and the charger came back from a new address ({nxt.remote})." if moved and nxt else "."
     )
     return finding(Cause.HALF_OPEN, confidence, summary, evidence)
+
+
+def _unnoticed(ctx: Context, span: Span, gap: float | None) -> bool:
+    """The charger did not notice the link was dead: it came back long after our ping timeout (much later than
+    it usually reconnects), or its own TCP gave up only after several heartbeat intervals of silence."""
+    assert span.end is not None
+    if span.end.closed_by is not ClosedBy.PING_TIMEOUT:
+        return span.silence_s >= th.OFFLINE_HEARTBEATS * ctx.rhythm.heartbeat_s
+    if gap is None:
+        return False
+    others = [g for g in ctx.rhythm.reconnects if g != gap]
+    usual = statistics.median(others) if others else 0.0
+    return gap > max(ctx.rhythm.ping_timeout_s, th.RECONNECT_FACTOR * usual)
 
 
 def _weak(ctx: Context) -> bool:
