@@ -159,8 +159,9 @@ async def run_suite(*, data_dir: Path, seeds: Sequence[int] = (1, 2, 3),
         outcomes = []
         for name, seed, spec in planned:
             cid = spec.charger_id
-            signals = await app.central.link_signals.signals(cid, since, now, charger=await app.store.get_charger(cid),
-                                                             connected_now=cid in app.registry)  # fmt: skip
+            signals = await app.central.link_signals.signals(
+                cid, since, now, charger=await app.store.get_charger(cid), connected_now=cid in app.registry,
+                transactions=await app.store.list_transactions(charger_id=cid))  # fmt: skip
             outcomes.append(Outcome(scenario=name, seed=seed, version=spec.version, charger_id=cid, signals=signals,
                                     diagnosis=diagnose(signals, now)))  # fmt: skip
         return outcomes

@@ -45,9 +45,9 @@ async def test_the_doctor_reports_what_the_link_and_the_handlers_recorded(pingin
     assert all({"cause", "confidence", "evidence", "fix", "summary", "explanation"} <= set(f) for f in view["findings"])
     assert view["cause"] == view["findings"][0]["cause"]
     what = [(e["what"], e["detail"]) for e in view["timeline"]]
-    assert what[0] == ("connected", "from 127.0.0.1")
+    assert what[0] == ("connected", "the charger connected from 127.0.0.1")
     closed = [detail for kind, detail in what if kind == "disconnected"]
-    assert len(closed) == 1 and closed[0].startswith("the charger closed it, code 1000")
+    assert len(closed) == 1 and closed[0].startswith("the charger closed the connection (code 1000)")
     link = view["link"]
     assert link["connections"] == 1 and link["ping_p50_ms"] is not None and link["ping_loss"] == 0
     assert link["rssi_median_dbm"] == -58 and link["addresses"] == ["127.0.0.1"]

@@ -138,3 +138,24 @@ async def test_a_failed_flush_is_logged_and_drops_its_batches() -> None:
     signals.heartbeat("CP1", T0)
     assert await signals.flush() == 0
     assert (await signals.signals("CP1", T0, T0 + timedelta(minutes=1))).heartbeats == ()
+
+
+async def test_sessions_come_from_the_transactions_that_overlap_the_window() -> None:
+    from chargewise.domain.model import Transaction
+
+    signals, _ = service()
+
+    def tx(n: int, start: float, stop: float | None, charger: str = "CP1") -> Transaction:
+        return Transaction(id=n, charger_id=charger, evse_id=1, connector_id=1, id_tag="T", started_at=at(start),
+                           meter_start_wh=0.0, stopped_at=None if stop is None else at(stop))  # fmt: skip
+
+    got = await signals.signals("CP1", at(100), at(1000), transactions=[tx(3, 900, None), tx(1, 0, 50),
+                                                                         tx(2, 60, 200), tx(4, 0, None, "CP2")])  # fmt: skip
+    assert [(s.start, s.end) for s in got.sessions] == [(at(60), at(200)), (at(900), None)]
+
+
+async def test_a_disconnect_keeps_the_longest_quiet_the_link_lived_through() -> None:
+    signals, _ = service()
+    signals.disconnected("CP1", T0, close_code=1006, closed_by=ClosedBy.TRANSPORT, longest_quiet_s=118.04)
+    got = await signals.signals("CP1", T0, T0 + timedelta(minutes=1))
+    assert got.links[0].longest_quiet_s == 118.0

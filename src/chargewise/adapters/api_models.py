@@ -9,8 +9,9 @@ from typing import Any
 import msgspec
 
 from chargewise import __version__
+from chargewise.doctor.explain import timeline
 from chargewise.domain.model import IdToken, MeterValue, Transaction
-from chargewise.services import link_timeline
+from chargewise.services import link_summary
 from chargewise.services.admin import ChargerOverview
 from chargewise.services.connections import CallOutcome
 from chargewise.services.doctor import Explained
@@ -152,7 +153,7 @@ class FindingView(msgspec.Struct, kw_only=True):
 
 class TimelineEntryView(msgspec.Struct, kw_only=True):
     at: datetime
-    what: str  # connected, disconnected, refused, tls_failed, boot, security_event, fault
+    what: str  # connected, disconnected, refused, TLS failed, boot, status, Wi-Fi signal, security event, ...
     detail: str
 
 
@@ -190,11 +191,11 @@ def doctor_view(explained: Explained) -> DoctorView:
                     evidence=[EvidenceView(at=e.at, what=e.what, value=e.value) for e in f.evidence])
         for f in d.findings
     ]  # fmt: skip
-    summary = link_timeline.summary(s, d.at)
+    summary = link_summary.summary(s, d.at)
     return DoctorView(
         charger_id=d.charger_id, at=d.at, since=s.since, connected=s.connected_now, cause=d.cause.value,
         findings=findings, link=LinkSummaryView(**{**asdict(summary), "addresses": list(summary.addresses)}),
-        timeline=[TimelineEntryView(at=e.at, what=e.what, detail=e.detail) for e in link_timeline.timeline(s)],
+        timeline=[TimelineEntryView(at=e.at, what=e.what, detail=e.detail) for e in timeline(s)],
     )  # fmt: skip
 
 

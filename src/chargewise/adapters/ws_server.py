@@ -17,6 +17,7 @@ import random
 import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from picows import (
@@ -145,6 +146,7 @@ class ChargerLink(WSListener):
         self._ping_sent_at = self.connected_at  # and its clock time (a ping sample is dated when it was sent)
         self._ended: tuple[int, ClosedBy, str] | None = None  # close code, who closed, why; None: TCP just ended
         self._last_frame = self.connected_at
+        self._longest_quiet = 0.0  # s: the longest stretch without a frame or pong the link lived through
 
     # ------------------------------------------------------------------ connection lifecycle
     def on_ws_connected(self, transport: WSTransport) -> None:
@@ -178,7 +180,8 @@ class ChargerLink(WSListener):
             _settle(lost, ChargerOffline(f"charger {self.charger_id!r} went offline before answering {lost.action}"))
         code, by, why = self._ended or (1006, ClosedBy.TRANSPORT, "TCP ended without a close frame")
         self.signals.disconnected(self.charger_id, self.deps.central.clock.now(), close_code=code, closed_by=by,
-                                  detail=why, last_frame_at=self._last_frame)  # fmt: skip
+                                  detail=why, last_frame_at=self._last_frame,
+                                  longest_quiet_s=self._longest_quiet)  # fmt: skip
         unrecorded = self._admission.new and self.peer.register_as is not None  # a new id that never booted
         if self.deps.registry.unregister(self) and not unrecorded:
             self.deps.spawn(self.deps.central.disconnected(self.charger_id))
@@ -230,7 +233,7 @@ class ChargerLink(WSListener):
                 self._pong_due = None
             if self._ping_sent is not None:  # one sample per answered ping: an O(1) append, no I/O
                 rtt, self._ping_sent = self._loop.time() - self._ping_sent, None
-                self._last_frame = self.deps.central.clock.now()
+                self._heard(self.deps.central.clock.now())
                 self.signals.ping(self.charger_id, self._ping_sent_at, rtt)
         elif kind is WSMsgType.CLOSE:  # echo the peer's code; none (or one never sent on the wire): 1000
             code = frame.get_close_code()
@@ -262,11 +265,16 @@ class ChargerLink(WSListener):
             self._receive(data)
 
     def _receive(self, data: bytes) -> None:
-        self.last_seen = self._last_frame = self.deps.central.clock.now()
+        self.last_seen = self.deps.central.clock.now()
+        self._heard(self.last_seen)
         if frames_log.isEnabledFor(logging.DEBUG):
             frames_log.debug("%s <- %s", self.charger_id, data.decode(errors="replace"))
         self._dispatch(self.session.receive(data, self._loop.time()))
         self._flush()
+
+    def _heard(self, now: datetime) -> None:
+        self._longest_quiet = max(self._longest_quiet, (now - self._last_frame).total_seconds())
+        self._last_frame = now
 
     def _dispatch(self, events: Sequence[Event]) -> None:
         for event in events:

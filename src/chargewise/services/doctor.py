@@ -20,6 +20,7 @@ from chargewise.services.admin_errors import InvalidRequest, NotFound, storable
 from chargewise.services.link_signals import LinkSignals
 
 DEFAULT_WINDOW = timedelta(days=7)
+SESSIONS = 200  # the charger's newest transactions looked at (a car at the charger from start to stop)
 _UNITS = {"m": 60, "h": 3600, "d": 86_400, "w": 604_800}
 _DURATION = re.compile(r"(\d{1,6})\s*([mhdw])")
 
@@ -70,5 +71,7 @@ class Doctor:
                 f"unknown charger {charger_id[:80]!r}", fix="list the chargers with: chargewise chargers list"
             )
         live = None if self.connected is None else charger_id in self.connected
-        signals = await self.signals.signals(charger_id, start, now, charger=charger, connected_now=live)
+        sessions = await self.store.list_transactions(charger_id=charger_id, limit=SESSIONS)
+        signals = await self.signals.signals(charger_id, start, now, charger=charger, connected_now=live,
+                                             transactions=sessions)  # fmt: skip
         return Explained(signals=signals, diagnosis=diagnose(signals, now))

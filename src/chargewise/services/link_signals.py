@@ -29,10 +29,11 @@ from chargewise.doctor.signals import (
     LinkEventKind,
     RadioSample,
     SecurityEventSample,
+    SessionSample,
     Signals,
     StatusSample,
 )
-from chargewise.domain.model import Charger, OcppVersion
+from chargewise.domain.model import Charger, OcppVersion, Transaction
 from chargewise.domain.ports import Clock
 from chargewise.services.connections import CallOutcome
 from chargewise.services.signal_batches import Batch, Facts, LinkMeta, SignalRow, assemble, decode, encode
@@ -138,12 +139,15 @@ class LinkSignals:
             batch.meta.append(LinkMeta(at=now, ping_interval_s=interval, ping_timeout_s=timeout))
 
     def disconnected(self, charger_id: str, now: datetime, *, close_code: int | None, closed_by: ClosedBy,
-                     detail: str = "", last_frame_at: datetime | None = None) -> None:  # fmt: skip
+                     detail: str = "", last_frame_at: datetime | None = None,
+                     longest_quiet_s: float | None = None) -> None:  # fmt: skip
+        """The link ended; ``longest_quiet_s``: the longest silence it lived through (its last one not counted)."""
         batch = self._batch(charger_id, now)
         if batch is not None:
             batch.links.append(LinkEvent(
                 at=now, kind=LinkEventKind.DISCONNECTED, remote=self._remote.get(charger_id), close_code=close_code,
                 closed_by=closed_by, detail=detail[:200], last_frame_at=last_frame_at,
+                longest_quiet_s=None if longest_quiet_s is None else round(longest_quiet_s, 1),
             ))  # fmt: skip
 
     def refused(self, charger_id: str, now: datetime, *, remote: str | None, detail: str) -> None:
@@ -265,10 +269,13 @@ class LinkSignals:
                     log.exception("old link signals not pruned; retrying in an hour")
 
     # ------------------------------------------------------------------ reading
-    async def signals(self, charger_id: str, since: datetime, now: datetime, *, charger: Charger | None = None,
-                      connected_now: bool | None = None) -> Signals:  # fmt: skip
+    async def signals(
+        self, charger_id: str, since: datetime, now: datetime, *, charger: Charger | None = None,
+        connected_now: bool | None = None, transactions: Sequence[Transaction] = (),
+    ) -> Signals:  # fmt: skip
         """Everything observed of ``charger_id`` in ``[since, now]``; ``charger`` is its row (model, firmware,
-        whether it was ever connected), ``connected_now`` what the live registry says (default: the row)."""
+        whether it was ever connected), ``connected_now`` what the live registry says (default: the row),
+        ``transactions`` its recent ones (a car stood at the charger during each)."""
         rows = await self.store.rows(charger_id, since)
         batches = [decode(row) for row in rows]
         batches += [b for cid, b in self._flushing if cid == charger_id]
@@ -284,7 +291,11 @@ class LinkSignals:
             known_since=await self.store.first_at(charger_id),
         )  # fmt: skip
         signals = assemble(facts, batches, since, now)
-        return replace(signals, others_reconnected=self._others_reconnected(signals))
+        overlap = [tx for tx in transactions if tx.charger_id == charger_id and tx.started_at <= now
+                   and (tx.stopped_at is None or tx.stopped_at >= since)]  # fmt: skip
+        sessions = tuple(SessionSample(start=tx.started_at, end=tx.stopped_at, evse_id=tx.evse_id)
+                         for tx in sorted(overlap, key=lambda tx: tx.started_at))  # fmt: skip
+        return replace(signals, others_reconnected=self._others_reconnected(signals), sessions=sessions)
 
     def _others_reconnected(self, signals: Signals) -> int | None:
         """How many other chargers connected after our last clean close of this one (None: not known here)."""
