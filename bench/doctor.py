@@ -21,7 +21,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
+import logging
 import random
+import sys
 import tempfile
 import time
 from collections import Counter
@@ -29,6 +32,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from chargewise.bootstrap import App, Settings, start
 from chargewise.doctor.findings import Cause, Diagnosis
@@ -55,6 +59,7 @@ TEMPLATE = "chargepoint-home-flex"  # 2.4 GHz only, no WPA3 transition, no charg
 PING_INTERVAL_S, PING_TIMEOUT_S = 180.0, 60.0  # simulated seconds (divided by the speed for the server)
 HEARTBEAT_S = 300
 CAR_AT_S, CAR_GONE_S = 900.0, 1800.0
+SUITE_TIMEOUT_S = 600.0
 Diagnose = Callable[[Signals, datetime], Diagnosis]
 
 
@@ -189,8 +194,8 @@ def print_matrix(outcomes: Sequence[Outcome]) -> None:
 
     causes = [c.value for c in Cause]
     table = Table(title="connectivity doctor: scenario x cause named first")
-    table.add_column("scenario")
-    table.add_column("expected")
+    table.add_column("scenario", no_wrap=True)
+    table.add_column("expected", no_wrap=True)
     used = [c for c in causes if any(o.diagnosis.cause.value == c for o in outcomes) or c in
             {e.value for e in EXPECTED.values()}]  # fmt: skip
     for cause in used:
@@ -200,24 +205,49 @@ def print_matrix(outcomes: Sequence[Outcome]) -> None:
         cells = [(f"[green]{counts[c]}[/]" if c == expected else f"[red]{counts[c]}[/]") if counts[c] else "."
                  for c in used]  # fmt: skip
         table.add_row(scenario, expected, *cells)
-    console = Console()
+    console = Console(width=max(Console().width, 150))  # the matrix is wide
     console.print(table)
     console.print(f"accuracy {accuracy(outcomes):.1%} of {len(outcomes)} runs")
 
 
 async def _main(args: argparse.Namespace) -> int:
+    logging.getLogger("chargewise.adapters.ws_server").setLevel(logging.ERROR)  # dead links are the point here
     with tempfile.TemporaryDirectory(prefix="doctor-bench-") as tmp:
         began = time.monotonic()
         outcomes = await run_suite(data_dir=Path(tmp), seeds=tuple(range(1, args.seeds + 1)), speed=args.speed)
+        took = time.monotonic() - began
         print_matrix(outcomes)
-        print(f"{time.monotonic() - began:.0f} s real time, speed {args.speed:g}")
+        print(f"{took:.0f} s real time, speed {args.speed:g}")
+    if args.json is not None:
+        result = {"accuracy": round(accuracy(outcomes), 4), "runs": len(outcomes), "real_s": round(took, 1),
+                  "matrix": {scenario: dict(counts) for scenario, counts in confusion(outcomes).items()}}  # fmt: skip
+        args.json.write_text(json.dumps(result, indent=2) + "\n")
     return 0
+
+
+async def measure(say: Callable[[str], None]) -> dict[str, Any]:
+    """For ``python -m bench``: this module's run in its own process (it prints the matrix); its figures."""
+    say("connectivity doctor: the twelve network scenarios, 3 seeds x 2 OCPP versions, one server")
+    with tempfile.TemporaryDirectory(prefix="doctor-bench-") as tmp:
+        out = Path(tmp) / "doctor.json"
+        proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "bench.doctor", "--json", str(out))
+        try:
+            await asyncio.wait_for(proc.wait(), SUITE_TIMEOUT_S)
+        except TimeoutError:
+            proc.kill()
+            await proc.wait()
+            return {"error": f"no result within {SUITE_TIMEOUT_S:.0f} s"}
+        if proc.returncode != 0 or not out.exists():
+            return {"error": f"python -m bench.doctor exited with {proc.returncode}"}
+        result: dict[str, Any] = json.loads(out.read_text())
+        return result
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench.doctor", description=__doc__.splitlines()[0])
     p.add_argument("--seeds", type=int, default=3, help="seeds per scenario and OCPP version (default 3)")
     p.add_argument("--speed", type=float, default=60.0, help="simulated seconds per real second (default 60)")
+    p.add_argument("--json", type=Path, help="also write the accuracy and the matrix to this file")
     return asyncio.run(_main(p.parse_args(argv)))
 
 
