@@ -243,7 +243,11 @@ def test_the_doctor_section_sets_the_signal_retention(tmp_path: Path) -> None:
     from chargewise.cli import build_parser
     from chargewise.cli_commands import settings_from
 
-    write(tmp_path / "chargewise.toml", "[doctor]\nretention_days = 3\nrows_per_charger = 100\nflush_every = 60\n")
+    write(
+        tmp_path / "chargewise.toml",
+        "[doctor]\nretention_days = 3\nrows_per_charger = 100\nflush_every = 60\nwatch_radio = false\n",
+    )
     args = build_parser().parse_args(["serve", "--data-dir", str(tmp_path)])
     retention = settings_from(args).doctor
-    assert (retention.days, retention.rows_per_charger, retention.flush_every_s) == (3.0, 100, 60.0)
+    assert (retention.days, retention.rows_per_charger, retention.flush_every_s, retention.watch_radio) == (
+        3.0, 100, 60.0, False)  # fmt: skip

@@ -75,7 +75,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         auth=AuthLimits(charger_failures=server.auth_failures_per_charger,
                         address_failures=server.auth_failures_per_address, window=server.auth_failure_window),
         doctor=Retention(days=config.doctor.retention_days, rows_per_charger=config.doctor.rows_per_charger,
-                         flush_every_s=config.doctor.flush_every),
+                         flush_every_s=config.doctor.flush_every, watch_radio=config.doctor.watch_radio),
     )  # fmt: skip
 
 

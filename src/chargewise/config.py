@@ -29,6 +29,7 @@ A config file (``--config FILE``, or ``chargewise.toml`` in the data directory i
     retention_days = 14
     rows_per_charger = 4032        # at most this many stored batches per charger (one per flush)
     flush_every = 300              # s between batched writes of the signals
+    watch_radio = true             # 2.0.1: read DataLink.SignalStrength after boot and monitor it (NotifyEvent)
 """
 
 from __future__ import annotations
@@ -83,6 +84,7 @@ class DoctorConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     retention_days: Seconds = 14.0
     rows_per_charger: Annotated[int, msgspec.Meta(ge=1)] = 4032
     flush_every: Seconds = 300.0
+    watch_radio: bool = True
 
 
 class FileConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):

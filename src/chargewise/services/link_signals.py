@@ -85,11 +85,12 @@ class NoSignalStore:
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Retention:
-    """How long signals are kept (``[doctor]`` in the config file)."""
+    """How long signals are kept, and whether 2.0.1 radios are asked for theirs (``[doctor]`` in the config)."""
 
     days: float = 14.0
     rows_per_charger: int = 4032  # 14 days of one row per 5 minutes
     flush_every_s: float = 300.0
+    watch_radio: bool = True  # 2.0.1: GetVariables + SetVariableMonitoring on DataLink.SignalStrength after boot
 
 
 class LinkSignals:
@@ -217,7 +218,7 @@ class LinkSignals:
     def boot_accepted(self, charger_id: str, version: OcppVersion) -> None:
         """A BootNotification was answered Accepted: on 2.0.1, read and watch its signal strength (in the
         background, after the answer has gone out)."""
-        if version is OcppVersion.V201 and self.send is not None:
+        if version is OcppVersion.V201 and self.send is not None and self.retention.watch_radio:
             task = asyncio.get_running_loop().create_task(self._watch_radio(charger_id, self.send))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
