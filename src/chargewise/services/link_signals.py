@@ -126,6 +126,17 @@ class LinkSignals:
         batch.note(at)
         return batch
 
+    def ping(self, charger_id: str, now: datetime, rtt_s: float | None) -> None:
+        """Our ping sent at ``now`` was answered ``rtt_s`` later, or (None) not before the ping timeout. The
+        hottest recorder (one per ping and charger): an append and a few compares."""
+        batch = self._pending.get(charger_id)
+        if batch is None:
+            batch = self._pending[charger_id] = Batch()
+        if batch.size >= MAX_BATCH:
+            self.dropped += 1
+            return
+        batch.pings.append((batch.note(now), rtt_s))
+
     def connected(self, charger_id: str, now: datetime, *, remote: str | None, tls_version: str | None = None,
                   ping_interval_s: float | None = None, ping_timeout_s: float | None = None) -> None:  # fmt: skip
         """The WebSocket was upgraded and registered, from ``remote`` (an address, no port)."""
@@ -165,12 +176,6 @@ class LinkSignals:
             if batch is not None:
                 batch.links.append(LinkEvent(at=now, kind=LinkEventKind.TLS_FAILED, remote=remote, detail=detail[:200]))
         return charger_id
-
-    def ping(self, charger_id: str, now: datetime, rtt_s: float | None) -> None:
-        """Our ping sent at ``now`` was answered ``rtt_s`` later, or (None) not before the ping timeout."""
-        batch = self._batch(charger_id, now)
-        if batch is not None:
-            batch.pings.append((now.timestamp(), None if rtt_s is None else round(rtt_s, 4)))
 
     def heartbeat(self, charger_id: str, now: datetime) -> None:
         batch = self._batch(charger_id, now)

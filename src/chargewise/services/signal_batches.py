@@ -64,12 +64,17 @@ class Batch(msgspec.Struct, kw_only=True, omit_defaults=True):
     last: float = 0.0
     size: int = 0  # samples held
 
-    def note(self, at: datetime) -> None:
-        """Count one sample taken at ``at`` (call after each append)."""
+    def note(self, at: datetime) -> float:
+        """Count one sample taken at ``at``; return ``at`` in epoch seconds."""
         t = at.timestamp()
-        self.first = t if self.size == 0 else min(self.first, t)
-        self.last = max(self.last, t)
+        if self.size == 0:
+            self.first = self.last = t
+        elif t > self.last:
+            self.last = t
+        elif t < self.first:
+            self.first = t
         self.size += 1
+        return t
 
 
 class _Timed(Protocol):
@@ -83,6 +88,8 @@ _DECODER = msgspec.json.Decoder(Batch)
 
 
 def encode(charger_id: str, batch: Batch) -> SignalRow:
+    """The row of a batch that is done (its pings are rounded to 0.1 ms and ms here, off the hot path)."""
+    batch.pings = [(round(t, 3), None if rtt is None else round(rtt, 4)) for t, rtt in batch.pings]
     return SignalRow(charger_id=charger_id, first_at=_time(batch.first), last_at=_time(batch.last),
                      body=_ENCODER.encode(batch).decode())  # fmt: skip
 
