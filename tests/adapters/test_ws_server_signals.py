@@ -4,6 +4,7 @@ and refused handshakes of known chargers (``LinkSignals``)."""
 from __future__ import annotations
 
 import asyncio
+import base64
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -67,3 +68,16 @@ async def test_a_refused_handshake_of_a_known_charger_is_kept_and_of_an_unknown_
     assert [(e.kind, e.detail) for e in got.links] == [
         (LinkEventKind.REFUSED, "no supported subprotocol offered: offer ocpp1.6 or ocpp2.0.1")]  # fmt: skip
     assert server.app.central.link_signals._pending.keys() == {"CP1"}
+
+
+async def test_a_wrong_password_is_kept_with_the_address_and_without_the_password(server: RunningServer) -> None:
+    await server.app.admin.add("CP2", password="right-password-0001")
+    wrong = "Basic " + base64.b64encode(b"CP2:wrong-password-0002").decode()
+    with pytest.raises(websockets.InvalidStatus):
+        async with websockets.connect(f"{server.ocpp_url}/CP2", subprotocols=["ocpp1.6"],  # type: ignore[list-item]
+                                      additional_headers={"Authorization": wrong}):  # fmt: skip
+            pass
+    now = datetime.now(UTC)
+    got = await server.app.central.link_signals.signals("CP2", now - timedelta(minutes=1), now)
+    assert [(e.kind, e.remote) for e in got.links] == [(LinkEventKind.REFUSED, "127.0.0.1")]
+    assert "wrong-password" not in repr(got)
