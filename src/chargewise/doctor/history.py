@@ -131,7 +131,7 @@ def life_signs(signals: Signals) -> list[datetime]:
     times = [*signals.heartbeats, *(r.at for r in signals.radio), *(s.at for s in signals.statuses)]
     times += [b.at for b in signals.boots] + [e.at for e in signals.security_events]
     times += [p.at + timedelta(seconds=p.rtt_s) for p in signals.pings if p.rtt_s is not None]
-    times += [c.at + timedelta(seconds=c.duration_s or 0.0) for c in signals.commands if c.outcome in _ANSWERED]
+    times += [c.at for c in signals.commands if c.outcome in _ANSWERED]  # ``at`` is within ``duration_s`` of the answer
     times += [e.last_frame_at for e in signals.links if e.last_frame_at is not None]
     return sorted(times)
 

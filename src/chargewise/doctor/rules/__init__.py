@@ -37,6 +37,7 @@ RULES: tuple[Rule, ...] = (
     silence.keepalive_timeout,
     silence.half_open,
     reach.tls,
+    reach.join_failures,
     reach.credentials,
     reach.absence,
     pacing.server_pacing,

@@ -54,7 +54,7 @@ def _took(c: CommandSample) -> str:
 
 def _alive_after(ctx: Context, c: CommandSample) -> bool:
     """The charger was heard on the same link after this call timed out (so the link itself was alive)."""
-    done = c.at + _td(c.duration_s or 0.0)
+    done = c.at  # when it was sent or settled (recorders differ); heard after either means the link lived
     for span in ctx.spans:
         stop = span.end.at if span.end else ctx.now
         if span.start <= c.at <= stop:

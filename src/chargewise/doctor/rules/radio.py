@@ -70,12 +70,13 @@ def weak_signal(ctx: Context) -> Finding | None:
         )
     median = statistics.median(s.rssi_dbm for s in base)
     share = sum(s.rssi_dbm < th.CRITICAL_DBM for s in base) / len(base)
-    if _longest_run_below(base, th.CRITICAL_DBM) < th.SUSTAINED_SAMPLES or (
-        share < th.WEAK_SHARE and median >= th.CRITICAL_DBM
-    ):
-        return None
+    mostly = share >= th.WEAK_SHARE or median < th.CRITICAL_DBM
     drops = [s for s in lost(ctx) if (r := _rssi_before(series, s)) is not None and r < th.VIABLE_DBM]
-    confidence = 0.55 + (0.1 if median < th.UNRELIABLE_DBM else 0.0) + min(0.2, 0.07 * len(drops))
+    # sustained under -75 dBm, and either most of the time or with the drops it causes (weak spells)
+    if _longest_run_below(base, th.CRITICAL_DBM) < th.SUSTAINED_SAMPLES or not (mostly or len(drops) >= 2):
+        return None
+    confidence = (0.55 if mostly else 0.45) + (0.1 if median < th.UNRELIABLE_DBM else 0.0)
+    confidence += min(0.2, 0.07 * len(drops))
     confidence += 0.05 if reports else 0.0
     worst = sorted(base, key=lambda s: s.rssi_dbm)[:3]
     evidence = [*(rssi(s) for s in worst), *(disconnect(s) for s in drops[:4]), *reports[:2]]
@@ -182,14 +183,14 @@ def _level_shift(ctx: Context, series: Sequence[RadioSample]) -> tuple[int, int]
     n = len(series)
     for i in range(1, n):
         level = statistics.median(s.rssi_dbm for s in series[max(0, i - 3) : i])
-        if level < th.WEAK_DBM or series[i].rssi_dbm > level - th.STICKY_STEP_DB:
+        if level < th.VIABLE_DBM or series[i].rssi_dbm > level - th.STICKY_STEP_DB:
             continue
         j = i
         while j < n and series[j].rssi_dbm <= level - th.STICKY_STEP_DB / 2:
             j += 1
         run = series[i:j]
         low = statistics.median(s.rssi_dbm for s in run)
-        by_car = sum(ctx.car_at(s.at) for s in run) > len(run) / 2
+        by_car = ctx.car_at(series[i].at) and not ctx.car_at(series[i - 1].at)  # it stepped down at plug-in
         if len(run) >= th.STICKY_MIN_SAMPLES and low < th.VIABLE_DBM and not by_car:
             return i, j
     return None

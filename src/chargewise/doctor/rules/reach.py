@@ -10,11 +10,15 @@ tells them apart.
 
 from __future__ import annotations
 
+import itertools
+import re
+
 from chargewise.doctor import thresholds as th
 from chargewise.doctor.advice import AUDIT, PROBE, RF, finding
 from chargewise.doctor.evidence import disconnect, rssi, seconds
 from chargewise.doctor.findings import Cause, Evidence, Finding
 from chargewise.doctor.history import Context, Span
+from chargewise.doctor.rules import silence
 from chargewise.doctor.signals import ClosedBy, LinkEventKind
 
 TELLS_APART = (
@@ -60,8 +64,29 @@ def tls(ctx: Context) -> Finding | None:
         what = "it does not accept the server's certificate or TLS settings"
     latest = max([e.at for e in failed] + [e.at for e in events])
     connected = ctx.signals.connected_now and ctx.spans and ctx.spans[-1].start > latest
-    summary = f"The charger rejects the server's TLS: {what}" + (" (it connects again since)." if connected else ".")
+    summary = f"The charger rejects the server's TLS: {what}" + (" (it has connected since)." if connected else ".")
     return finding(Cause.TLS, confidence, summary, evidence)
+
+
+def join_failures(ctx: Context) -> Finding | None:
+    """Wi-Fi handshake or PMF failures the charger reported while it still gets through at times (3 C, 4.4)."""
+    words = _join_failure_words(ctx)
+    if not words or ctx.missing:
+        return None  # a missing charger's words go to ``absence``
+    drops = [
+        s for s in ctx.ended if s.end is not None and s.end.closed_by in (ClosedBy.TRANSPORT, ClosedBy.PING_TIMEOUT)
+    ]
+    confidence = (0.55 if drops else 0.4) + 0.05 * min(2, len(words) - 1)
+    summary = f"The charger reports Wi-Fi handshake failures ({len(words)})" + (
+        f" and dropped off {len(drops)} times." if drops else "."
+    )
+    return finding(
+        Cause.WPA3_TRANSITION,
+        confidence,
+        summary,
+        [*words, *(disconnect(s) for s in drops[:3])],
+        tells_apart=TELLS_APART[1:2],
+    )
 
 
 def credentials(ctx: Context) -> Finding | None:
@@ -192,7 +217,9 @@ def _lost_and_gone(ctx: Context, last: Span, away: str, *, silent: bool) -> list
             ),
             finding(Cause.WPA3_TRANSITION, 0.3, "Or it can no longer join the Wi-Fi.", evidence),
         ]
+    before = _came_back_late(ctx, last) if silent else 0  # it has done this before, and came back on its own
     confidence = (0.45 if silent else 0.6) + (0.25 if words else 0.0) + (0.05 if radio else 0.0)
+    confidence -= 0.15 if before else 0.0
     how = "went silent" if silent else "broke off without a close frame"
     summary = f"The connection {how} {away} ago and the charger never tried again."
     out = [
@@ -203,22 +230,36 @@ def _lost_and_gone(ctx: Context, last: Span, away: str, *, silent: bool) -> list
         out.append(
             finding(
                 Cause.HALF_OPEN,
-                0.4,
-                "Or the connection died on the way and the charger has not "
-                "noticed yet: it may still believe it is connected.",
+                0.4 + (0.15 if before else 0.0),
+                "Or the connection died on the way and the charger has not noticed yet: it may still believe it "
+                "is connected" + (f" (it came back late after {before} earlier silent deaths)." if before else "."),
                 evidence,
             )
         )
     return out
 
 
+def _came_back_late(ctx: Context, last: Span) -> int:
+    """Earlier links that died silent and after which the charger came back late, not having noticed (3 D)."""
+    spans = list(ctx.spans)
+    count = 0
+    for a, b in itertools.pairwise(spans):
+        if a is last or a.end is None or not silence.died_silent(ctx, a):
+            continue
+        count += silence.unnoticed(ctx, a, (b.start - a.end.at).total_seconds())
+    return count
+
+
+_JOIN_FAILURE = re.compile(r"\b(" + "|".join(re.escape(w) for w in th.JOIN_FAILURE_WORDS) + r")\b", re.IGNORECASE)
+
+
 def _join_failure_words(ctx: Context) -> list[Evidence]:
     """Wi-Fi join failures the charger itself reported (ESP32 reasons 15 / 202 / 204, PMF, SAE: 4.4)."""
     out = []
     for e in ctx.signals.security_events:
-        if any(w in (e.tech_info or "").lower() for w in th.JOIN_FAILURE_WORDS):
+        if _JOIN_FAILURE.search(e.tech_info or ""):
             out.append(Evidence(at=e.at, what=e.type, value=e.tech_info or ""))
     for s in ctx.signals.statuses:
-        if any(w in (s.info or "").lower() for w in th.JOIN_FAILURE_WORDS):
+        if _JOIN_FAILURE.search(s.info or ""):
             out.append(Evidence(at=s.at, what=f"status {s.error_code or s.status}", value=s.info or ""))
     return out[:3]

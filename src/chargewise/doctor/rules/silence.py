@@ -84,18 +84,23 @@ def keepalive_timeout(ctx: Context) -> Finding | None:
     confidence = 0.55 + min(0.2, 0.05 * (len(deaths) - 2)) + (0.1 if confirmed else 0.0) + (0.05 if steady else 0.0)
     confidence -= 0.25 if weak else 0.0
     heartbeat = ctx.rhythm.heartbeat_s
+    if confirmed:
+        timer = (
+            f"no link lived through more than {seconds(survived)} of quiet, and each died after {seconds(cut)} "
+            f"or more: something forgets idle connections after between the two"
+        )
+    else:
+        timer = f"the links died after {seconds(cut)} to {seconds(max(quiets))} of quiet"
     evidence = [
         Evidence(
-            at=None,
-            what="idle timer",
-            value=f"links survive up to {seconds(survived)} of quiet and die "
-            f"after {seconds(cut)}; the charger's heartbeat interval is {seconds(heartbeat)}",
+            at=None, what="idle timer", value=f"{timer}; the charger's heartbeat interval is {seconds(heartbeat)}"
         ),
         *(disconnect(s) for s in deaths[:5]),
     ]
     summary = (
         f"Something on the way forgets quiet connections: {len(deaths)} of {len(ended)} connections died after "
-        f"{seconds(cut)} to {seconds(max(quiets))} without traffic, sooner than the charger's next heartbeat."
+        f"{seconds(cut)} to {seconds(max(quiets))} without traffic"
+        + (", sooner than the charger's next heartbeat." if cut < heartbeat else ".")
     )
     return finding(Cause.KEEPALIVE_TIMEOUT, confidence, summary, evidence)
 
@@ -112,8 +117,8 @@ def half_open(ctx: Context) -> Finding | None:
     assert span.end is not None
     moved = nxt is not None and None not in (nxt.remote, span.remote) and nxt.remote != span.remote
     gap = (nxt.start - span.end.at).total_seconds() if nxt is not None else None
-    unnoticed = _unnoticed(ctx, span, gap)
-    confidence = 0.45 + (0.25 if moved else 0.0) + (0.1 if unnoticed else -0.1)  # back at once: it noticed
+    late = unnoticed(ctx, span, gap)
+    confidence = 0.45 + (0.25 if moved else 0.0) + (0.1 if late else -0.1)  # back at once: it noticed
     confidence += 0.05 if not idle_explained(ctx, span) else 0.0  # it had lived through as long a quiet before
     confidence -= 0.25 if _weak(ctx) else 0.0
     confidence -= 0.15 * (len(deaths) - 1)  # again and again: rather an idle timer (or the radio)
@@ -127,7 +132,7 @@ def half_open(ctx: Context) -> Finding | None:
     return finding(Cause.HALF_OPEN, confidence, summary, evidence)
 
 
-def _unnoticed(ctx: Context, span: Span, gap: float | None) -> bool:
+def unnoticed(ctx: Context, span: Span, gap: float | None) -> bool:
     """The charger did not notice the link was dead: it came back long after our ping timeout (much later than
     it usually reconnects), or its own TCP gave up only after several heartbeat intervals of silence."""
     assert span.end is not None
