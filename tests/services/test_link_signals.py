@@ -162,3 +162,21 @@ async def test_a_disconnect_keeps_the_longest_quiet_the_link_lived_through() -> 
     signals.disconnected("CP1", T0, close_code=1006, closed_by=ClosedBy.TRANSPORT, longest_quiet_s=118.04)
     got = await signals.signals("CP1", T0, T0 + timedelta(minutes=1))
     assert got.links[0].longest_quiet_s == 118.0
+
+
+def test_an_idle_charger_costs_a_few_hundred_bytes_between_flushes() -> None:
+    import tracemalloc
+
+    signals = LinkSignals()
+    ids = [f"CP{i}" for i in range(2000)]
+    tracemalloc.start()
+    try:
+        before = tracemalloc.take_snapshot()
+        for k in range(5):  # a minute's ping each, for the five minutes between two flushes
+            for cid in ids:
+                signals.ping(cid, T0 + timedelta(seconds=60 * k), 0.0123)
+        after = tracemalloc.take_snapshot()
+    finally:
+        tracemalloc.stop()
+    per_charger = sum(stat.size_diff for stat in after.compare_to(before, "filename")) / len(ids)
+    assert per_charger < 700, per_charger  # 1,100 bytes before the lists were made lazily and the pings flat

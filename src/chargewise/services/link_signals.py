@@ -135,7 +135,12 @@ class LinkSignals:
         if batch.size >= MAX_BATCH:
             self.dropped += 1
             return
-        batch.pings.append((batch.note(now), rtt_s))
+        t = batch.note(now)
+        pings = batch.pings
+        if pings is None:
+            pings = batch.pings = []
+        pings.append(t)
+        pings.append(rtt_s)
 
     def connected(self, charger_id: str, now: datetime, *, remote: str | None, tls_version: str | None = None,
                   ping_interval_s: float | None = None, ping_timeout_s: float | None = None) -> None:  # fmt: skip
@@ -146,9 +151,11 @@ class LinkSignals:
         self._connects.append((now, charger_id))
         batch = self._batch(charger_id, now)
         if batch is not None:
-            batch.links.append(LinkEvent(at=now, kind=LinkEventKind.CONNECTED, remote=remote, tls_version=tls_version))
+            _add(batch, "links").append(
+                LinkEvent(at=now, kind=LinkEventKind.CONNECTED, remote=remote, tls_version=tls_version)
+            )
             interval, timeout = (None if s is None else s * self.timer_scale for s in (ping_interval_s, ping_timeout_s))
-            batch.meta.append(LinkMeta(at=now, ping_interval_s=interval, ping_timeout_s=timeout))
+            _add(batch, "meta").append(LinkMeta(at=now, ping_interval_s=interval, ping_timeout_s=timeout))
 
     def disconnected(self, charger_id: str, now: datetime, *, close_code: int | None, closed_by: ClosedBy,
                      detail: str = "", last_frame_at: datetime | None = None,
@@ -156,7 +163,7 @@ class LinkSignals:
         """The link ended; ``longest_quiet_s``: the longest silence it lived through (its last one not counted)."""
         batch = self._batch(charger_id, now)
         if batch is not None:
-            batch.links.append(LinkEvent(
+            _add(batch, "links").append(LinkEvent(
                 at=now, kind=LinkEventKind.DISCONNECTED, remote=self._remote.get(charger_id), close_code=close_code,
                 closed_by=closed_by, detail=detail[:200], last_frame_at=last_frame_at,
                 longest_quiet_s=None if longest_quiet_s is None else round(longest_quiet_s, 1),
@@ -166,7 +173,9 @@ class LinkSignals:
         """The handshake was refused; ``detail`` is our reason (never the credentials offered)."""
         batch = self._batch(charger_id, now)
         if batch is not None:
-            batch.links.append(LinkEvent(at=now, kind=LinkEventKind.REFUSED, remote=remote, detail=detail[:200]))
+            _add(batch, "links").append(
+                LinkEvent(at=now, kind=LinkEventKind.REFUSED, remote=remote, detail=detail[:200])
+            )
 
     def tls_failed(self, remote: str, now: datetime, detail: str) -> str | None:
         """A TLS handshake from ``remote`` failed: recorded for the charger last seen there (returned), if any."""
@@ -174,45 +183,48 @@ class LinkSignals:
         if charger_id is not None:
             batch = self._batch(charger_id, now)
             if batch is not None:
-                batch.links.append(LinkEvent(at=now, kind=LinkEventKind.TLS_FAILED, remote=remote, detail=detail[:200]))
+                _add(batch, "links").append(
+                    LinkEvent(at=now, kind=LinkEventKind.TLS_FAILED, remote=remote, detail=detail[:200])
+                )
         return charger_id
 
     def heartbeat(self, charger_id: str, now: datetime) -> None:
         batch = self._batch(charger_id, now)
         if batch is not None:
-            batch.heartbeats.append(now.timestamp())
+            _add(batch, "heartbeats").append(now.timestamp())
 
     def radio(self, charger_id: str, now: datetime, rssi_dbm: float, *, bssid: str | None = None,
               source: str = "") -> None:  # fmt: skip
         batch = self._batch(charger_id, now)
         if batch is not None:
-            batch.radio.append(RadioSample(at=now, rssi_dbm=rssi_dbm, bssid=bssid, source=source))
+            _add(batch, "radio").append(RadioSample(at=now, rssi_dbm=rssi_dbm, bssid=bssid, source=source))
 
     def status(self, charger_id: str, now: datetime, *, evse_id: int, connector_id: int, status: str,
                error_code: str | None = None, info: str | None = None) -> None:  # fmt: skip
         batch = self._batch(charger_id, now)
         if batch is not None:
-            batch.statuses.append(StatusSample(at=now, evse_id=evse_id, connector_id=connector_id, status=status,
-                                               error_code=error_code, info=info))  # fmt: skip
+            sample = StatusSample(at=now, evse_id=evse_id, connector_id=connector_id, status=status,
+                                  error_code=error_code, info=info)  # fmt: skip
+            _add(batch, "statuses").append(sample)
 
     def boot(self, charger_id: str, now: datetime, *, reason: str, firmware: str | None,
              heartbeat_interval_s: float | None) -> None:  # fmt: skip
         batch = self._batch(charger_id, now)
         if batch is not None:
-            batch.boots.append(BootSample(at=now, reason=reason, firmware=firmware))
-            batch.meta.append(LinkMeta(at=now, heartbeat_interval_s=heartbeat_interval_s))
+            _add(batch, "boots").append(BootSample(at=now, reason=reason, firmware=firmware))
+            _add(batch, "meta").append(LinkMeta(at=now, heartbeat_interval_s=heartbeat_interval_s))
 
     def security_event(self, charger_id: str, now: datetime, *, type: str, tech_info: str | None) -> None:  # noqa: A002
         batch = self._batch(charger_id, now)
         if batch is not None:
-            batch.security.append(SecurityEventSample(at=now, type=type, tech_info=tech_info))
+            _add(batch, "security").append(SecurityEventSample(at=now, type=type, tech_info=tech_info))
 
     def command(self, charger_id: str, now: datetime, *, action: str, outcome: str, duration_s: float | None) -> None:
         """One of our commands ended: ``ok``, ``call_error``, ``timeout`` or ``offline``."""
         batch = self._batch(charger_id, now)
         if batch is not None:
             took = None if duration_s is None else round(duration_s, 3)
-            batch.commands.append(CommandSample(at=now, action=action, outcome=outcome, duration_s=took))
+            _add(batch, "commands").append(CommandSample(at=now, action=action, outcome=outcome, duration_s=took))
 
     def command_ended(self, charger_id: str, action: str, outcome: str, duration_s: float | None) -> None:
         """:meth:`command` stamped by this service's clock: the ``Registry``'s ``outcomes`` observer."""
@@ -310,6 +322,15 @@ class LinkSignals:
         if not closed or not self._connects:
             return None
         return len({cid for at, cid in self._connects if at > closed[-1] and cid != signals.charger_id})
+
+
+def _add(batch: Batch, name: str) -> list[Any]:
+    """The batch's list ``name``, made on first use (see ``Batch``)."""
+    found: list[Any] | None = getattr(batch, name)
+    if found is None:
+        found = []
+        setattr(batch, name, found)
+    return found
 
 
 def _number(value: object) -> float | None:

@@ -48,18 +48,20 @@ class SignalRow:
     body: str
 
 
-class Batch(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """One charger's samples of one flush interval (mutable while it is being filled)."""
+class Batch(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
+    """One charger's samples of one flush interval (mutable while it is being filled). A list exists only once
+    it holds something, and pings are flat pairs: 50,000 idle chargers hold ~500 bytes each between flushes
+    (``tests/services/test_link_signals.py`` measures it). ``gc=False``: it holds no cycles."""
 
-    links: list[LinkEvent] = msgspec.field(default_factory=list)
-    pings: list[tuple[float, float | None]] = msgspec.field(default_factory=list)  # (epoch s, rtt s or None)
-    radio: list[RadioSample] = msgspec.field(default_factory=list)
-    statuses: list[StatusSample] = msgspec.field(default_factory=list)
-    boots: list[BootSample] = msgspec.field(default_factory=list)
-    security: list[SecurityEventSample] = msgspec.field(default_factory=list)
-    heartbeats: list[float] = msgspec.field(default_factory=list)  # epoch s
-    commands: list[CommandSample] = msgspec.field(default_factory=list)
-    meta: list[LinkMeta] = msgspec.field(default_factory=list)
+    links: list[LinkEvent] | None = None
+    pings: list[float | None] | None = None  # epoch s, rtt s (None: lost), epoch s, rtt s, ...
+    radio: list[RadioSample] | None = None
+    statuses: list[StatusSample] | None = None
+    boots: list[BootSample] | None = None
+    security: list[SecurityEventSample] | None = None
+    heartbeats: list[float] | None = None  # epoch s
+    commands: list[CommandSample] | None = None
+    meta: list[LinkMeta] | None = None
     first: float = 0.0  # epoch s of the first sample
     last: float = 0.0
     size: int = 0  # samples held
@@ -83,13 +85,15 @@ class _Timed(Protocol):
 
 
 _T = TypeVar("_T", bound=_Timed)
+_LISTS = ("links", "pings", "radio", "statuses", "boots", "security", "heartbeats", "commands", "meta")
 _ENCODER = msgspec.json.Encoder()
 _DECODER = msgspec.json.Decoder(Batch)
 
 
 def encode(charger_id: str, batch: Batch) -> SignalRow:
     """The row of a batch that is done (its pings are rounded to 0.1 ms and ms here, off the hot path)."""
-    batch.pings = [(round(t, 3), None if rtt is None else round(rtt, 4)) for t, rtt in batch.pings]
+    if batch.pings:
+        batch.pings = [None if x is None else round(x, 3 if k % 2 == 0 else 4) for k, x in enumerate(batch.pings)]
     return SignalRow(charger_id=charger_id, first_at=_time(batch.first), last_at=_time(batch.last),
                      body=_ENCODER.encode(batch).decode())  # fmt: skip
 
@@ -125,11 +129,16 @@ class Facts:
 
 def assemble(facts: Facts, batches: Iterable[Batch], since: datetime, now: datetime) -> Signals:
     """The doctor's input: every sample in ``[since, now]`` of ``batches`` (stored and live), oldest first."""
-    merged = Batch()
+    merged = Batch(links=[], pings=[], radio=[], statuses=[], boots=[], security=[], heartbeats=[], commands=[],
+                   meta=[])  # fmt: skip
     for batch in batches:
-        for name in ("links", "radio", "statuses", "boots", "security", "commands", "meta", "pings", "heartbeats"):
-            getattr(merged, name).extend(getattr(batch, name))
+        for name in _LISTS:
+            getattr(merged, name).extend(getattr(batch, name) or ())
+    assert merged.links is not None and merged.meta is not None and merged.security is not None  # made above
+    assert merged.pings is not None and merged.heartbeats is not None and merged.radio is not None
+    assert merged.statuses is not None and merged.boots is not None and merged.commands is not None
     lo, hi = since.timestamp(), now.timestamp()
+    pairs = sorted(zip(merged.pings[::2], merged.pings[1::2], strict=True), key=_first)
 
     def within(items: list[_T]) -> list[_T]:
         return sorted((x for x in items if since <= x.at <= now), key=_at)
@@ -146,7 +155,7 @@ def assemble(facts: Facts, batches: Iterable[Batch], since: datetime, now: datet
         ping_interval_s=_last(m.ping_interval_s for m in meta if m.at <= now),
         ping_timeout_s=_last(m.ping_timeout_s for m in meta if m.at <= now),
         links=tuple(within(merged.links)),
-        pings=tuple(PingSample(at=_time(t), rtt_s=rtt) for t, rtt in sorted(merged.pings, key=_first) if lo <= t <= hi),
+        pings=tuple(PingSample(at=_time(t), rtt_s=rtt) for t, rtt in pairs if t is not None and lo <= t <= hi),
         radio=tuple(within(merged.radio)), statuses=tuple(within(merged.statuses)),
         boots=tuple(boot_reasons(within(merged.boots), security)), security_events=tuple(security),
         heartbeats=tuple(_time(t) for t in sorted(merged.heartbeats) if lo <= t <= hi),
@@ -180,5 +189,5 @@ def _at(item: _Timed) -> datetime:
     return item.at
 
 
-def _first(pair: tuple[float, float | None]) -> float:
-    return pair[0]
+def _first(pair: tuple[float | None, float | None]) -> float:
+    return pair[0] or 0.0
