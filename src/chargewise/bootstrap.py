@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from chargewise.adapters.clock import SystemClock
 from chargewise.adapters.http_api import ApiDeps, HttpServer
@@ -19,6 +20,7 @@ from chargewise.adapters.sql import open_store
 from chargewise.adapters.sql.link_signals import SqlLinkSignalStore
 from chargewise.adapters.sql.reports import SqlReportStore
 from chargewise.adapters.ws_server import OcppServer, ServerDeps
+from chargewise.charging.sitefile import SiteFile
 from chargewise.domain.model import OcppVersion
 from chargewise.domain.ports import Clock, Store
 from chargewise.handlers.dispatch import Dispatcher
@@ -34,8 +36,13 @@ from chargewise.services.gatekeeper import AuthLimits
 from chargewise.services.link_signals import LinkSignals, Retention
 from chargewise.services.meter_writer import MeterWriter
 from chargewise.services.newcomers import Newcomers
+from chargewise.services.profile_applier import ProfileApplier
 from chargewise.services.records import Ledger, Records
 from chargewise.services.reports import Reports
+from chargewise.services.smart_charging import SmartCharging
+
+if TYPE_CHECKING:
+    from chargewise.adapters.mdns import Advertiser
 
 log = logging.getLogger(__name__)
 DIRECTORY_REFRESH = 2.0  # seconds between checks for charger changes made by other processes
@@ -66,6 +73,8 @@ class Settings:
     share_port: bool = False  # serve --workers: the processes share the OCPP port (SO_REUSEPORT)
     auth: AuthLimits = field(default_factory=AuthLimits)  # failed-password throttling at the OCPP handshake
     doctor: Retention = field(default_factory=Retention)  # link signals kept for the connectivity doctor
+    sites: tuple[SiteFile, ...] = ()  # serve --site FILE: sites whose chargers smart charging controls
+    mdns: bool = False  # serve --mdns: announce the OCPP and REST ports with DNS-SD (adapters/mdns.py)
 
 
 @dataclass(kw_only=True)
@@ -80,10 +89,14 @@ class App:
     admin_token: str
     token_is_new: bool
     http: HttpServer | None = None
+    mdns: Advertiser | None = None
+    charging: SmartCharging | None = None
     _background: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def stop(self) -> None:
         """Close charger links, finish pending writes, close the HTTP port and the store."""
+        if self.mdns is not None:
+            await self.mdns.stop()  # goodbyes first: nobody discovers a server that is going away
         for task in self._background:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -167,6 +180,11 @@ async def start(settings: Settings, *, clock: Clock | None = None, with_http: bo
                           admin_token=token, doctor=doctor)  # fmt: skip
             app.http = HttpServer(api, host=settings.host, port=settings.http_port)
             await app.http.start()
+            if settings.mdns:  # only the process with the REST API announces (serve --workers)
+                from chargewise.adapters.mdns import advertise
+
+                app.mdns = await advertise(host=settings.host, ocpp_port=ocpp.port, http_port=app.http.port,
+                                           secure=settings.tls is not None)  # fmt: skip
     except BaseException:
         await app.stop()
         raise
@@ -179,6 +197,12 @@ async def start(settings: Settings, *, clock: Clock | None = None, with_http: bo
         loop.create_task(_periodically(partial(_clear_silent_links, app), SILENT_EVERY,
                                        "recording silent chargers as offline", at_start=True)),
     ]  # fmt: skip
+    if settings.sites:
+        app.charging = SmartCharging(
+            sites=list(settings.sites), telemetry=central.telemetry, store=store, registry=registry,
+            applier=ProfileApplier(call=registry.call), clock=clock,
+        )  # fmt: skip
+        app._background.append(loop.create_task(app.charging.run()))
     return app
 
 

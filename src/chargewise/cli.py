@@ -100,12 +100,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _store_options(call)
 
-    from chargewise import cli_doctor
+    from chargewise import cli_doctor, cli_sites
     from chargewise.simulator import cli as simulator_cli
 
     cli_doctor.add_arguments(
         sub.add_parser("doctor", help="why a charger is offline or flaky: explain, audit, rf, probe, mdns")
     )
+
+    cli_sites.add_arguments(sub.add_parser("sites", help="smart-charging sites: check, show, allocate"))
 
     simulator_cli.add_arguments(sub.add_parser("simulate", help="simulated chargers against any CSMS URL"))
     return parser
@@ -134,6 +136,11 @@ def _server_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--tls-key", type=Path, help="PEM private key for --tls-cert")
     p.add_argument("--tls-client-ca", type=Path, help="CA for charger client certificates (security profile 3)")
     p.add_argument("--require-client-cert", action="store_true", help="refuse chargers without a client cert")
+    p.add_argument(
+        "--site", action="append", type=Path, default=[], metavar="SITE_FILE",
+        help="control the chargers of this site file (limits, load balancing; see docs/sites.md); repeatable",
+    )  # fmt: skip
+    p.add_argument("--mdns", action="store_true", help="announce the server on the LAN with mDNS/DNS-SD (_ocpp._tcp)")
     p.add_argument(
         "--trace", action="append", metavar="CHARGER_ID", default=[],
         help="log every OCPP frame to and from this charger (repeatable; -vv traces all chargers)",

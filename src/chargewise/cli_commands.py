@@ -9,6 +9,7 @@ import os
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 import msgspec
@@ -23,12 +24,32 @@ from chargewise.services.records import Ledger, Records
 
 if TYPE_CHECKING:
     from chargewise.bootstrap import Settings
+    from chargewise.charging.sitefile import SiteFile
 
 console = Console()
 T = TypeVar("T")
 
 
 # ---------------------------------------------------------------------- serve
+def _sites(paths: list[Path]) -> tuple[SiteFile, ...]:
+    """The site files given with ``--site``, parsed; a bad one is a one-line error naming the file."""
+    from chargewise.charging.sitefile import parse
+    from chargewise.charging.sitefile_values import SiteFileError
+
+    sites = []
+    for path in paths:
+        try:
+            sites.append(parse(path.read_text()))
+        except OSError as exc:
+            raise UsageError(f"--site {path}: {exc.strerror or exc}") from None
+        except SiteFileError as exc:
+            raise UsageError(f"{path}: {exc}") from None
+    names = [s.site.name for s in sites]
+    if len(set(names)) != len(names):
+        raise UsageError(f"--site: two site files use the same [site] name ({names}); give each its own")
+    return tuple(sites)
+
+
 def settings_from(args: argparse.Namespace) -> Settings:
     from chargewise.bootstrap import Settings, TlsSettings
     from chargewise.services.central import Policy, UnknownChargerPolicy
@@ -72,6 +93,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         http_port=args.http_port if args.http_port is not None else server.http_port,
         policy=policy, link=base, per_charger=per_charger, tls=tls,
         admin_token=os.environ.get("CHARGEWISE_ADMIN_TOKEN"), share_port=getattr(args, "workers", 1) > 1,
+        mdns=getattr(args, "mdns", False), sites=_sites(getattr(args, "site", [])),
         auth=AuthLimits(charger_failures=server.auth_failures_per_charger,
                         address_failures=server.auth_failures_per_address, window=server.auth_failure_window),
         doctor=Retention(days=config.doctor.retention_days, rows_per_charger=config.doctor.rows_per_charger,
@@ -121,6 +143,8 @@ async def serve(args: argparse.Namespace) -> int:
     print(f"OCPP   {scheme}://{settings.host}:{app.ocpp.port}/ocpp/{{charger_id}}  (ocpp1.6, ocpp2.0.1)")
     http_port = app.http.port if app.http is not None else settings.http_port
     print(f"REST   http://{settings.host}:{http_port}/api/v1  (OpenAPI at /openapi.json)")
+    if app.mdns is not None:
+        print("mDNS   announced as _ocpp._tcp and _http._tcp (see: chargewise doctor mdns)")
     if settings.ocpp_port and getattr(args, "children", None):
         print(f"{len(args.children) + 1} worker processes share the OCPP port")
     if app.token_is_new:
@@ -299,7 +323,13 @@ async def doctor(args: argparse.Namespace) -> int:
     return await cli_doctor.run(args)
 
 
+async def sites(args: argparse.Namespace) -> int:
+    from chargewise import cli_sites
+
+    return await cli_sites.run(args)
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], Awaitable[int]]] = {
     "serve": serve, "demo": demo, "chargers": chargers, "tokens": tokens, "transactions": transactions,
-    "call": call, "simulate": simulate, "doctor": doctor,
+    "call": call, "simulate": simulate, "doctor": doctor, "sites": sites,
 }  # fmt: skip

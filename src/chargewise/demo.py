@@ -9,16 +9,38 @@ import time
 
 from rich.console import Console, Group
 from rich.live import Live
+from rich.table import Table
 from rich.text import Text
 
 from chargewise.bootstrap import App, Settings, keep_gc_off_the_hot_path, start
+from chargewise.charging.sitefile import SiteFile, parse_data
 from chargewise.cli_support import wait_for_signal
 from chargewise.config import data_dir, database_url
 from chargewise.services.central import Policy, UnknownChargerPolicy
 from chargewise.services.connections import LinkSettings
-from chargewise.simulator.site import DemoSite, start_demo_site
+from chargewise.services.smart_charging import evse_number
+from chargewise.services.telemetry import PHASES
+from chargewise.simulator.site import LAYOUT, DemoSite, start_demo_site
 
 REFRESH_S = 1.0
+WORKPLACE_MAIN_A = 125  # the workplace's main breaker: its 24 EVSEs of 32 A could draw 768 A uncontrolled
+
+
+def workplace_site() -> SiteFile:
+    """The demo workplace as a site (docs/sites.md): every workplace charger under one 125 A main breaker,
+    every third one wired rotated, so that single-phase cars spread over the phases."""
+    chargers: dict[str, dict[str, object]] = {}
+    for i, placement in enumerate(p for p in LAYOUT if p.site == "workplace"):
+        entry: dict[str, object] = {"parent": "main", "max_a": 32}
+        if placement.template == "dual-ac-15118":
+            entry["evses"] = 2
+        if i % 3 == 1:
+            entry["wiring"] = ["L2", "L3", "L1"]
+        elif i % 3 == 2:
+            entry["wiring"] = ["L3", "L1", "L2"]
+        chargers[placement.name] = entry
+    return parse_data({"site": {"name": "workplace"}, "nodes": {"main": {"kind": "main", "limit_a": WORKPLACE_MAIN_A}},
+                       "chargers": chargers})  # fmt: skip
 
 
 async def run_demo(args: argparse.Namespace) -> int:
@@ -28,7 +50,7 @@ async def run_demo(args: argparse.Namespace) -> int:
         ocpp_port=args.ocpp_port, http_port=args.http_port,
         # the demo's chargers are new to the server: accept them, and any id tag (a home's free charging)
         policy=Policy(unknown_chargers=UnknownChargerPolicy.ACCEPT, free_charging=True, heartbeat_interval=60),
-        link=LinkSettings(ping_interval=20, ping_timeout=10),
+        link=LinkSettings(ping_interval=20, ping_timeout=10), sites=(workplace_site(),),
     )  # fmt: skip
     console = Console()
     stop = wait_for_signal()
@@ -72,10 +94,49 @@ async def _show(console: Console, app: App, site: DemoSite, stop: asyncio.Event,
                 console.print(_summary(app, site))
     if not console.is_terminal:
         console.print(site.table())
+        for part in _charging_view(app):
+            console.print(part)
 
 
 def _view(app: App, site: DemoSite) -> Group:
-    return Group(site.table(), Text(_summary(app, site), style="dim"))
+    return Group(site.table(), *_charging_view(app), Text(_summary(app, site), style="dim"))
+
+
+def _bar(amps: float, limit: float, width: int = 30) -> str:
+    filled = round(width * min(amps, limit) / limit) if limit > 0 else 0
+    return "#" * filled + "." * (width - filled)
+
+
+def _charging_view(app: App) -> list[Table | Text]:
+    """The workplace's main breaker against what the chargers draw, and each EVSE's allocated limit."""
+    if app.charging is None or "workplace" not in app.charging.sites:
+        return []
+    loop = app.charging.sites["workplace"]
+    site, allocation = loop.file.site, loop.previous
+    measured = [0.0, 0.0, 0.0]
+    drawing: dict[str, float] = {}
+    for evse_id, evse in site.evses.items():
+        live = app.central.telemetry.evse(evse.charger, evse_number(evse))
+        if live is None:
+            continue
+        for own, phase in enumerate(PHASES):
+            measured[evse.wiring[own]] += live.currents_a.get(phase, 0.0)
+        drawing[evse_id] = max(live.currents_a.values(), default=0.0)
+    limit = min(site.nodes[site.root].limit_a)
+    lines = [f"workplace main breaker {limit:.0f} A per phase (uncontrolled, its EVSEs could draw "
+             f"{sum(e.max_a for e in site.evses.values()):.0f} A):"]  # fmt: skip
+    for i, phase in enumerate(PHASES):
+        lines.append(f"  {phase} {measured[i]:6.1f} A  [{_bar(measured[i], limit)}]")
+    table = Table(title="allocation (smart charging, every 5 s and on every change)")
+    for name in ("EVSE", "limit", "drawing", "why"):
+        table.add_column(name, justify="right" if name in ("limit", "drawing") else "left")
+    if allocation is not None:
+        for evse_id, evse_limit in sorted(allocation.limits.items()):
+            if evse_limit.limit_a <= 0 and drawing.get(evse_id, 0.0) <= 0:
+                continue
+            table.add_row(evse_id, f"{evse_limit.limit_a:.1f} A x{evse_limit.phases}",
+                          f"{drawing.get(evse_id, 0.0):.1f} A", evse_limit.cause.value)  # fmt: skip
+    return [Text("\n".join(lines)), table]
 
 
 def _summary(app: App, site: DemoSite) -> str:

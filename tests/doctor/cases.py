@@ -1,4 +1,4 @@
-"""Build :class:`Signals` from a compact case description (``cases/*.json``), times in seconds from T0.
+"""Build :class:`Signals` from a compact case description (``cases/rules/*.json``), times in seconds from T0.
 
 A case::
 
@@ -46,7 +46,7 @@ from chargewise.doctor.signals import (
 )
 
 T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
-CASES = Path(__file__).parent / "cases"
+CASES = Path(__file__).parent / "cases" / "rules"
 
 
 def at(seconds: float) -> datetime:

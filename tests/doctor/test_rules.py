@@ -1,4 +1,4 @@
-"""Table-driven: every case in ``cases/*.json`` (see ``cases.py`` for the format) is diagnosed and held to its
+"""Table-driven: every case in ``cases/rules/*.json`` (see ``cases.py`` for the format) is diagnosed and held to its
 expected first cause and minimum confidence, or to the causes it must not raise."""
 
 from __future__ import annotations

@@ -31,6 +31,7 @@ from chargewise.services.group_commit import GroupCommit
 from chargewise.services.link_signals import LinkSignals
 from chargewise.services.meter_writer import MeterWriter
 from chargewise.services.reports import NoReportStore, Reports
+from chargewise.services.telemetry import Telemetry
 from chargewise.services.transactions import SUPERSEDED, Transactions
 
 __all__ = [
@@ -85,6 +86,9 @@ class CentralSystem:
         self.meters = meter_writer
         self._touched: dict[str, datetime] = {}
         self.transactions = Transactions(store=store, clock=clock, authorize=self.authorize)
+        #: the latest electrical state per EVSE, in memory (smart charging reads it every cycle)
+        self.telemetry = Telemetry()
+        self.transactions.on_meter = self.telemetry.meter
         # a reconnect storm is a few commits; batches of at most 200, because a batch holds the store's write
         # turn while it commits and meter writes queue behind it (a thousand last_seen updates at once had put
         # ~100 ms into the MeterValues latency tail)
@@ -149,9 +153,11 @@ class CentralSystem:
         self._touched[charger_id] = now - touch_phase(charger_id)
         change = ConnectionChange(charger_id=charger_id, connected=True, at=now, register_as=register_as)
         await self._connections.write([change])
+        self.telemetry.online(charger_id, True)
 
     async def disconnected(self, charger_id: str) -> None:
         self._touched.pop(charger_id, None)
+        self.telemetry.online(charger_id, False)
         change = ConnectionChange(charger_id=charger_id, connected=False, at=self.clock.now())
         await self._connections.write([change])
 
@@ -165,6 +171,8 @@ class CentralSystem:
         self, charger_id: str, evse_id: int, connector_id: int, status: ConnectorStatus, error: str | None, at: datetime
     ) -> None:
         await self.store.set_connector_status(charger_id, evse_id, connector_id, status, error, at)
+        if evse_id > 0:
+            self.telemetry.status(charger_id, evse_id, status, at)
 
     # ------------------------------------------------------------------ tokens
     async def authorize(self, id_tag: str) -> Authorization:
@@ -224,3 +232,4 @@ class CentralSystem:
     async def record_meter_values(self, values: list[MeterValue]) -> None:
         """Store meter values durably (group-committed with other chargers' values)."""
         await self.meters.write(values)
+        self.telemetry.meter(values)

@@ -81,6 +81,8 @@ class Transactions:
         self.remote_starts = RemoteStarts()
         self.presence = Presence()
         self._owners: dict[int, Owner] = {}
+        #: told of the meter values that came inside transaction events, once stored (the telemetry)
+        self.on_meter: Callable[[list[MeterValue]], None] = _ignore
 
     # ------------------------------------------------------------------ starting
     async def start(self, new: NewTransaction, report: StartReport | None = None) -> tuple[Transaction, Authorization]:
@@ -164,6 +166,8 @@ class Transactions:
             await self.store.accept_event(tx.id, ev.seq_no)
         else:
             await self.store.accept_event(tx.id, ev.seq_no, meter_values=values)
+        if values:
+            self.on_meter(values)
         return tx, auth
 
     async def _amend(self, tx: Transaction, ev: TransactionEvent) -> Transaction:
@@ -333,3 +337,7 @@ def _start_report(ev: TransactionEvent) -> StartReport:
 
 def _int(value: object) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _ignore(values: list[MeterValue]) -> None:
+    pass

@@ -27,6 +27,17 @@ from __future__ import annotations
 import math
 from typing import Protocol
 
+from chargewise.doctor.materials import (
+    CAR_BOTH_BELOW_DB,
+    CAR_ONE_ABOVE_DB,
+    WALL_LOSS_DB,
+    band_of,
+    free_space_db,
+)
+from chargewise.doctor.materials import (
+    CRITICAL_DBM as CRITICAL_DBM,  # re-exported for the dialects: the WeakSignal alarm level (§1.5)
+)
+
 
 class Random(Protocol):
     def random(self) -> float: ...
@@ -34,47 +45,22 @@ class Random(Protocol):
     def gauss(self, mu: float, sigma: float) -> float: ...
 
 
-FREE_SPACE_1M_DB = {2.4: 40.2, 5.0: 47.3, 6.0: 48.7}
-# Suggested defaults per crossing at 2.4 / 5 / 6 GHz (connectivity.md 1.3).
-WALL_LOSS_DB: dict[str, tuple[float, float, float]] = {
-    "stud-wall": (3, 3, 3),
-    "wood-door": (2, 3, 4),
-    "lumber-wall": (4, 7, 8),
-    "heavy-timber": (7, 12, 14),
-    "brick": (5, 8, 9),
-    "brick-double": (8, 14, 16),
-    "brick-veneer": (7, 9, 10),
-    "hollow-cmu": (14, 15, 16),
-    "concrete-100mm": (10, 18, 20),
-    "concrete-150mm": (12, 20, 23),
-    "concrete-200mm": (15, 27, 30),
-    "concrete-300mm": (21, 39, 44),
-    "glass": (1, 2, 2),
-    "double-glazing": (2, 6, 8),
-    "low-e-glass": (24, 28, 30),
-    "metal": (40, 40, 40),
-    "earth": (25, 60, 80),
-    "timber-floor": (5, 7, 8),
-}
-CAR_LOSS_DB = {"below-roofline": (9.0, 4.5), "ap-above-roofline": (5.0, 4.0)}  # TR 37.885 (mean, sigma)
+# The loss tables are the doctor's (one table for the planner and the simulator): free-space loss at 1 m,
+# per-crossing wall losses (connectivity.md §1.3 suggested defaults) and TR 37.885 car blockage (§1.4).
+CAR_LOSS_DB = {"below-roofline": CAR_BOTH_BELOW_DB, "ap-above-roofline": CAR_ONE_ABOVE_DB}  # (mean, sigma)
 WEAK_DBM = -67.0
-CRITICAL_DBM = -75.0  # WeakSignal / LowerThreshold alarm (connectivity.md alarm rule)
 RECOVERED_DBM = -72.0  # back above this: the alarm clears (3 dB hysteresis)
 ASSOCIATION_FLOOR_DBM = -88.0
 
 
-def _band_index(band_ghz: float) -> int:
-    return 0 if band_ghz < 3 else (1 if band_ghz < 5.9 else 2)
-
-
 def path_loss_db(distance_m: float, walls: tuple[str, ...], band_ghz: float = 2.4) -> float:
     """Free-space loss over ``distance_m`` (n = 2) plus each wall crossed."""
-    band = (2.4, 5.0, 6.0)[_band_index(band_ghz)]
-    free = FREE_SPACE_1M_DB[band] + 20.0 * math.log10(max(distance_m, 1.0))
+    band = band_of(band_ghz)
     try:
-        return free + sum(WALL_LOSS_DB[w][_band_index(band_ghz)] for w in walls)
+        walls_db = sum(WALL_LOSS_DB[w][band.slot] for w in walls)
     except KeyError as exc:
         raise ValueError(f"unknown wall material {exc.args[0]!r}; known: {', '.join(WALL_LOSS_DB)}") from None
+    return free_space_db(distance_m, band) + walls_db
 
 
 def car_loss_db(rng: Random, *, ap_above_roofline: bool) -> float:
