@@ -18,7 +18,7 @@ from typing import Any
 
 from rich.console import Console
 
-from bench import procstat
+from bench import doctor, procstat
 from bench.pool import LoadGenFailed
 from bench.report import print_report
 from bench.scenario import Plan, measure_idle, measure_server
@@ -53,6 +53,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         help="simulated chargers for the simulator's own cost per charger (default 10000; 0 skips it)",
     )  # fmt: skip
     p.add_argument("--skip-baseline", action="store_true", help="skip the baseline's measurements")
+    p.add_argument("--skip-doctor", action="store_true", help="skip the connectivity doctor's scenario matrix")
     p.add_argument(
         "--skip-chargewise", action="store_true",
         help="skip chargewise's load, latency and RSS measurements (the idle run has its own --idle)",
@@ -113,6 +114,8 @@ async def run(args: argparse.Namespace, results: dict[str, Any], say: Any) -> No
         "picows_version": importlib.metadata.version("picows"),
         "plan": plan.__dict__,
     }
+    if not args.skip_doctor:  # first: it prints its confusion matrix as it ends (bench/doctor.py)
+        results["doctor"] = await doctor.measure(say)
     if not args.skip_chargewise:
         results["chargewise"] = await measure_server("chargewise", plan, log_dir, say)
     if not args.skip_baseline:

@@ -19,6 +19,7 @@ from chargewise.domain.model import Registration
 from chargewise.services.central import Policy, UnknownChargerPolicy
 from chargewise.services.connections import LinkSettings
 from chargewise.services.directory import entry_for
+from chargewise.services.link_signals import Retention
 from tests.external_services import require_service
 
 PG_ADMIN = os.environ.get("CHARGEWISE_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -84,13 +85,16 @@ async def start_server(
     free_charging: bool = True,
     db_url: str | None = None,
     policy: Policy | None = None,
+    watch_radio: bool = False,
 ) -> RunningServer:
-    """``policy`` replaces the one ``unknown`` and ``free_charging`` make."""
+    """``policy`` replaces the one ``unknown`` and ``free_charging`` make. ``watch_radio``: after a 2.0.1 boot the
+    server reads and monitors DataLink.SignalStrength (GetVariables, SetVariableMonitoring), as it does by
+    default; off here, so that tests which script the frames a charger sees are not handed those two first."""
     settings = Settings(
         data_dir=data_dir, db_url=db_url or f"sqlite+aiosqlite:///{data_dir / 'chargewise.db'}", host="127.0.0.1",
         ocpp_port=0, http_port=0,
         policy=policy or Policy(unknown_chargers=unknown, heartbeat_interval=300, free_charging=free_charging),
-        link=link or LinkSettings(call_timeout=5.0), admin_token="test-token",
+        link=link or LinkSettings(call_timeout=5.0), admin_token="test-token", doctor=Retention(watch_radio=watch_radio),
     )  # fmt: skip
     app = await start(settings)
     assert app.http is not None

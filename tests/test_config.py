@@ -119,6 +119,8 @@ def test_each_unknown_charger_policy(tmp_path: Path, policy: str) -> None:
         ("[link]\nmax_message_size = 10\n", "Expected `int` >= 1024 - at `$.link.max_message_size`"),
         ('[chargers."CP-1"]\nping_timeout = 0\n', "Expected `float` > 0.0 - at `$.chargers[...].ping_timeout`"),
         ("host = \n", "is not valid TOML"),
+        ("[doctor]\nretention_days = 0\n", "Expected `float` > 0.0 - at `$.doctor.retention_days`"),
+        ("[doctor]\nkeep = 3\n", "unknown field `keep`"),
     ],
 )
 def test_bad_file_is_one_config_error_naming_the_file(tmp_path: Path, text: str, message: str) -> None:
@@ -235,3 +237,17 @@ def test_serve_takes_the_newcomer_bounds_and_shares_the_port_only_with_workers(t
     assert settings.share_port is False  # type: ignore[attr-defined]
     workers = build_parser().parse_args(["serve", "--data-dir", str(tmp_path / "data"), "--workers", "2"])
     assert settings_from(workers).share_port is True  # type: ignore[attr-defined]
+
+
+def test_the_doctor_section_sets_the_signal_retention(tmp_path: Path) -> None:
+    from chargewise.cli import build_parser
+    from chargewise.cli_commands import settings_from
+
+    write(
+        tmp_path / "chargewise.toml",
+        "[doctor]\nretention_days = 3\nrows_per_charger = 100\nflush_every = 60\nwatch_radio = false\n",
+    )
+    args = build_parser().parse_args(["serve", "--data-dir", str(tmp_path)])
+    retention = settings_from(args).doctor
+    assert (retention.days, retention.rows_per_charger, retention.flush_every_s, retention.watch_radio) == (
+        3.0, 100, 60.0, False)  # fmt: skip

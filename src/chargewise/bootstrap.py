@@ -19,6 +19,7 @@ from chargewise.adapters.http_api import ApiDeps, HttpServer
 from chargewise.adapters.http_sites import SiteDeps
 from chargewise.adapters.memory_demand import MemoryDemandEvents
 from chargewise.adapters.sql import open_store
+from chargewise.adapters.sql.link_signals import SqlLinkSignalStore
 from chargewise.adapters.sql.reports import SqlReportStore
 from chargewise.adapters.ws_server import OcppServer, ServerDeps
 from chargewise.charging.sitefile import SiteFile
@@ -33,7 +34,9 @@ from chargewise.services.central import CentralSystem, Policy
 from chargewise.services.connections import LinkSettings, Registry
 from chargewise.services.demand_response import DemandResponse
 from chargewise.services.directory import Directory
+from chargewise.services.doctor import Doctor
 from chargewise.services.gatekeeper import AuthLimits
+from chargewise.services.link_signals import LinkSignals, Retention
 from chargewise.services.meter_writer import MeterWriter
 from chargewise.services.newcomers import Newcomers
 from chargewise.services.profile_applier import ProfileApplier
@@ -77,6 +80,7 @@ class Settings:
     admin_token: str | None = None
     share_port: bool = False  # serve --workers: the processes share the OCPP port (SO_REUSEPORT)
     auth: AuthLimits = field(default_factory=AuthLimits)  # failed-password throttling at the OCPP handshake
+    doctor: Retention = field(default_factory=Retention)  # link signals kept for the connectivity doctor
     sites: tuple[SiteFile, ...] = ()  # serve --site FILE: sites whose chargers smart charging controls
     openadr2: Ven2Settings | None = None  # serve --openadr2 VTN_URL: a VEN feeding demand-response events
     mdns: bool = False  # serve --mdns: announce the OCPP and REST ports with DNS-SD (adapters/mdns.py)
@@ -150,8 +154,12 @@ async def start(settings: Settings, *, clock: Clock | None = None, with_http: bo
     clock = clock or SystemClock()
     central = CentralSystem(store=store, clock=clock, policy=settings.policy, meter_writer=MeterWriter(store))
     central.reports = Reports(store=SqlReportStore(store))
+    signals = central.link_signals = LinkSignals(store=SqlLinkSignalStore(store), retention=settings.doctor,
+                                                 clock=clock)  # fmt: skip
     directory = Directory()
-    registry = Registry(observer=central.transactions.observe_call)  # remote starts, EV-connection timeouts
+    # remote starts, EV-connection timeouts; how each command ended (the doctor's server-pacing evidence)
+    registry = Registry(observer=central.transactions.observe_call, outcomes=signals.command_ended)
+    signals.send = registry.call  # reads and watches a 2.0.1 charger's signal strength after its boot
     admin = Admin(store=store, directory=directory, links=registry)
     chargers = await store.list_chargers()
     await admin.reload(found=chargers)
@@ -186,8 +194,9 @@ async def start(settings: Settings, *, clock: Clock | None = None, with_http: bo
         await ocpp.start()
         if with_http:
             sites = SiteDeps(charging=app.charging, demand=app.demand, clock=clock)
+            doctor = Doctor(store=store, signals=signals, clock=clock, connected=registry)
             api = ApiDeps(admin=admin, records=Records(store=store), ledger=Ledger(store=store), registry=registry,
-                          admin_token=token, sites=sites)  # fmt: skip
+                          admin_token=token, sites=sites, doctor=doctor)  # fmt: skip
             app.http = HttpServer(api, host=settings.host, port=settings.http_port)
             await app.http.start()
             if settings.mdns:  # only the process with the REST API announces (serve --workers)
@@ -213,6 +222,7 @@ async def start(settings: Settings, *, clock: Clock | None = None, with_http: bo
     loop = asyncio.get_running_loop()
     app._background = [
         loop.create_task(_refresh_directory(app)),
+        loop.create_task(signals.run(clock.now)),
         loop.create_task(_periodically(partial(_reap_offline, app), REAP_EVERY,
                                        "closing transactions of offline chargers", at_start=False)),
         loop.create_task(_periodically(partial(_clear_silent_links, app), SILENT_EVERY,

@@ -67,6 +67,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
     from chargewise.services.central import Policy, UnknownChargerPolicy
     from chargewise.services.connections import LinkSettings
     from chargewise.services.gatekeeper import AuthLimits
+    from chargewise.services.link_signals import Retention
 
     directory, url, config = load_config(args)
     server, link = config.server, config.link
@@ -107,6 +108,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
         mdns=getattr(args, "mdns", False), sites=_sites(getattr(args, "site", [])), openadr2=_ven(args),
         auth=AuthLimits(charger_failures=server.auth_failures_per_charger,
                         address_failures=server.auth_failures_per_address, window=server.auth_failure_window),
+        doctor=Retention(days=config.doctor.retention_days, rows_per_charger=config.doctor.rows_per_charger,
+                         flush_every_s=config.doctor.flush_every, watch_radio=config.doctor.watch_radio),
     )  # fmt: skip
 
 

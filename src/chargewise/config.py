@@ -24,6 +24,12 @@ A config file (``--config FILE``, or ``chargewise.toml`` in the data directory i
 
     [chargers."CP-1"]              # per-charger overrides of [link]
     ping_interval = 20
+
+    [doctor]                       # link signals kept for ``chargewise doctor explain`` (docs/doctor.md)
+    retention_days = 14
+    rows_per_charger = 4032        # at most this many stored batches per charger (one per flush)
+    flush_every = 300              # s between batched writes of the signals
+    watch_radio = true             # 2.0.1: read DataLink.SignalStrength after boot and monitor it (NotifyEvent)
 """
 
 from __future__ import annotations
@@ -74,8 +80,16 @@ class LinkOverride(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     call_timeout: Seconds | None = None
 
 
+class DoctorConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    retention_days: Seconds = 14.0
+    rows_per_charger: Annotated[int, msgspec.Meta(ge=1)] = 4032
+    flush_every: Seconds = 300.0
+    watch_radio: bool = True
+
+
 class FileConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     server: ServerConfig = msgspec.field(default_factory=ServerConfig)
+    doctor: DoctorConfig = msgspec.field(default_factory=DoctorConfig)
     link: LinkConfig = msgspec.field(default_factory=LinkConfig)
     chargers: dict[str, LinkOverride] = msgspec.field(default_factory=dict)
 

@@ -38,7 +38,13 @@ class ServerProcess:
         return f"http://127.0.0.1:{self.http_port}"
 
     async def start(self, wait: float = 20) -> None:
+        """Serve; unless the data directory has a config file already, with one that turns the 2.0.1 radio
+        watch off (like ``tests.conftest.start_server``: the tests script the frames a charger sees)."""
         env = {**os.environ, "CHARGEWISE_ADMIN_TOKEN": self.token}
+        config = self.data_dir / "chargewise.toml"
+        if "--config" not in self.extra and not config.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            config.write_text("[doctor]\nwatch_radio = false\n")
         self.proc = subprocess.Popen(  # noqa: ASYNC220 - starting it is instant; we poll it below
             [sys.executable, "-m", "chargewise", "serve", "--host", "127.0.0.1", "--ocpp-port", str(self.ocpp_port),
              "--http-port", str(self.http_port), "--data-dir", str(self.data_dir), "--unknown-chargers", "accept",

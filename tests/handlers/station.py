@@ -5,19 +5,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import msgspec
 
 from chargewise.adapters.memory import MemoryStore
 from chargewise.adapters.memory_reports import MemoryReportStore
+from chargewise.doctor.signals import Signals
 from chargewise.domain.model import Charger, MeterValue, OcppVersion, Registration, Transaction
 from chargewise.handlers.context import Context, Handler, Payload
 from chargewise.ocpp.schemas import schema_set
 from chargewise.services.central import CentralSystem, Policy
 from chargewise.services.meter_writer import MeterWriter
 from chargewise.services.reports import Reports
-from tests.domain.clock import SteppingClock
+from tests.domain.clock import T0, SteppingClock
 
 CHARGER_ID = "CP-1"
 
@@ -91,6 +92,10 @@ class Station:
         store = self.central.reports.store
         assert isinstance(store, MemoryReportStore)
         return store
+
+    async def signals(self) -> Signals:
+        """What the handlers recorded of this charger's link (``LinkSignals``), up to now."""
+        return await self.central.link_signals.signals(self.charger_id, T0 - timedelta(days=1), self.clock.now())
 
     async def charger(self) -> Charger:
         found = await self.store.get_charger(self.charger_id)

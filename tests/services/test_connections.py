@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from chargewise.domain.model import OcppVersion
-from chargewise.services.connections import CallOutcome, ChargerOffline, Link, Registry
+from chargewise.services.connections import CallOutcome, CallTimeout, ChargerOffline, Link, Registry
 from tests.domain.clock import T0
 
 
@@ -127,3 +127,25 @@ async def test_the_observer_hears_every_answered_call_and_its_failure_costs_noth
     assert heard == [("CP-1", "RemoteStartTransaction", start, {"status": "Accepted"}),
                      ("CP-1", "Reset", {"type": "Soft"}, {"status": "Accepted"})]  # fmt: skip
     assert "the answer to Reset was not taken note of" in caplog.text
+
+
+async def test_every_command_outcome_is_told_with_its_duration() -> None:
+    told: list[tuple[str, str, str, float | None]] = []
+    ticks = iter([10.0, 10.25])
+    registry = Registry(outcomes=lambda *args: told.append(args), monotonic=lambda: next(ticks))
+
+    class Slow(FakeLink):
+        async def call(self, action: str, payload: dict[str, Any]) -> CallOutcome:
+            if action == "Reset":
+                raise CallTimeout("no answer")
+            return CallOutcome(action=action, error_code="NotSupported")
+
+    registry.register(Slow("CP-1"))
+    assert not (await registry.call("CP-1", "GetVariables", {})).ok
+    with pytest.raises(ChargerOffline):
+        await registry.call("CP-9", "Reset", {})
+    ticks = iter([20.0, 50.0])
+    with pytest.raises(CallTimeout):
+        await registry.call("CP-1", "Reset", {})
+    assert told == [("CP-1", "GetVariables", "call_error", 0.25), ("CP-9", "Reset", "offline", None),
+                    ("CP-1", "Reset", "timeout", 30.0)]  # fmt: skip

@@ -33,6 +33,8 @@ MAX_HEAD = 16 * 1024  # picows's own limit on an upgrade request
 # the picows listener factory, told whether the gatekeeper cleared the request's credentials
 ListenerFactory = Callable[[WSUpgradeRequest, bool], WSListener | WSUpgradeResponseWithListener]
 InnerFactory = Callable[[bool], asyncio.BaseProtocol]
+#: told of every denied handshake that named a charger: ``(charger_id, remote address, reason)``
+Refused = Callable[[str, str, str], None]
 
 try:  # picows serves on aiofastnet transports when that package is installed; so do we
     import aiofastnet as _fastnet
@@ -45,8 +47,10 @@ except ImportError:  # pragma: no cover - depends on the environment
 class Gate(asyncio.Protocol):
     """One new connection until its upgrade request is judged; then picows's protocol takes over."""
 
-    def __init__(self, *, gatekeeper: Gatekeeper, inner: InnerFactory, timeout: float) -> None:
+    def __init__(self, *, gatekeeper: Gatekeeper, inner: InnerFactory, timeout: float,
+                 refused: Refused | None = None) -> None:  # fmt: skip
         self._gatekeeper = gatekeeper
+        self._refused = refused
         self._inner = inner
         self._timeout = timeout
         self._head = b""
@@ -105,6 +109,8 @@ class Gate(asyncio.Protocol):
             self._hand_over(transport, cleared=True)
         else:
             log.info("refused %s from %s: %s", knock.charger_id, knock.address, denial.reason)
+            if self._refused is not None:
+                self._refused(knock.charger_id, knock.address, denial.reason)
             self._answer(denial)
 
     def _hand_over(self, transport: asyncio.Transport, *, cleared: bool) -> None:
@@ -192,7 +198,9 @@ def picows_protocol(factory: ListenerFactory, cleared: bool, *, max_frame_size: 
 class Door:
     """The listening socket with a :class:`Gate` on every connection; owns the scrypt worker thread."""
 
-    def __init__(self, *, directory: Directory, limits: AuthLimits, workers: int = 1) -> None:
+    def __init__(self, *, directory: Directory, limits: AuthLimits, workers: int = 1,
+                 refused: Refused | None = None) -> None:  # fmt: skip
+        self._refused = refused
         self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="scrypt")
         loop = asyncio.get_running_loop()
         self.gatekeeper = Gatekeeper(directory=directory, offload=partial(loop.run_in_executor, self._pool),
@@ -206,7 +214,7 @@ class Door:
                         read_buffer_init_size=read_buffer_init_size, logger_name=logger_name)  # fmt: skip
 
         def gate() -> Gate:
-            return Gate(gatekeeper=self.gatekeeper, inner=inner, timeout=handshake_timeout)
+            return Gate(gatekeeper=self.gatekeeper, inner=inner, timeout=handshake_timeout, refused=self._refused)
 
         loop = asyncio.get_running_loop()
         create: Any = partial(fastnet.create_server, loop) if fastnet is not None else loop.create_server

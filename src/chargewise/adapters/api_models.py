@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
@@ -11,9 +12,12 @@ import msgspec
 from chargewise import __version__
 from chargewise.adapters.api_site_models import ROUTES as SITE_ROUTES
 from chargewise.adapters.api_site_models import DemandRequest
+from chargewise.doctor.explain import timeline
 from chargewise.domain.model import IdToken, MeterValue, Transaction
+from chargewise.services import link_summary
 from chargewise.services.admin import ChargerOverview
 from chargewise.services.connections import CallOutcome
+from chargewise.services.doctor import Explained
 from chargewise.services.paging import DEFAULT_LIMIT, MAX_LIMIT
 
 
@@ -132,6 +136,72 @@ class TokenView(msgspec.Struct, kw_only=True):
     parent_id_tag: str | None
 
 
+class EvidenceView(msgspec.Struct, kw_only=True):
+    at: datetime | None
+    what: str
+    value: str
+
+
+class FindingView(msgspec.Struct, kw_only=True):
+    """One root cause: ``cause`` in the doctor's stable vocabulary, with how sure it is, why and what to do."""
+
+    cause: str
+    confidence: float
+    summary: str
+    explanation: str
+    fix: str
+    evidence: list[EvidenceView]
+    tells_apart: list[str]
+
+
+class TimelineEntryView(msgspec.Struct, kw_only=True):
+    at: datetime
+    what: str  # connected, disconnected, refused, TLS failed, boot, status, Wi-Fi signal, security event, ...
+    detail: str
+
+
+class LinkSummaryView(msgspec.Struct, kw_only=True):
+    connections: int
+    disconnects: int
+    reconnects_per_day: float | None
+    ping_p50_ms: float | None
+    ping_p95_ms: float | None
+    ping_loss: float | None
+    rssi_median_dbm: float | None
+    rssi_min_dbm: float | None
+    heartbeats: int
+    addresses: list[str]
+
+
+class DoctorView(msgspec.Struct, kw_only=True):
+    """``GET /api/v1/chargers/{id}/doctor``: the findings, most likely first (never empty), and the timeline."""
+
+    charger_id: str
+    at: datetime
+    since: datetime
+    connected: bool
+    cause: str
+    findings: list[FindingView]
+    link: LinkSummaryView
+    timeline: list[TimelineEntryView]
+
+
+def doctor_view(explained: Explained) -> DoctorView:
+    s, d = explained.signals, explained.diagnosis
+    findings = [
+        FindingView(cause=f.cause.value, confidence=round(f.confidence, 2), summary=f.summary,
+                    explanation=f.explanation, fix=f.fix, tells_apart=list(f.tells_apart),
+                    evidence=[EvidenceView(at=e.at, what=e.what, value=e.value) for e in f.evidence])
+        for f in d.findings
+    ]  # fmt: skip
+    summary = link_summary.summary(s, d.at)
+    return DoctorView(
+        charger_id=d.charger_id, at=d.at, since=s.since, connected=s.connected_now, cause=d.cause.value,
+        findings=findings, link=LinkSummaryView(**{**asdict(summary), "addresses": list(summary.addresses)}),
+        timeline=[TimelineEntryView(at=e.at, what=e.what, detail=e.detail) for e in timeline(s)],
+    )  # fmt: skip
+
+
 def charger_view(c: ChargerOverview) -> ChargerView:
     boot = c.boot
     return ChargerView(
@@ -195,6 +265,9 @@ _ROUTES: list[tuple[str, str, str, type | None, Any, dict[int, str]]] = [
      ChargerView, CHARGER_404),
     ("/api/v1/chargers/{id}/quirks", "put", "Replace the schema deviations accepted from the charger ([]: strict)",
      NewQuirks, ChargerView, {400: "invalid body or unknown quirk", **CHARGER_404}),
+    ("/api/v1/chargers/{id}/doctor", "get", "Why the charger is offline or flaky: the connectivity doctor's findings "
+     "(cause, confidence, evidence, fix) and its link timeline (?since=24h|7d|ISO time, default 7 days)", None,
+     DoctorView, {400: "bad since", **CHARGER_404}),
     ("/api/v1/chargers/{id}/calls", "post", "Send an OCPP command; returns the charger's CallResult or CallError",
      CallRequest, CallView, {400: "invalid payload", 409: "charger offline", 504: "charger did not answer"}),
     ("/api/v1/transactions", "get", "Transactions, newest first, a page at a time (?charger_id=&active=true|false)",
@@ -231,6 +304,10 @@ def _operation(path: str, method: str, summary: str, request: Any, response: Any
     op: dict[str, Any] = {"summary": summary, "responses": {}}
     parameters = [{"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
                   for name in re.findall(r"{(\w+)}", path)]  # fmt: skip
+    if path.endswith("/doctor"):
+        since = "a duration back from now (90m, 24h, 7d, 2w) or an ISO 8601 time"
+        parameters.append({"name": "since", "in": "query", "required": False, "schema": {"type": "string"},
+                           "description": since})  # fmt: skip
     listing = method == "get" and path in PAGED
     if listing:
         parameters += PAGE_PARAMETERS + (TRANSACTION_FILTERS if path.endswith("/transactions") else [])

@@ -27,6 +27,7 @@ from chargewise.ocpp.errors import LocalProtocolError
 from chargewise.services.admin import Admin, parse_registration
 from chargewise.services.admin_errors import AdminError, AlreadyExists, InvalidRequest, NotFound
 from chargewise.services.connections import CallTimeout, ChargerOffline, NotAccepted, Registry
+from chargewise.services.doctor import Doctor
 from chargewise.services.paging import Listing, parse_limit
 from chargewise.services.records import Ledger, Records, parse_status
 
@@ -47,6 +48,7 @@ class ApiDeps:
     registry: Registry
     admin_token: str
     sites: SiteDeps | None = None  # smart charging's routes (adapters/http_sites.py)
+    doctor: Doctor | None = None  # the connectivity doctor (``bootstrap`` builds it over the live signals)
 
 
 DEPS: web.AppKey[ApiDeps] = web.AppKey("chargewise")
@@ -184,6 +186,14 @@ async def call_charger(request: web.Request) -> web.Response:
     return ok(m.call_view(outcome))
 
 
+async def explain_charger(request: web.Request) -> web.Response:
+    params = query(request, {"since"})
+    doctor = request.app[DEPS].doctor
+    if doctor is None:
+        return problem(503, "the connectivity doctor is not running here", "ask the server that serves the chargers")
+    return ok(m.doctor_view(await doctor.explain(request.match_info["id"], params.get("since"))))
+
+
 # ---------------------------------------------------------------------- transactions
 async def list_transactions(request: web.Request) -> web.Response:
     params = query(request, PAGING | {"charger_id", "active"})
@@ -251,6 +261,7 @@ def build(deps: ApiDeps) -> web.Application:
     r.add_delete("/api/v1/chargers/{id}/password", clear_password)
     r.add_put("/api/v1/chargers/{id}/quirks", set_quirks)
     r.add_post("/api/v1/chargers/{id}/calls", call_charger)
+    r.add_get("/api/v1/chargers/{id}/doctor", explain_charger)
     r.add_get("/api/v1/transactions", list_transactions)
     r.add_get("/api/v1/transactions/{id}", get_transaction)
     r.add_get("/api/v1/tokens", list_tokens)

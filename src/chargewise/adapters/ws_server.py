@@ -17,6 +17,7 @@ import random
 import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from picows import (
@@ -31,7 +32,8 @@ from picows import (
 )
 
 from chargewise.adapters.admission import Door
-from chargewise.adapters.handshake import Admission, Refusal, admit
+from chargewise.adapters.handshake import Admission, Refusal, admit, charger_id_from_path
+from chargewise.doctor.signals import ClosedBy
 from chargewise.handlers.dispatch import Dispatcher, Peer
 from chargewise.ocpp.session import (
     CallReceived,
@@ -138,13 +140,29 @@ class ChargerLink(WSListener):
         self._ping: asyncio.TimerHandle | None = None
         self._pong_due: asyncio.TimerHandle | None = None
         self._closed = False
+        # for the connectivity doctor (``services.link_signals``): ping round trips and how the link ended
+        self.signals = deps.central.link_signals
+        self._ping_sent: float | None = None  # loop time of the oldest unanswered ping
+        self._ping_sent_at = self.connected_at  # and its clock time (a ping sample is dated when it was sent)
+        self._ended: tuple[int, ClosedBy, str] | None = None  # close code, who closed, why; None: TCP just ended
+        self._last_frame = self.connected_at
+        self._longest_quiet = 0.0  # s: the longest stretch without a frame or pong the link lived through
 
     # ------------------------------------------------------------------ connection lifecycle
     def on_ws_connected(self, transport: WSTransport) -> None:
         self._transport = transport  # certificates and passwords were judged before the upgrade (adapters.admission)
         old = self.deps.registry.register(self)  # the newest authenticated connection wins
-        if old is not None:
+        if isinstance(old, ChargerLink):
+            old.close("replaced by a newer connection", by=ClosedBy.REPLACED)
+        elif old is not None:
             old.close("replaced by a newer connection")
+        under = transport.underlying_transport  # where from, and over which TLS version
+        peer, tls = under.get_extra_info("peername"), under.get_extra_info("ssl_object")
+        self.signals.connected(
+            self.charger_id, self.connected_at, remote=str(peer[0]) if peer else None,
+            tls_version=tls.version() if tls is not None else None,
+            ping_interval_s=self.settings.ping_interval, ping_timeout_s=self.settings.ping_timeout,
+        )  # fmt: skip
         self.deps.spawn(self._open())
         self._schedule_ping(first=True)
 
@@ -160,12 +178,17 @@ class ChargerLink(WSListener):
                 handle.cancel()
         for lost in self.session.abandon():  # the answers will never come: the caller hears "went offline"
             _settle(lost, ChargerOffline(f"charger {self.charger_id!r} went offline before answering {lost.action}"))
+        code, by, why = self._ended or (1006, ClosedBy.TRANSPORT, "TCP ended without a close frame")
+        self.signals.disconnected(self.charger_id, self.deps.central.clock.now(), close_code=code, closed_by=by,
+                                  detail=why, last_frame_at=self._last_frame,
+                                  longest_quiet_s=self._longest_quiet)  # fmt: skip
         unrecorded = self._admission.new and self.peer.register_as is not None  # a new id that never booted
         if self.deps.registry.unregister(self) and not unrecorded:
             self.deps.spawn(self.deps.central.disconnected(self.charger_id))
 
-    def close(self, reason: str) -> None:
+    def close(self, reason: str, *, by: ClosedBy = ClosedBy.SERVER) -> None:
         """Close politely (1000) and drop the link."""
+        self._ended = self._ended or (1000, by, reason)
         if self._transport is not None and not self._closed:
             self._transport.send_close(WSCloseCode.OK, reason.encode()[:120])
             self._transport.disconnect()
@@ -186,12 +209,16 @@ class ChargerLink(WSListener):
         if self._transport is None or self._closed:
             return
         self._transport.send_ping()
+        if self._ping_sent is None:
+            self._ping_sent, self._ping_sent_at = self._loop.time(), self.deps.central.clock.now()
         if self._pong_due is None:
             self._pong_due = self._loop.call_later(self.settings.ping_timeout, self._dead)
         self._schedule_ping()
 
     def _dead(self) -> None:
         log.warning("%s: no pong within %.0f s, closing the link", self.charger_id, self.settings.ping_timeout)
+        self._ended = self._ended or (1006, ClosedBy.PING_TIMEOUT, f"no pong within {self.settings.ping_timeout:g} s")
+        self.signals.ping(self.charger_id, self._ping_sent_at, None)
         if self._transport is not None:
             self._transport.disconnect(graceful=False)
 
@@ -204,11 +231,18 @@ class ChargerLink(WSListener):
             if self._pong_due is not None:
                 self._pong_due.cancel()
                 self._pong_due = None
+            if self._ping_sent is not None:  # one sample per answered ping: an O(1) append, no I/O
+                rtt, self._ping_sent = self._loop.time() - self._ping_sent, None
+                self._heard(self.deps.central.clock.now())
+                self.signals.ping(self.charger_id, self._ping_sent_at, rtt)
         elif kind is WSMsgType.CLOSE:  # echo the peer's code; none (or one never sent on the wire): 1000
             code = frame.get_close_code()
+            reason = frame.get_close_message() or b""
+            self._ended = self._ended or (code.value, ClosedBy.CHARGER, reason.decode(errors="replace")[:120])
             transport.send_close(code if code.value in ECHOABLE_CLOSE else WSCloseCode.OK)
             transport.disconnect()
         elif kind is WSMsgType.BINARY:
+            self._ended = self._ended or (1003, ClosedBy.SERVER, "binary frame")
             transport.send_close(WSCloseCode.UNSUPPORTED_DATA, b"OCPP-J uses text frames")
             transport.disconnect()
 
@@ -221,6 +255,7 @@ class ChargerLink(WSListener):
         if self._fragment_size > self.settings.max_message_size:
             self._fragments.clear()
             assert self._transport is not None
+            self._ended = self._ended or (1009, ClosedBy.SERVER, "message too big")
             self._transport.send_close(WSCloseCode.MESSAGE_TOO_BIG, b"message too big")
             self._transport.disconnect()
         elif frame.fin:
@@ -231,10 +266,15 @@ class ChargerLink(WSListener):
 
     def _receive(self, data: bytes) -> None:
         self.last_seen = self.deps.central.clock.now()
+        self._heard(self.last_seen)
         if frames_log.isEnabledFor(logging.DEBUG):
             frames_log.debug("%s <- %s", self.charger_id, data.decode(errors="replace"))
         self._dispatch(self.session.receive(data, self._loop.time()))
         self._flush()
+
+    def _heard(self, now: datetime) -> None:
+        self._longest_quiet = max(self._longest_quiet, (now - self._last_frame).total_seconds())
+        self._last_frame = now
 
     def _dispatch(self, events: Sequence[Event]) -> None:
         for event in events:
@@ -341,7 +381,7 @@ class OcppServer:
         self._door: Door | None = None
 
     async def start(self) -> None:
-        self._door = Door(directory=self.deps.directory, limits=self.deps.auth)
+        self._door = Door(directory=self.deps.directory, limits=self.deps.auth, refused=self._refused)
         self._server = await self._door.open(
             self._factory, self.host, self.port, ssl_context=self.ssl_context,
             max_frame_size=self.deps.settings.max_message_size, handshake_timeout=10,
@@ -378,13 +418,23 @@ class OcppServer:
             newcomer_refusal=self._newcomer_refusal,
         )
         if isinstance(decision, Refusal):
-            log.info("refused %s: %s", request.path.decode("latin-1")[:120], decision.reason)
+            path = request.path.decode("latin-1")
+            log.info("refused %s: %s", path[:120], decision.reason)
+            charger_id = charger_id_from_path(path)
+            if charger_id is not None:
+                self._refused(charger_id, None, decision.reason)
             response = WSUpgradeResponse.create_error_response(
                 decision.status, (decision.reason + "\n").encode(), extra_headers=dict(decision.headers)
             )
             return WSUpgradeResponseWithListener(response, None)
         response = WSUpgradeResponse.create_101_response(extra_headers={"Sec-WebSocket-Protocol": decision.subprotocol})
         return WSUpgradeResponseWithListener(response, ChargerLink(self.deps, decision))
+
+    def _refused(self, charger_id: str, address: str | None, reason: str) -> None:
+        """A refused handshake of a known charger (unknown ids are not kept: anyone can make them up)."""
+        if self.deps.directory.get(charger_id) is None:
+            return
+        self.deps.central.link_signals.refused(charger_id, self.deps.central.clock.now(), remote=address, detail=reason)
 
     def _newcomer_refusal(self) -> str | None:
         return self.deps.dispatcher.newcomer_refusal(self.deps.central.clock.now())

@@ -28,6 +28,7 @@ from chargewise.domain.model import (
 )
 from chargewise.domain.ports import Clock, ConnectionChange, NewTransaction, Store
 from chargewise.services.group_commit import GroupCommit
+from chargewise.services.link_signals import LinkSignals
 from chargewise.services.meter_writer import MeterWriter
 from chargewise.services.reports import NoReportStore, Reports
 from chargewise.services.telemetry import Telemetry
@@ -78,6 +79,8 @@ class CentralSystem:
         self.store = store
         #: what chargers report besides transactions; ``bootstrap`` replaces it with one over the durable store
         self.reports = Reports(store=NoReportStore())
+        #: link signals for the connectivity doctor; ``bootstrap`` replaces it with one over the durable store
+        self.link_signals = LinkSignals(clock=clock)
         self.clock = clock
         self.policy = policy
         self.meters = meter_writer
@@ -162,6 +165,7 @@ class CentralSystem:
         """Wait for pending connection and meter writes (before closing the store)."""
         await self._connections.drain()
         await self.meters.drain()
+        await self.link_signals.flush()
 
     async def status(
         self, charger_id: str, evse_id: int, connector_id: int, status: ConnectorStatus, error: str | None, at: datetime

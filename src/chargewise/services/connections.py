@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -69,6 +70,9 @@ class Link(Protocol):
 
 #: told of every command a charger answered: ``(charger_id, action, payload, answer payload)``
 CallObserver = Callable[[str, str, dict[str, Any], dict[str, Any]], Awaitable[None]]
+#: told how every command ended: ``(charger_id, action, outcome, seconds)``, outcome ``ok``, ``call_error``,
+#: ``timeout`` or ``offline`` (seconds None: it was never sent); server-pacing evidence for the doctor
+OutcomeObserver = Callable[[str, str, str, float | None], None]
 log = logging.getLogger(__name__)
 
 
@@ -77,9 +81,12 @@ class Registry:
     if given, learns from every CallResult (``Transactions.observe_call``: remote starts, charger settings);
     its failure is logged and never costs the caller the answer."""
 
-    def __init__(self, *, observer: CallObserver | None = None) -> None:
+    def __init__(self, *, observer: CallObserver | None = None, outcomes: OutcomeObserver | None = None,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:  # fmt: skip
         self._links: dict[str, Link] = {}
         self._observer = observer
+        self._outcomes = outcomes
+        self._monotonic = monotonic
 
     def register(self, link: Link) -> Link | None:
         """Make ``link`` current; return the connection it replaces (the caller closes it)."""
@@ -111,11 +118,22 @@ class Registry:
         """Send ``action`` to the connected charger and return its answer (see :meth:`Link.call`)."""
         link = self._links.get(charger_id)
         if link is None:
+            self._ended(charger_id, action, "offline", None)
             raise ChargerOffline(f"charger {charger_id!r} is not connected")
-        outcome = await link.call(action, payload)
+        started = self._monotonic()
+        try:
+            outcome = await link.call(action, payload)
+        except (CallTimeout, ChargerOffline) as exc:
+            self._ended(charger_id, action, "timeout" if isinstance(exc, CallTimeout) else "offline", started)
+            raise
+        self._ended(charger_id, action, "ok" if outcome.ok else "call_error", started)
         if self._observer is not None and outcome.payload is not None:
             try:
                 await self._observer(charger_id, action, payload, outcome.payload)
             except Exception:
                 log.exception("%s: the answer to %s was not taken note of", charger_id, action)
         return outcome
+
+    def _ended(self, charger_id: str, action: str, outcome: str, started: float | None) -> None:
+        if self._outcomes is not None:
+            self._outcomes(charger_id, action, outcome, None if started is None else self._monotonic() - started)

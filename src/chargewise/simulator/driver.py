@@ -16,6 +16,7 @@ import asyncio
 import logging
 import ssl
 from collections.abc import Awaitable, Callable
+from urllib.parse import urlsplit
 
 from chargewise.simulator import transport
 from chargewise.simulator.clock import SimClock
@@ -309,12 +310,19 @@ class ChargerDriver:
             if failure is not None:
                 self.fw.connect_failed(self.now(), failure.stage, failure.detail)
                 return
+            # after a WAN address change new flows come from the new address (on loopback: another 127/8 one)
+            moved = (
+                {"local_addr": (f"127.0.0.{1 + self.path.wan % 250}", 0)}
+                if self.path.wan and _loopback(self.url)
+                else {}
+            )
             try:
                 link = await self._connect_fn(
                     self.url,
                     subprotocol=self.fw.version.subprotocol,
                     authorization=self.authorization,
                     ssl_context=self.ssl_context,
+                    **moved,
                 )
             except transport.ConnectError as exc:
                 self.fw.connect_failed(self.now(), exc.stage, exc.detail)
@@ -351,6 +359,10 @@ class ChargerDriver:
     async def _upload(self, upload: Upload) -> None:
         ok, detail = await self.files.upload(upload.url, upload.filename, upload.body)
         self._guard(lambda: self.fw.upload_done(self.now(), ok=ok, detail=detail))
+
+
+def _loopback(url: str) -> bool:
+    return urlsplit(url).hostname in ("127.0.0.1", "localhost")
 
 
 def _text(frame: bytes) -> Callable[[transport.Link], None]:

@@ -13,7 +13,9 @@ router-change       router switched to ``security`` (e.g. ``wpa2-wpa3-transition
                     handle it loses the link and never associates again (until ``router-change`` ``wpa2``)
 dns                 ``dns``: ``sinkhole`` (the backend name resolves to 0.0.0.0) or ``ok``
 ip-change           the WAN address changes behind a stateful firewall: every open flow becomes half-open
-                    (the charger believes it is connected; nothing reaches either side). New flows work.
+                    (the charger believes it is connected; nothing reaches either side). New flows work,
+                    and come from the new address (``wan`` counts the changes; on loopback the driver
+                    connects from 127.0.0.(1 + wan), so a server sees the address change too).
 tls                 TLS handshakes fail with ``error`` (``untrusted``, ``expired``) or succeed (null)
 fault / fault-clear a connector fault (``error_code``, e.g. GroundFailure): Faulted, then back
 ==================  ========================================================================================
@@ -163,6 +165,7 @@ class NetworkPath:
         "router_security",
         "scenario",
         "tls_error",
+        "wan",
     )
 
     def __init__(self, scenario: Scenario, *, radio: Radio, seed: str, start: float) -> None:
@@ -179,6 +182,7 @@ class NetworkPath:
         self.dns_ok = scenario.dns == "ok"
         self.tls_error = scenario.tls
         self.router_security = scenario.router_security
+        self.wan = 0  # WAN address changes so far
         self._car = False
         self._car_loss = 0.0
         self._fading = 0.0
@@ -262,6 +266,7 @@ class NetworkPath:
         elif step.event == "dns":
             self.dns_ok = step.dns != "sinkhole"
         elif step.event == "ip-change":
+            self.wan += 1
             return [FlowsBlackholed(reason="WAN address changed behind a stateful firewall")]
         elif step.event == "tls":
             self.tls_error = step.error

@@ -156,6 +156,7 @@ async def connect(
     authorization: str | None = None,
     ssl_context: ssl.SSLContext | None = None,
     handshake_timeout: float = 10.0,
+    local_addr: tuple[str, int] | None = None,
 ) -> Link:
     """Open ``url`` offering ``subprotocol``; raise :class:`ConnectError` when that fails or the server picks
     another subprotocol. Call :meth:`Link.start` with the receiver once the caller is ready for frames."""
@@ -174,6 +175,7 @@ async def connect(
                 read_buffer_init_size=2048,
                 max_redirects=0,
                 use_aiofastnet=False,
+                local_addr=local_addr,
             )
     except WSHandshakeError as exc:
         status = exc.response.status if exc.response is not None else "?"

@@ -7,6 +7,7 @@ from chargewise.handlers.v16 import (
     heartbeat,
     meter_values,
     notifications,
+    security_event_notification,
     start_transaction,
     status_notification,
     stop_transaction,
@@ -49,8 +50,9 @@ def test_each_action_goes_to_its_namesake_module() -> None:
         "StopTransaction": stop_transaction.handle,
         "MeterValues": meter_values.handle,
         "DataTransfer": data_transfer.handle,
-        **dict.fromkeys(WHITEPAPER | {"FirmwareStatusNotification", "DiagnosticsStatusNotification",
-                                      "SecurityEventNotification"}, notifications.handle),
+        "SecurityEventNotification": security_event_notification.handle,  # recorded for the doctor
+        **dict.fromkeys(WHITEPAPER | {"FirmwareStatusNotification", "DiagnosticsStatusNotification"},
+                        notifications.handle),
     }  # fmt: skip
 
 

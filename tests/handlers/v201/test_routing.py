@@ -13,11 +13,13 @@ from chargewise.handlers.v201 import (
     notify_display_messages,
     notify_ev_charging_needs,
     notify_ev_charging_schedule,
+    notify_event,
     notify_monitoring_report,
     notify_report,
     publish_firmware_status_notification,
     report_charging_profiles,
     reservation_status_update,
+    security_event_notification,
     status_notification,
     transaction_event,
 )
@@ -44,8 +46,7 @@ ISSUE_10 = {
     "ReservationStatusUpdate": reservation_status_update.handle,
 }
 CERTIFICATES = {"SignCertificate", "Get15118EVCertificate", "GetCertificateStatus"}
-REPORTS = {"NotifyEvent", "SecurityEventNotification", "FirmwareStatusNotification",
-           "LogStatusNotification"}  # fmt: skip
+REPORTS = {"FirmwareStatusNotification", "LogStatusNotification"}
 
 
 def test_table_covers_exactly_the_issues_actions() -> None:
@@ -73,6 +74,8 @@ def test_each_action_goes_to_its_namesake_module() -> None:
         "MeterValues": meter_values.handle,
         "DataTransfer": data_transfer.handle,
         "NotifyReport": notify_report.handle,
+        "NotifyEvent": notify_event.handle,  # signal strength for the doctor
+        "SecurityEventNotification": security_event_notification.handle,
         **dict.fromkeys(REPORTS, notifications.handle),
         **ISSUE_10,
     }

@@ -233,3 +233,17 @@ reservation_updates = Table(
     Column("reservation_id", Integer, primary_key=True, autoincrement=False),
     Column("body", Text, nullable=False),
 )
+
+# --- link signals for the connectivity doctor (``services.link_signals``, ``sql.link_signals``) -------------
+# One row per charger per flush: its samples from first_at to last_at as one JSON batch. No foreign key to
+# chargers: a removed charger's rows age out with the retention.
+link_signals = Table(
+    "link_signals",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("charger_id", String, nullable=False),
+    Column("first_at", UtcDateTime, nullable=False),
+    Column("last_at", UtcDateTime, nullable=False),
+    Column("body", Text, nullable=False),
+    Index("ix_link_signals_charger_last", "charger_id", "last_at"),
+)

@@ -14,4 +14,7 @@ async def handle(ctx: Context, payload: Payload) -> Payload:
     registration = await ctx.central.boot(ctx.charger_id, ctx.version, boot)
     policy = ctx.central.policy
     interval = policy.heartbeat_interval if registration is Registration.ACCEPTED else policy.pending_retry_interval
+    # 1.6 has no boot reason: the SecurityEventNotification that follows a boot tells it (``signal_batches``)
+    ctx.central.link_signals.boot(ctx.charger_id, ctx.now, reason="", firmware=boot.firmware_version,
+                                  heartbeat_interval_s=interval)  # fmt: skip
     return {"status": registration.value, "currentTime": format_time(ctx.now), "interval": interval}

@@ -10,6 +10,7 @@ from chargewise.handlers.v16 import (
     heartbeat,
     meter_values,
     notifications,
+    security_event_notification,
     start_transaction,
     status_notification,
     stop_transaction,
@@ -28,7 +29,7 @@ def routes() -> dict[str, Handler]:
         "DataTransfer": data_transfer.handle,
         "FirmwareStatusNotification": notifications.handle,
         "DiagnosticsStatusNotification": notifications.handle,
-        "SecurityEventNotification": notifications.handle,
+        "SecurityEventNotification": security_event_notification.handle,
         "LogStatusNotification": notifications.handle,
         "SignedFirmwareStatusNotification": notifications.handle,
     }

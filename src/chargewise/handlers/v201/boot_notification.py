@@ -16,4 +16,9 @@ async def handle(ctx: Context, payload: Payload) -> Payload:
     registration = await ctx.central.boot(ctx.charger_id, ctx.version, boot)
     policy = ctx.central.policy
     interval = policy.heartbeat_interval if registration is Registration.ACCEPTED else policy.pending_retry_interval
+    signals = ctx.central.link_signals
+    signals.boot(ctx.charger_id, ctx.now, reason=payload["reason"], firmware=boot.firmware_version,
+                 heartbeat_interval_s=interval)  # fmt: skip
+    if registration is Registration.ACCEPTED:
+        signals.boot_accepted(ctx.charger_id, ctx.version)  # reads and watches DataLink.SignalStrength
     return {"status": registration.value, "currentTime": format_time(ctx.now), "interval": interval}
