@@ -1,6 +1,6 @@
 """Link signals for the connectivity doctor: one row per charger per flush (``tables.link_signals``).
 
-Revision ID: 0007_link_signals
+Revision ID: 0007
 Revises: 0006
 Create Date: 2026-12-02
 """
@@ -13,7 +13,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0007_link_signals"
+revision: str = "0007"
 down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
