@@ -27,8 +27,8 @@ TELLS_APART = (
     f"{AUDIT}: finds an SSID only on 5 GHz while the charger has 2.4 GHz, WPA3-only or WPA2/WPA3 transition mode, "
     "a MAC filter that leaves the charger out, and the server's name on a DNS blocklist",
     f"{RF}: whether the Wi-Fi reaches the charger's place at all",
-    "this server's log: refused handshakes from the charger mean a wrong URL or wrong credentials; failed TLS "
-    "handshakes mean the certificate",
+    "this report once the charger tries again: refused handshakes from it mean a wrong charger id or password "
+    "(a wrong host or path never reaches us at all)",
 )
 
 NEVER_EXPLANATION = (
