@@ -160,7 +160,7 @@ def summarise(request: PlanRequest, amps: Mapping[str, Sequence[float]], method:
         delivered[s.id] = float(sum(a[t] * s.kw_per_amp * request.slots.hours(t) for t in range(n)))
         for t in range(n):
             site_kw[t] += a[t] * s.kw_per_amp
-    cost = sum(site_kw[t] * request.slots.hours(t) * request.prices[t] for t in range(n)))
+    cost = sum(site_kw[t] * request.slots.hours(t) * request.prices[t] for t in range(n))
     return Plan(
         amps={sid: tuple(float(v) for v in a) for sid, a in amps.items()},
         delivered_kwh=delivered,
