@@ -17,7 +17,7 @@ from acnportal.algorithms import BaseAlgorithm
 from numpy.typing import NDArray
 
 from chargewise.charging import plan_lp
-from chargewise.charging.plan import Limit, PlanRequest, Session, Slots
+from chargewise.charging.plan_model import Limit, PlanRequest, Session, Slots
 
 FINE, MID, COARSE = 1, 3, 6  # block lengths in periods: 5, 15, 30 minutes at ACN's 5-minute period
 FINE_BLOCKS, MID_BLOCKS = 12, 12

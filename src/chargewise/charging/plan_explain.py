@@ -7,7 +7,7 @@ the plan only.
 
 from __future__ import annotations
 
-from chargewise.charging.plan import Limit, Plan, PlanRequest, Session
+from chargewise.charging.plan_model import Limit, Plan, PlanRequest, Session
 from chargewise.charging.plan_heuristic import laxity_hours
 
 TOL = 1e-6

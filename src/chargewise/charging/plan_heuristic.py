@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from chargewise.charging.plan import Plan, PlanRequest, Session, summarise
+from chargewise.charging.plan_model import Plan, PlanRequest, Session, summarise
 
 EPS = 1e-9
 

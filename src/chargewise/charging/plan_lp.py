@@ -18,7 +18,7 @@ import highspy
 import numpy as np
 from numpy.typing import NDArray
 
-from chargewise.charging.plan import Limit, Plan, PlanRequest, summarise
+from chargewise.charging.plan_model import Limit, Plan, PlanRequest, summarise
 
 CUT_ROUNDS = 12
 REL_TOL = 1e-7
