@@ -66,8 +66,12 @@ def run_acn(caps: tuple[float, ...], days: float, workers: int, console: Console
 def acn_tables(results: list[Result], caps: tuple[float, ...], console: Console) -> None:
     by = {(r.network, r.cap, r.algorithm): r for r in results}
     for net in NETWORKS:
-        for metric, fmt in (("energy_pct", "{:.2f}"), ("violations", "{}"), ("peak_kw", "{:.1f}"),
-                            ("profit", "{:,.0f}")):
+        for metric, fmt in (
+            ("energy_pct", "{:.2f}"),
+            ("violations", "{}"),
+            ("peak_kw", "{:.1f}"),
+            ("profit", "{:,.0f}"),
+        ):
             table = Table(title=f"{net}: {metric.replace('_', ' ')}")
             table.add_column("algorithm")
             for cap in caps:
@@ -83,8 +87,10 @@ def acn_tables(results: list[Result], caps: tuple[float, ...], console: Console)
             console.print(table)
         ms = [d for cap in caps for d in by[(net, cap, "chargewise")].decisions_ms]
         if ms:
-            console.print(f"{net}: chargewise decision CPU time p50 {np.percentile(ms, 50):.1f} ms, "
-                          f"p99 {np.percentile(ms, 99):.1f} ms over {len(ms):,} decisions")
+            console.print(
+                f"{net}: chargewise decision CPU time p50 {np.percentile(ms, 50):.1f} ms, "
+                f"p99 {np.percentile(ms, 99):.1f} ms over {len(ms):,} decisions"
+            )
 
 
 def plot(results: list[Result], fleet: object, caps: tuple[float, ...], days: float) -> list[Path]:
@@ -134,7 +140,8 @@ def main(argv: list[str] | None = None) -> int:
         f"missed {fleet.missed_kwh:.3f} kWh, {fleet.over_dr_kw_min:.3f} kW-min over the DR cap, worst phase "
         f"excess {fleet.over_phase_a:.2e} A | LP {fleet.lp_seconds * 1e3:.0f} ms, {fleet.lp_cost:,.2f} $ | "
         f"heuristic {fleet.heuristic_seconds * 1e3:.0f} ms, {fleet.heuristic_cost:,.2f} $ "
-        f"({100 * (fleet.heuristic_cost / fleet.lp_cost - 1):+.2f} % vs LP), missed {fleet.heuristic_missed_kwh:.3f} kWh"
+        f"({100 * (fleet.heuristic_cost / fleet.lp_cost - 1):+.2f} % vs LP), "
+        f"missed {fleet.heuristic_missed_kwh:.3f} kWh"
     )
     rows, why = run_evcc()
     table = Table(title="evcc case: 4 cars on one 32 A circuit (kWh by departure)")

@@ -49,7 +49,8 @@ def load_events(path: Path, days: float) -> list[Any]:
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # version-mismatch notes of the serialised queue
-        queue = acnsim.EventQueue.from_json(json.loads(gzip.open(path).read()))
+        with gzip.open(path) as raw:
+            queue = acnsim.EventQueue.from_json(json.loads(raw.read()))
     limit = days * 24 * 60 / PERIOD_MIN
     return [event for t, event in queue._queue if t < limit]
 
@@ -112,7 +113,12 @@ def simulate(net_name: str, cap: float, algo: str, path: str, days: float) -> Re
 
         sched.schedule = timed
     sim = acnsim.Simulator(
-        network(net_name, cap), sched, queue, start_time(), period=PERIOD_MIN, verbose=False,
+        network(net_name, cap),
+        sched,
+        queue,
+        start_time(),
+        period=PERIOD_MIN,
+        verbose=False,
         signals={"tariff": TimeOfUseTariff(TARIFF)},
     )
     t0 = time.process_time()
@@ -124,10 +130,16 @@ def simulate(net_name: str, cap: float, algo: str, path: str, days: float) -> Re
     power = acnsim.analysis.aggregate_power(sim)
     energy = float(acnsim.analysis.total_energy_delivered(sim))
     return Result(
-        network=net_name, cap=cap, algorithm=algo,
+        network=net_name,
+        cap=cap,
+        algorithm=algo,
         energy_pct=100 * float(acnsim.analysis.proportion_of_energy_delivered(sim)),
-        violations=violations, peak_kw=float(np.max(power, initial=0.0)), profit=profit(energy, power),
-        seconds=seconds, decisions_ms=decisions, power_kw=[float(p) for p in power],
+        violations=violations,
+        peak_kw=float(np.max(power, initial=0.0)),
+        profit=profit(energy, power),
+        seconds=seconds,
+        decisions_ms=decisions,
+        power_kw=[float(p) for p in power],
     )
 
 
@@ -160,9 +172,15 @@ def offline(net_name: str, cap: float, path: str, days: float) -> Result:
     energy = float(np.sum(power) * PERIOD_MIN / 60)
     requested = sum(ev.requested_energy for ev in evs)
     return Result(
-        network=net_name, cap=cap, algorithm="offline optimum", energy_pct=100 * energy / requested,
-        violations=violations, peak_kw=float(power.max()), profit=profit(energy, power),
-        seconds=time.process_time() - t0, power_kw=[float(p) for p in power],
+        network=net_name,
+        cap=cap,
+        algorithm="offline optimum",
+        energy_pct=100 * energy / requested,
+        violations=violations,
+        peak_kw=float(power.max()),
+        profit=profit(energy, power),
+        seconds=time.process_time() - t0,
+        power_kw=[float(p) for p in power],
     )
 
 
@@ -175,31 +193,54 @@ def solve_group(net: Any, group: list[Any], net_name: str) -> list[np.ndarray]:
     top = [min(32.0, ev._battery._max_power * 1000 / VOLTAGE) for ev in group]
     index = {sid: i for i, sid in enumerate(net.station_ids)}
     phasor = np.exp(1j * np.deg2rad(np.asarray(net._phase_angles)))
-    coef = np.array([[net.constraint_matrix[k, index[ev.station_id]] * phasor[index[ev.station_id]]
-                      for ev in group] for k in range(len(net.magnitudes))])
+    coef = np.array(
+        [
+            [net.constraint_matrix[k, index[ev.station_id]] * phasor[index[ev.station_id]] for ev in group]
+            for k in range(len(net.magnitudes))
+        ]
+    )
     if net_name == "simple_acn":
         return solve_group_lp(group, t_start, n, top, coef.real, net.magnitudes, kwh_per_amp_period)
     return solve_group_socp(group, t_start, n, top, coef, net.magnitudes, kwh_per_amp_period)
 
 
-def solve_group_lp(group: list[Any], t0: int, n: int, top: list[float], coef: np.ndarray, caps: np.ndarray,
-                   k: float) -> list[np.ndarray]:
+def solve_group_lp(
+    group: list[Any], t0: int, n: int, top: list[float], coef: np.ndarray, caps: np.ndarray, k: float
+) -> list[np.ndarray]:
     from chargewise.charging.plan import Limit, PlanRequest, Session, Slots
     from chargewise.charging.plan_lp import solve
 
-    sessions = [Session(id=str(j), energy_kwh=ev.requested_energy, arrival=ev.arrival - t0,
-                        departure=ev.departure - t0, max_amps=float(top[j]), kw_per_amp=VOLTAGE / 1000)
-                for j, ev in enumerate(group)]
-    limits = [Limit(name=str(r), coefficients={str(j): float(coef[r, j]) for j in range(len(group))},
-                    caps=(float(caps[r]),) * n) for r in range(len(caps))]
-    req = PlanRequest(slots=Slots.uniform(start=datetime(2019, 3, 1), minutes=PERIOD_MIN, count=n),
-                      sessions=sessions, limits=limits, prices=(0.0,) * n, early_bonus=1e-3)
+    sessions = [
+        Session(
+            id=str(j),
+            energy_kwh=ev.requested_energy,
+            arrival=ev.arrival - t0,
+            departure=ev.departure - t0,
+            max_amps=float(top[j]),
+            kw_per_amp=VOLTAGE / 1000,
+        )
+        for j, ev in enumerate(group)
+    ]
+    limits = [
+        Limit(
+            name=str(r), coefficients={str(j): float(coef[r, j]) for j in range(len(group))}, caps=(float(caps[r]),) * n
+        )
+        for r in range(len(caps))
+    ]
+    req = PlanRequest(
+        slots=Slots.uniform(start=datetime(2019, 3, 1), minutes=PERIOD_MIN, count=n),
+        sessions=sessions,
+        limits=limits,
+        prices=(0.0,) * n,
+        early_bonus=1e-3,
+    )
     plan = solve(req)
     return [np.array(plan.amps[str(j)][ev.arrival - t0 : ev.departure - t0]) for j, ev in enumerate(group)]
 
 
-def solve_group_socp(group: list[Any], t0: int, n: int, top: list[float], coef: np.ndarray, caps: np.ndarray,
-                     k: float) -> list[np.ndarray]:
+def solve_group_socp(
+    group: list[Any], t0: int, n: int, top: list[float], coef: np.ndarray, caps: np.ndarray, k: float
+) -> list[np.ndarray]:
     import cvxpy as cp
 
     m = len(group)

@@ -38,16 +38,31 @@ def fleet_request(n_ev: int = 1000, seed: int = 11) -> tuple[PlanRequest, Limit]
         top = 16.0 if three else 32.0
         energy = float(min(rng.uniform(4, 30), 0.8 * top * kpa * stay / 4))
         sid = f"ev{k:04d}"
-        sessions.append(Session(id=sid, energy_kwh=energy, arrival=arrival, departure=min(n, arrival + stay),
-                                max_amps=top, kw_per_amp=kpa))
+        sessions.append(
+            Session(
+                id=sid,
+                energy_kwh=energy,
+                arrival=arrival,
+                departure=min(n, arrival + stay),
+                max_amps=top,
+                kw_per_amp=kpa,
+            )
+        )
         wiring[sid] = (1.0, 1.0, 1.0) if three else tuple(float(p == k % 3) for p in range(3))  # type: ignore[assignment]
-    limits = [Limit(name=f"main {ph}", coefficients={s: w[p] for s, w in wiring.items() if w[p]},
-                    caps=(1600.0,) * n) for p, ph in enumerate(PHASES)]
+    limits = [
+        Limit(name=f"main {ph}", coefficients={s: w[p] for s, w in wiring.items() if w[p]}, caps=(1600.0,) * n)
+        for p, ph in enumerate(PHASES)
+    ]
     full_kw = 3 * 1600 * 0.23
     dr_slots = range(17 * 4, 19 * 4)
     caps = tuple(full_kw / 2 if t in dr_slots else full_kw for t in range(n))
-    dr = Limit(name="main kW", coefficients={s.id: s.kw_per_amp for s in sessions}, caps=caps, unit="kW",
-               notes={t: "demand-response event 17:00-19:00 halves the main" for t in dr_slots})
+    dr = Limit(
+        name="main kW",
+        coefficients={s.id: s.kw_per_amp for s in sessions},
+        caps=caps,
+        unit="kW",
+        notes={t: "demand-response event 17:00-19:00 halves the main" for t in dr_slots},
+    )
     prices = tuple(tou(t, 15) for t in range(n))
     return PlanRequest(slots=slots, sessions=sessions, limits=[*limits, dr], prices=prices), dr
 
@@ -79,8 +94,9 @@ def phase_over(request: PlanRequest, p: Plan) -> float:
     worst = 0.0
     for lim in request.limits:
         for t in range(len(request.slots)):
-            use = sum(c.real * p.amps[s][t] for s, c in map(lambda kv: (kv[0], complex(kv[1])),
-                                                           lim.coefficients.items()))
+            use = sum(
+                c.real * p.amps[s][t] for s, c in map(lambda kv: (kv[0], complex(kv[1])), lim.coefficients.items())
+            )
             worst = max(worst, use - lim.caps[t])
     return worst
 
@@ -98,11 +114,20 @@ def run_fleet() -> FleetResult:
     quick = plan(request, method="heuristic")
     quick_seconds = time.process_time() - t0
     return FleetResult(
-        method=chosen.method, seconds=seconds, cost=chosen.energy_cost, lp_cost=exact.energy_cost,
-        lp_seconds=lp_seconds, missed_kwh=sum(chosen.shortfall_kwh.values()),
-        lp_missed_kwh=sum(exact.shortfall_kwh.values()), heuristic_seconds=quick_seconds,
-        heuristic_cost=quick.energy_cost, heuristic_missed_kwh=sum(quick.shortfall_kwh.values()), over_dr_kw_min=kw_minutes_over(chosen, dr, 15),
-        over_phase_a=phase_over(request, chosen), site_kw=list(chosen.site_kw), dr_caps=list(dr.caps),
+        method=chosen.method,
+        seconds=seconds,
+        cost=chosen.energy_cost,
+        lp_cost=exact.energy_cost,
+        lp_seconds=lp_seconds,
+        missed_kwh=sum(chosen.shortfall_kwh.values()),
+        lp_missed_kwh=sum(exact.shortfall_kwh.values()),
+        heuristic_seconds=quick_seconds,
+        heuristic_cost=quick.energy_cost,
+        heuristic_missed_kwh=sum(quick.shortfall_kwh.values()),
+        over_dr_kw_min=kw_minutes_over(chosen, dr, 15),
+        over_phase_a=phase_over(request, chosen),
+        site_kw=list(chosen.site_kw),
+        dr_caps=list(dr.caps),
         prices=list(request.prices),
     )
 

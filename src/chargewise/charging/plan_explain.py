@@ -7,8 +7,8 @@ the plan only.
 
 from __future__ import annotations
 
-from chargewise.charging.plan_model import Limit, Plan, PlanRequest, Session
 from chargewise.charging.plan_heuristic import laxity_hours
+from chargewise.charging.plan_model import Limit, Plan, PlanRequest, Session
 
 TOL = 1e-6
 
@@ -60,10 +60,7 @@ def slot_reason(request: PlanRequest, plan: Plan, s: Session, t: int, used_price
     departs = clock(request, min(s.departure, len(request.slots)))
     limits = binding(request, plan, s, t)
     if a > TOL:
-        if a >= s.max_at(t) - TOL:
-            head = f"charges {a:.1f} A (its maximum)"
-        else:
-            head = f"charges {a:.1f} A"
+        head = f"charges {a:.1f} A (its maximum)" if a >= s.max_at(t) - TOL else f"charges {a:.1f} A"
         if limits:
             return f"{head}: {describe_limit(request, plan, limits[0], t, s)}"
         return f"{head}: among the cheapest remaining slots before its {departs} departure ({price:.3f} $/kWh)"

@@ -65,7 +65,7 @@ class Model:
         self.linear = [lim for lim in request.limits if lim.linear]
         self.phasor = [lim for lim in request.limits if not lim.linear]
         self.phasor_coef = [coefficient_vector(lim, request) for lim in self.phasor]
-        self.highs = highspy.Highs()
+        self.highs = highspy.Highs()  # type: ignore[no-untyped-call]
         self.highs.setOptionValue("output_flag", False)
         self.highs.setOptionValue("threads", 1)
         self._build()
@@ -111,8 +111,8 @@ class Model:
             lower.append(np.full(n, -highspy.kHighsInf))
             upper.append(np.array(lim.caps, dtype=np.float64))
             base += n
-        for lim, coef in zip(self.phasor, self.phasor_coef, strict=True):
-            for grad in seed_gradients(coef):
+        for lim, pcoef in zip(self.phasor, self.phasor_coef, strict=True):
+            for grad in seed_gradients(pcoef):
                 g = grad[lay.sess]
                 mask = g != 0
                 rows.append(base + lay.slot[mask])
