@@ -8,6 +8,7 @@ See docs/bench-charging.md for the figures and goals. ``--days 3 --caps 30`` for
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import time
@@ -54,12 +55,26 @@ def run_acn(caps: tuple[float, ...], days: float, workers: int, console: Console
     # the slowest first, so the pool of 2 stays busy to the end
     jobs.sort(key=lambda j: (j[2] not in ("chargewise", "offline optimum"), j[0] != "caltech_acn", -j[1]))
     results: list[Result] = []
+    RESULTS.mkdir(exist_ok=True)
     with Progress(console=console) as progress, ProcessPoolExecutor(workers, initializer=niced) as pool:
         task = progress.add_task(f"ACN-Sim, {days:g} days", total=len(jobs))
         futures = [pool.submit(simulate, net, cap, algo, str(WORKLOAD), days) for net, cap, algo in jobs]
-        for future in as_completed(futures):
-            results.append(future.result())
-            progress.advance(task)
+        log = RESULTS / "charging-acn.jsonl"
+        with log.open("w") as out:
+            for future in as_completed(futures):
+                r = future.result()
+                results.append(r)
+                progress.advance(task)
+                progress.console.print(
+                    f"{r.network} {r.cap:g} kW {r.algorithm}: {r.energy_pct:.2f} % energy, {r.violations} violations, "
+                    f"peak {r.peak_kw:.1f} kW, profit {r.profit:,.0f} $ ({r.seconds:.0f} s CPU)"
+                )
+                row = {k: v for k, v in vars(r).items() if k not in ("power_kw", "decisions_ms")}
+                if r.decisions_ms:
+                    row["decision_ms_p50"] = float(np.percentile(r.decisions_ms, 50))
+                    row["decision_ms_p99"] = float(np.percentile(r.decisions_ms, 99))
+                out.write(json.dumps(row) + "\n")
+                out.flush()
     return results
 
 

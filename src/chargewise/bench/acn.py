@@ -19,8 +19,8 @@ from numpy.typing import NDArray
 from chargewise.charging import plan_lp
 from chargewise.charging.plan_model import Limit, PlanRequest, Session, Slots
 
-FINE, MID, COARSE = 1, 3, 6  # block lengths in periods: 5, 15, 30 minutes at ACN's 5-minute period
-FINE_BLOCKS, MID_BLOCKS = 12, 12
+FINE, MID, COARSE = 1, 3, 12  # block lengths in periods: 5, 15, 60 minutes at ACN's 5-minute period
+FINE_BLOCKS, MID_BLOCKS = 12, 8
 EPOCH = datetime(2000, 1, 1)  # the planner needs a start time only for explanations
 
 
@@ -79,6 +79,16 @@ class ChargewiseAlgorithm(BaseAlgorithm):  # type: ignore[misc]
     def __init__(self) -> None:
         super().__init__()
         self.max_recompute = 1
+        self.accepts: dict[str, float] = {}  # session id -> the most current its car was seen to draw
+
+    def learn(self, sessions: list[Any]) -> None:
+        """A car that drew less than its pilot accepts no more than that (as a meter value would show)."""
+        pilots = self.interface.last_applied_pilot_signals
+        actual = self.interface.last_actual_charging_rate
+        for s in sessions:
+            offered, drawn = pilots.get(s.session_id, 0.0), actual.get(s.session_id, 0.0)
+            if offered > 0 and drawn < offered - 1e-3 and drawn > 0:
+                self.accepts[s.session_id] = drawn
 
     def schedule(self, active_sessions: list[Any]) -> dict[str, list[float]]:
         """Plan every active session, return the first period's pilot per station."""
@@ -86,6 +96,7 @@ class ChargewiseAlgorithm(BaseAlgorithm):  # type: ignore[misc]
         if not sessions:
             return {}
         iface = self.interface
+        self.learn(sessions)
         info = _Info(iface)
         period = float(iface.period)
         horizon = max(int(s.estimated_departure - iface.current_time) for s in sessions)
@@ -96,6 +107,7 @@ class ChargewiseAlgorithm(BaseAlgorithm):  # type: ignore[misc]
             remaining = max(1, int(s.estimated_departure - iface.current_time))
             departure, fractions = block_presence(remaining, grid)
             top = float(min(info.max_pilot[i], np.min(s.max_rates[:1]) if len(s.max_rates) else np.inf))
+            top = min(top, self.accepts.get(s.session_id, top))
             planned.append(
                 Session(
                     id=s.session_id,
