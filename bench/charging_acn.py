@@ -241,26 +241,33 @@ def solve_group_lp(
 def solve_group_socp(
     group: list[Any], t0: int, n: int, top: list[float], coef: np.ndarray, caps: np.ndarray, k: float
 ) -> list[np.ndarray]:
+    """One variable per (session, period plugged in); each constraint's phasor sum per period is a sparse map."""
     import cvxpy as cp
+    import scipy.sparse as sp
 
-    m = len(group)
-    upper = np.zeros((m, n))
-    for j, ev in enumerate(group):
-        upper[j, ev.arrival - t0 : ev.departure - t0] = top[j]
-    x = cp.Variable((m, n), nonneg=True)
-    energy = cp.sum(x, axis=1) * k
-    cons = [x <= upper, energy <= np.array([ev.requested_energy for ev in group])]
+    spans = [(ev.arrival - t0, ev.departure - t0) for ev in group]
+    owner = np.concatenate([np.full(b - a, j) for j, (a, b) in enumerate(spans)])
+    period = np.concatenate([np.arange(a, b) for a, b in spans])
+    size = owner.size
+    x = cp.Variable(size, nonneg=True)
+    per_session = sp.csr_matrix((np.ones(size), (owner, np.arange(size))), shape=(len(group), size))
+    cons = [x <= np.array(top)[owner], k * (per_session @ x) <= np.array([ev.requested_energy for ev in group])]
     for r in range(len(caps)):
-        re, im = coef[r].real @ x, coef[r].imag @ x
-        cons.append(cp.norm(cp.vstack([re, im]), 2, axis=0) <= caps[r] * (1 - 1e-7))
-    early = 1 - 1e-4 * np.arange(n) / n
-    prob = cp.Problem(cp.Maximize(cp.sum(x @ early) * k), cons)
-    prob.solve(solver=cp.CLARABEL)
-    value = np.clip(np.asarray(x.value), 0, upper)
+        c = coef[r][owner]
+        mask = np.abs(c) > 0
+        re = sp.csr_matrix((c.real[mask], (period[mask], np.nonzero(mask)[0])), shape=(n, size))
+        im = sp.csr_matrix((c.imag[mask], (period[mask], np.nonzero(mask)[0])), shape=(n, size))
+        if not np.any(c.imag[mask]) and np.all(c.real[mask] >= 0):
+            cons.append(re @ x <= caps[r])
+        else:
+            cons.append(cp.norm(cp.vstack([re @ x, im @ x]), 2, axis=0) <= caps[r] * (1 - 1e-7))
+    early = 1 - 1e-4 * period / n
+    cp.Problem(cp.Maximize(k * (early @ x)), cons).solve(solver=cp.CLARABEL)
+    value = np.clip(np.asarray(x.value), 0, np.array(top)[owner])
+    dense = np.zeros((len(group), n))
+    dense[owner, period] = value
     # the interior-point answer can sit a hair outside a cone: scale each period back exactly onto it
-    for t in range(n):
-        z = np.abs(coef @ value[:, t])
-        worst = float(np.max(z / caps))
-        if worst > 1:
-            value[:, t] /= worst * (1 + 1e-9)
-    return [value[j, ev.arrival - t0 : ev.departure - t0] for j, ev in enumerate(group)]
+    z = np.abs(np.tensordot(coef, dense, axes=([1], [0])))  # (constraints, periods)
+    worst = np.max(z / caps[:, None], axis=0)
+    dense[:, worst > 1] /= worst[worst > 1] * (1 + 1e-9)
+    return [dense[j, a:b] for j, (a, b) in enumerate(spans)]

@@ -67,3 +67,33 @@ def test_unknown_method_names_the_choices() -> None:
     request, _ = load(all_cases()[0])
     with pytest.raises(ValueError, match="auto, lp, heuristic"):
         plan(request, method="fastest")
+
+
+def test_departure_time_to_slot() -> None:
+    from datetime import datetime
+
+    from chargewise.charging.plan import Slots
+
+    slots = Slots.uniform(start=datetime(2026, 3, 2, 18), minutes=60, count=14)
+    assert slots.index_of(datetime(2026, 3, 3, 7, 30)) == 13
+    assert slots.index_of(datetime(2026, 3, 3, 7, 0)) == 13
+    assert slots.index_of(datetime(2026, 3, 2, 18, 0)) == 0
+    assert slots.index_of(datetime(2026, 3, 4)) == 14
+
+
+def test_node_limits_follow_rotated_wiring() -> None:
+    from datetime import datetime
+
+    from chargewise.charging.plan import PlanRequest, Session, Slots, node_limits
+
+    slots = Slots.uniform(start=datetime(2026, 3, 2), minutes=60, count=2)
+    wiring = {"tri": {"L1": 1.0, "L2": 1.0, "L3": 1.0}, "mono": {"L2": 1.0}}
+    limits = node_limits(node="main", phase_caps={p: (20.0, 20.0) for p in ("L1", "L2", "L3")}, wiring=wiring)
+    sessions = [
+        Session(id="tri", energy_kwh=50, departure=2, max_amps=16.0, kw_per_amp=0.69),
+        Session(id="mono", energy_kwh=50, departure=2, max_amps=32.0, kw_per_amp=0.23),
+    ]
+    result = plan(PlanRequest(slots=slots, sessions=sessions, limits=limits, prices=(0.1, 0.1)), method="lp")
+    for t in range(2):  # L2 carries both: 20 A shared; L1 and L3 only the three-phase car
+        assert result.amps["tri"][t] + result.amps["mono"][t] <= 20.0 + 1e-6
+    assert sum(result.delivered_kwh.values()) == pytest.approx(2 * (16 * 0.69 + 4 * 0.23), abs=1e-4)

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from chargewise.charging import plan_heuristic, plan_lp
 from chargewise.charging.plan_explain import explain
-from chargewise.charging.plan_model import Limit, Plan, PlanRequest, Session, Slots
+from chargewise.charging.plan_model import Limit, Plan, PlanRequest, Session, Slots, node_limits
 
-__all__ = ["Limit", "Plan", "PlanRequest", "Session", "Slots", "explain", "plan"]
+__all__ = ["Limit", "Plan", "PlanRequest", "Session", "Slots", "explain", "node_limits", "plan"]
 
 LP_MAX_VARIABLES = 250_000  # session-slots; measured by bench/charging.py (docs/bench-charging.md)
 

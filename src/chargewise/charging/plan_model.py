@@ -41,6 +41,17 @@ class Slots:
     def hours(self, index: int) -> float:
         return self.minutes[index] / 60.0
 
+    def index_of(self, when: datetime) -> int:
+        """The slot a departure time falls in, as `Session.departure` wants it: the session may charge in the
+        slots before it (a departure at 07:30 on hourly slots from 18:00 gives 13, so 07:00-08:00 is not used)."""
+        elapsed = (when - self.start).total_seconds() / 60.0
+        edge = 0.0
+        for index, minutes in enumerate(self.minutes):
+            if elapsed < edge + minutes - 1e-9:
+                return index
+            edge += minutes
+        return len(self.minutes)
+
 
 @dataclass(frozen=True, kw_only=True)
 class Session:
@@ -80,6 +91,27 @@ class Limit:
     @property
     def linear(self) -> bool:
         return all(c.imag == 0 and c.real >= 0 for c in map(complex, self.coefficients.values()))
+
+
+def node_limits(
+    *,
+    node: str,
+    phase_caps: Mapping[str, tuple[float, ...]],
+    wiring: Mapping[str, Mapping[str, float]],
+    notes: Mapping[int, str] | None = None,
+) -> list[Limit]:
+    """One amp `Limit` per phase of a node: ``phase_caps`` maps a phase ("L1") to its cap per slot; ``wiring``
+    maps each session under the node to the amps one amp of its current puts on each site phase (a three-phase
+    car {"L1": 1, "L2": 1, "L3": 1}; a single-phase car on a rotated charger {"L2": 1})."""
+    return [
+        Limit(
+            name=f"{node} {phase}",
+            coefficients={sid: w[phase] for sid, w in wiring.items() if w.get(phase, 0.0)},
+            caps=tuple(caps),
+            notes=dict(notes or {}),
+        )
+        for phase, caps in phase_caps.items()
+    ]
 
 
 @dataclass(frozen=True, kw_only=True)
