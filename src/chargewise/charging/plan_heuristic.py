@@ -2,9 +2,10 @@
 
 Sessions are taken in order of departure, so the one leaving first picks first (those that cannot finish even
 alone, with negative laxity, go last); each fills its cheapest slots before departure (earlier on a tie) up to
-its maximum and the headroom every limit it loads has left. Limits are treated linearly: a phasor limit is bounded by ``sum |a_i| x_i`` (safe, conservative). Use it
-where the LP is not needed: `plan` in "auto" mode takes it for very large sites (see `plan.LP_MAX_VARIABLES`)
-when it meets every session's energy and no demand charge applies; the bench checks its cost against the LP's.
+its maximum and the headroom every limit it loads has left. Limits are treated linearly: a phasor limit is
+bounded by ``sum |a_i| x_i`` (safe, conservative). Use it where the LP is not needed: `plan` in "auto" mode
+takes it for very large sites (see `plan.LP_MAX_VARIABLES`) when it meets every session's energy and no demand
+charge applies; the bench checks its cost against the LP's.
 """
 
 from __future__ import annotations
