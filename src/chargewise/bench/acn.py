@@ -74,12 +74,17 @@ class ChargewiseAlgorithm(BaseAlgorithm):  # type: ignore[misc]
     """chargewise's planner as acnportal MPC. No constructor arguments; set `use_tariff` before running to
     also weigh the simulator's tariff (energy prices and the demand charge above the peak so far)."""
 
-    use_tariff = False
+    use_tariff = False  # weigh the demand charge above the month's peak so far (the tariff's $/kW)
+    use_prices = False  # and the tariff's energy prices (off: TOU-EV-4's winter spread is 0.06-0.09 $/kWh)
+    # the plan sees the month's peak as at least this share of what the network can carry: holding the peak
+    # lower than that saves demand charge now but starves sessions that arrive later (bench-charging, 7 days)
+    peak_floor = 0.6
 
     def __init__(self) -> None:
         super().__init__()
         self.max_recompute = 1
         self.accepts: dict[str, float] = {}  # session id -> the most current its car was seen to draw
+        self._capacity: dict[tuple[tuple[float, ...], int], float] = {}
 
     def learn(self, sessions: list[Any]) -> None:
         """A car that drew less than its pilot accepts no more than that (as a meter value would show)."""
@@ -89,6 +94,30 @@ class ChargewiseAlgorithm(BaseAlgorithm):  # type: ignore[misc]
             offered, drawn = pilots.get(s.session_id, 0.0), actual.get(s.session_id, 0.0)
             if offered > 0 and drawn < offered - 1e-3 and drawn > 0:
                 self.accepts[s.session_id] = drawn
+
+    def capacity_kw(self, info: _Info) -> float:
+        """The most kW the network can carry with every EVSE available (one LP per network, cached)."""
+        key = (tuple(np.asarray(info.constraint_limits).round(6)), len(info.station_ids))
+        if key not in self._capacity:
+            sessions = [
+                Session(
+                    id=sid,
+                    energy_kwh=1e9,
+                    departure=1,
+                    max_amps=float(info.max_pilot[i]),
+                    kw_per_amp=float(info.voltages[i]) / 1000.0,
+                )
+                for i, sid in enumerate(info.station_ids)
+            ]
+            fake = [_Station(sid) for sid in info.station_ids]
+            request = PlanRequest(
+                slots=Slots(start=EPOCH, minutes=(60.0,)),
+                sessions=sessions,
+                limits=network_limits(info, fake, info.index, 1),
+                prices=(0.0,),
+            )
+            self._capacity[key] = plan_lp.solve(request).peak_kw
+        return self._capacity[key]
 
     def schedule(self, active_sessions: list[Any]) -> dict[str, list[float]]:
         """Plan every active session, return the first period's pilot per station."""
@@ -122,9 +151,11 @@ class ChargewiseAlgorithm(BaseAlgorithm):  # type: ignore[misc]
         if self.use_tariff and "tariff" in (iface._simulator.signals or {}):
             raw = iface.get_prices(sum(grid))
             start = np.cumsum([0, *grid])
-            prices = [float(np.mean(raw[start[b] : start[b + 1]])) for b in range(len(grid))]
+            if self.use_prices:
+                prices = [float(np.mean(raw[start[b] : start[b + 1]])) for b in range(len(grid))]
             demand = float(iface.get_demand_charge())
             prior = float(iface.get_prev_peak()) * float(np.mean(info.voltages)) / 1000.0
+            prior = max(prior, self.peak_floor * self.capacity_kw(info))
         request = PlanRequest(
             slots=Slots(start=EPOCH, minutes=tuple(size * period for size in grid)),
             sessions=planned,
@@ -147,6 +178,14 @@ class ChargewiseAlgorithm(BaseAlgorithm):  # type: ignore[misc]
             worst = int(np.argmax(column))
             column[worst] = info.round_down(worst, column[worst] * 0.95 - 1e-9)
         return {s.station_id: [float(column[info.index[s.station_id]])] for s in sessions}
+
+
+class _Station:
+    """A stand-in session on every EVSE (for `capacity_kw`): id and station are the EVSE's."""
+
+    def __init__(self, station_id: str) -> None:
+        self.session_id = station_id
+        self.station_id = station_id
 
 
 class _Info:
