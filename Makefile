@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench lint typecheck install lock clean serve fuzz
+.PHONY: demo test bench bench-charging lint typecheck install lock clean serve fuzz
 
 $(STAMP): pyproject.toml requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,11 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+# chargewise's planner on the ACN-Sim paper workload (../shared/data/acn) against acnportal's baselines and the
+# offline optimum, a 1,000-EV site with a DR event, the evcc case (docs/bench-charging.md). ARGS="--days 3 --caps 30".
+bench-charging: $(STAMP)
+	nice -n 10 $(BIN)/python -m bench.charging $(ARGS)
 
 # 250,000 hostile frames (half per OCPP version) against an in-process server; FUZZ_FRAMES=N (per version), FUZZ_SEED=S.
 fuzz: $(STAMP)

@@ -1,0 +1,1 @@
+"""Adapters that run chargewise's engines inside published benchmarks (acnportal's ACN-Sim)."""
