@@ -190,6 +190,7 @@ async def start(settings: Settings, *, clock: Clock | None = None, with_http: bo
             sites=list(settings.sites), telemetry=central.telemetry, store=store, registry=registry,
             applier=ProfileApplier(call=registry.call), clock=clock, demand=app.demand,
         )  # fmt: skip
+        central.reports.take_needs = app.charging.take_ev_needs
     try:
         await ocpp.start()
         if with_http:

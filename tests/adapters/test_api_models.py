@@ -108,6 +108,7 @@ def test_request_bodies_and_created_statuses(doc: dict[str, Any]) -> None:
                          ("put", "/api/v1/chargers/{id}/password"), ("put", "/api/v1/chargers/{id}/quirks"),
                          ("post", "/api/v1/tokens"), ("put", "/api/v1/sites/{name}/meter"),
                          ("put", "/api/v1/sites/{name}/evses/{charger}/{evse}/mode"),
+                         ("put", "/api/v1/sites/{name}/evses/{charger}/{evse}/session"),
                          ("post", "/api/v1/demand-response/events")}  # fmt: skip
     paths = doc["paths"]
     assert "201" in paths["/api/v1/demand-response/events"]["post"]["responses"]

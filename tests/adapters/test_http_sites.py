@@ -56,6 +56,13 @@ async def test_sites_modes_meter_and_demand_response(tmp_path: Path) -> None:
             assert status == 400 and "min+solar" in problem["fix"]
             status, problem = await call(http, "PUT", f"{base}/sites/home/evses/wallbox/9/mode", {"mode": "now"})
             assert status == 404
+            needs = {"energy_kwh": 20.0, "departure": "2030-01-05T07:30:00Z"}
+            status, evse = await call(http, "PUT", f"{base}/sites/home/evses/wallbox/1/session", needs)
+            assert status == 200 and evse["energy_kwh"] == 20.0 and evse["needs_from"] == "rest"
+            assert evse["departure"] == "2030-01-05T07:30:00Z"
+            status, problem = await call(http, "PUT", f"{base}/sites/home/evses/wallbox/1/session",
+                                         {"energy_kwh": -3})  # fmt: skip
+            assert status == 400 and "0 to 1000" in problem["fix"]
             status, site = await call(http, "PUT", f"{base}/sites/home/meter", {"power_w": 2300.0})
             assert status == 200 and site["nodes"][0]["drawn_kw"] == 2.3  # the meter at main counts everything
             status, problem = await call(http, "PUT", f"{base}/sites/home/meter", {"phase_a": [1, 2]})

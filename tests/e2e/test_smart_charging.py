@@ -17,7 +17,7 @@ import asyncio
 import dataclasses
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -141,4 +141,36 @@ async def test_ten_evs_on_a_63_amp_main_never_exceed_it_and_share_what_a_full_ca
         await app.stop()
     print(f"worst site phase {worst[0]:.1f} A; shares {shares}")
     assert worst[0] <= LIMIT_A, f"a site phase carried {worst[0]:.1f} A over the {LIMIT_A:.0f} A main"
+    assert runner.errors() == []
+
+
+async def test_the_deadline_policy_serves_the_car_that_leaves_first(tmp_path: Path) -> None:
+    """Two cars on a 20 A circuit, the same energy wanted: the one leaving in an hour gets its full 16 A, the
+    one leaving in ten hours waits; told through the session needs (REST or the EV's NotifyEVChargingNeeds)."""
+    site = parse("\n".join([
+        "[site]", 'name = "pair"', "[policy]", 'kind = "deadline"', "[nodes.main]", 'kind = "main"', "limit_a = 20",
+        "[chargers.DL0]", 'parent = "main"', "max_a = 16", "[chargers.DL1]", 'parent = "main"', "max_a = 16",
+    ]))  # fmt: skip
+    clock = FollowClock()
+    app = await serve(tmp_path, site, clock)
+    begin = time.time()
+    visit = Visit(charger=0, connector=1, arrive_s=begin + 10, depart_s=begin + 36_000, energy_wh=60_000,
+                  capacity_wh=80_000, soc=0.2, obc_max_a=16, phases=3, id_tag="TAG1")  # fmt: skip
+    specs = [dataclasses.replace(spec(f"DL{i}", OcppVersion.V201, ev_at=None, start=begin), visits=(visit,))
+             for i in range(2)]  # fmt: skip
+    runner = Runner(specs, url=f"ws://127.0.0.1:{app.ocpp.port}/ocpp", speed=1.0, start=begin)
+    clock.runner = runner
+    await runner.start()
+    try:
+        assert app.charging is not None
+        now = datetime.now(UTC)
+        app.charging.set_needs("DL0/1", 10.0, now + timedelta(hours=10), "rest")
+        app.charging.set_needs("DL1/1", 10.0, now + timedelta(hours=1), "rest")
+        early, late = runner.drivers[1].fw.connectors[0], runner.drivers[0].fw.connectors[0]
+        await until(lambda: early.draw.amps > 15.5 and late.draw.amps == 0, 40)
+        limits = app.charging.sites["pair"].previous
+        assert limits is not None and limits.limits["DL1/1"].limit_a > limits.limits["DL0/1"].limit_a
+    finally:
+        await runner.stop()
+        await app.stop()
     assert runner.errors() == []

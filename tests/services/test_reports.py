@@ -42,11 +42,18 @@ async def test_numbered_parts_keep_the_chargers_numbers() -> None:
     assert report is not None and report.complete and report.data == "012"
 
 
-async def test_ev_needs_are_kept_and_answered_rejected_while_no_engine_sends_schedules() -> None:
+async def test_ev_needs_are_kept_and_answered_rejected_where_no_engine_sends_schedules() -> None:
     reports = Reports(store=MemoryReportStore())
     needs = EvChargingNeeds(charger_id="CP1", evse_id=1, transfer=EnergyTransfer.DC, reported_at=T0)
     assert await reports.ev_needs(needs) is NeedsAnswer.REJECTED
     assert await reports.store.ev_charging_needs("CP1", 1) == needs
+    # smart charging controls CP1's EVSE 1, not EVSE 2: a schedule follows for the first only
+    taken: list[EvChargingNeeds] = []
+    reports.take_needs = lambda n: taken.append(n) is None and n.evse_id == 1
+    assert await reports.ev_needs(needs) is NeedsAnswer.ACCEPTED
+    other = EvChargingNeeds(charger_id="CP1", evse_id=2, transfer=EnergyTransfer.AC_THREE_PHASE, reported_at=T0)
+    assert await reports.ev_needs(other) is NeedsAnswer.REJECTED
+    assert taken == [needs, other]
 
 
 def test_a_central_system_built_without_reports_keeps_none(central: CentralSystem) -> None:

@@ -43,6 +43,9 @@ class EvseView(msgspec.Struct, kw_only=True):
     profile: str | None  # the purpose used (tx, tx-default, max)
     verified: bool | None  # GetCompositeSchedule read back at or under the limit
     detail: str | None
+    energy_kwh: float | None = None  # the session's energy still wanted (driver or EV), if told
+    departure: datetime | None = None  # when it leaves, if told
+    needs_from: str | None = None  # "rest" (the driver) or "ev" (NotifyEVChargingNeeds)
 
 
 class SiteView(msgspec.Struct, kw_only=True):
@@ -55,6 +58,14 @@ class SiteView(msgspec.Struct, kw_only=True):
 
 class ModeChange(msgspec.Struct, forbid_unknown_fields=True):
     mode: str  # now, plan, solar, min+solar
+
+
+class SessionNeedsRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """What the session on an EVSE wants: energy (kWh) by a departure time (ISO 8601 with an offset); the
+    deadline policy serves the least slack first. Kept until the session ends."""
+
+    energy_kwh: float | None = None
+    departure: datetime | None = None
 
 
 class MeterUpdate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -132,6 +143,9 @@ ROUTES: list[tuple[str, str, str, type | None, Any, dict[int, str]]] = [
      None, SiteView, SITE_404),
     ("/api/v1/sites/{name}/evses/{charger}/{evse}/mode", "put", "Switch a session's charging mode live",
      ModeChange, EvseView, {400: "unknown mode", **SITE_404}),
+    ("/api/v1/sites/{name}/evses/{charger}/{evse}/session", "put",
+     "Tell a session's energy and departure (the deadline policy ranks by them)", SessionNeedsRequest, EvseView,
+     {400: "invalid energy or departure", **SITE_404}),
     ("/api/v1/sites/{name}/meter", "put", "Feed the site meter (house or building load; negative power: export)",
      MeterUpdate, SiteView, {400: "invalid reading", **SITE_404}),
     ("/api/v1/demand-response/events", "get", "Demand-response events (REST, OpenADR), their answers and compliance",

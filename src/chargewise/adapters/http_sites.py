@@ -87,6 +87,7 @@ def evse_view(charging: SmartCharging, site: SiteLoop, evse_id: str) -> m.EvseVi
     limit = site.previous.limits.get(evse_id) if site.previous else None
     applied = site.applied.get(evse_id)
     verdict = applied.verdict if applied else None
+    needs = site.needs.get(evse_id)
     return m.EvseView(
         id=evse_id, charger=evse.charger, parent=evse.parent, wiring=[PHASES[p] for p in evse.wiring],
         online=charging.telemetry.is_online(evse.charger), mode=site.modes.get(evse_id, evse.mode).value,
@@ -96,6 +97,8 @@ def evse_view(charging: SmartCharging, site: SiteLoop, evse_id: str) -> m.EvseVi
         applied=applied.accepted if applied else None, profile=applied.purpose if applied else None,
         verified=verdict.ok if verdict else None,
         detail=(verdict.detail if verdict else applied.detail) if applied else None,
+        energy_kwh=needs.energy_kwh if needs else None, departure=needs.departure if needs else None,
+        needs_from=needs.source if needs else None,
     )  # fmt: skip
 
 
@@ -121,6 +124,20 @@ async def set_mode(request: web.Request) -> web.Response:
     except ValueError:
         raise InvalidRequest(f"unknown mode {change.mode!r}", fix=f"use {', '.join(x.value for x in Mode)}") from None
     charging.set_mode(evse_id, mode)
+    return _json(evse_view(charging, site, evse_id))
+
+
+async def put_session(request: web.Request) -> web.Response:
+    site, charging = _site(request), _charging(request)
+    evse_id = f"{request.match_info['charger']}/{request.match_info['evse']}"
+    if evse_id not in site.file.site.evses:
+        raise NotFound(f"site {site.name!r} has no EVSE {evse_id!r}", fix="see GET /api/v1/sites/{name} for its EVSEs")
+    needs = await _body(request, m.SessionNeedsRequest)
+    if needs.energy_kwh is not None and not 0 <= needs.energy_kwh <= 1000:
+        raise InvalidRequest(f"energy_kwh {needs.energy_kwh:g} is out of range", fix="give 0 to 1000 kWh")
+    if needs.departure is not None and needs.departure.tzinfo is None:
+        raise InvalidRequest("departure has no offset", fix="write e.g. 2026-12-03T07:30:00+01:00 or ...Z")
+    charging.set_needs(evse_id, needs.energy_kwh, needs.departure, "rest")
     return _json(evse_view(charging, site, evse_id))
 
 
@@ -170,6 +187,7 @@ def add_routes(app: web.Application, deps: SiteDeps | None) -> None:
     r.add_get("/api/v1/sites", list_sites)
     r.add_get("/api/v1/sites/{name}", get_site)
     r.add_put("/api/v1/sites/{name}/evses/{charger}/{evse}/mode", set_mode)
+    r.add_put("/api/v1/sites/{name}/evses/{charger}/{evse}/session", put_session)
     r.add_put("/api/v1/sites/{name}/meter", put_meter)
     r.add_get("/api/v1/demand-response/events", list_demand)
     r.add_post("/api/v1/demand-response/events", post_demand)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -43,6 +44,8 @@ class Reports:
         self.quota = quota
         #: reservation ids kept per charger (the highest)
         self.reservations = reservations
+        #: smart charging's hook: takes an EV's needs and says whether it controls that EVSE (bootstrap sets it)
+        self.take_needs: Callable[[EvChargingNeeds], bool] | None = None
 
     async def limit_set(self, limit: ChargingLimit) -> None:
         """An external system limits an EVSE (NotifyChargingLimit): replaces that source's earlier limit."""
@@ -54,10 +57,13 @@ class Reports:
         await self.store.clear_charging_limit(charger_id, evse_id, source)
 
     async def ev_needs(self, needs: EvChargingNeeds) -> NeedsAnswer:
-        """Record what the EV asked for and say whether a schedule will come. No smart-charging engine computes
-        one yet, so the answer is Rejected ("service not available"): Accepted or Processing would keep the
-        charger, and the EV, waiting for a SetChargingProfile that never comes."""
+        """Record what the EV asked for and say whether a schedule will come: Accepted when smart charging
+        controls the EVSE (``take_needs`` took them: its next cycle, at once, sends the profile), else Rejected
+        ("service not available"), since Accepted or Processing would keep the charger, and the EV, waiting for
+        a SetChargingProfile that never comes."""
         await self.store.put_ev_charging_needs(needs)
+        if self.take_needs is not None and self.take_needs(needs):
+            return NeedsAnswer.ACCEPTED
         return NeedsAnswer.REJECTED
 
     async def ev_schedule(self, schedule: EvChargingSchedule) -> None:

@@ -24,10 +24,12 @@ from chargewise.charging.sitefile import SiteFile
 from chargewise.charging.state import Allocation, EvseState, MeterReading, SiteState
 from chargewise.domain.model import ConnectorStatus, OcppVersion, Transaction
 from chargewise.domain.ports import Clock, Store
+from chargewise.domain.reports import EvChargingNeeds
 from chargewise.services.connections import Registry
 from chargewise.services.demand_response import DemandResponse
 from chargewise.services.profile_applier import Applied, Failsafe, ProfileApplier
 from chargewise.services.telemetry import PHASES, Telemetry
+from chargewise.services.telemetry import EvseState as EvseTelemetry
 
 log = logging.getLogger(__name__)
 CYCLE_S = 5.0  # the longest a site waits between cycles
@@ -53,9 +55,30 @@ def limits_kw(site: SiteLoop) -> dict[str, float | None]:
     return limits
 
 
+def _remaining(needs: SessionNeeds | None, live: EvseTelemetry | None) -> tuple[float | None, datetime | None]:
+    """The energy still wanted (what was asked less what the register counted since) and the departure."""
+    if needs is None:
+        return None, None
+    energy = needs.energy_kwh
+    if energy is not None and live is not None and live.energy_wh is not None and needs.register_wh is not None:
+        energy = max(0.0, energy - (live.energy_wh - needs.register_wh) / 1000.0)
+    return energy, needs.departure
+
+
 def evse_number(evse: Evse) -> int:
     """The OCPP evse id (1.6 connector id) of a site EVSE named ``CHARGER/N``."""
     return int(evse.id.rsplit("/", 1)[1])
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class SessionNeeds:
+    """What a session wants: ``energy_kwh`` more by ``departure`` (from the driver through REST, or the EV
+    through 2.0.1 NotifyEVChargingNeeds), counted from ``register_wh`` (the EVSE's energy register then)."""
+
+    energy_kwh: float | None
+    departure: datetime | None
+    register_wh: float | None = None
+    source: str = "rest"
 
 
 @dataclass(kw_only=True)
@@ -65,6 +88,8 @@ class SiteLoop:
     file: SiteFile
     previous: Allocation | None = None
     modes: dict[str, Mode] = field(default_factory=dict)  # EVSE id -> mode switched live
+    needs: dict[str, SessionNeeds] = field(default_factory=dict)  # EVSE id -> its session's needs (or the next's)
+    in_session: set[str] = field(default_factory=set)  # EVSEs whose session the last cycle saw
     applied: dict[str, Applied] = field(default_factory=dict)
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     failsafe: dict[str, float] = field(default_factory=dict)
@@ -107,6 +132,30 @@ class SmartCharging:
                 return site
         raise KeyError(evse_id)
 
+    def controls(self, charger_id: str, evse_id: int) -> bool:
+        """Whether smart charging sets this EVSE's limits (a site file names it)."""
+        site = self._by_charger.get(charger_id)
+        return site is not None and f"{charger_id}/{evse_id}" in site.file.site.evses
+
+    def set_needs(self, evse_id: str, energy_kwh: float | None, departure: datetime | None, source: str) -> None:
+        """The session on ``evse_id`` wants ``energy_kwh`` more by ``departure`` (the deadline policy ranks by
+        its laxity); kept until the session ends. KeyError for an EVSE no site has."""
+        site = self.site_of_evse(evse_id)
+        evse = site.file.site.evses[evse_id]
+        live = self.telemetry.evse(evse.charger, evse_number(evse))
+        register = None if live is None else live.energy_wh
+        site.needs[evse_id] = SessionNeeds(energy_kwh=energy_kwh, departure=departure, register_wh=register,
+                                           source=source)  # fmt: skip
+        site.wake.set()
+
+    def take_ev_needs(self, needs: EvChargingNeeds) -> bool:
+        """2.0.1 NotifyEVChargingNeeds: the EV's energy and departure, for an EVSE under control (True)."""
+        if not self.controls(needs.charger_id, needs.evse_id):
+            return False
+        energy = None if needs.energy_wh is None else needs.energy_wh / 1000.0
+        self.set_needs(f"{needs.charger_id}/{needs.evse_id}", energy, needs.departure_time, "ev")
+        return True
+
     def set_meter(self, name: str, reading: MeterReading) -> None:
         """A new site-meter reading (house or building load) for site ``name``; KeyError for an unknown site."""
         site = self.sites[name]
@@ -145,8 +194,14 @@ class SmartCharging:
                 measured = (live.currents_a.get(PHASES[0], 0.0), live.currents_a.get(PHASES[1], 0.0),
                             live.currents_a.get(PHASES[2], 0.0))  # fmt: skip
             session = evse_id in running or (live is not None and live.status in _SESSION)
-            evses[evse_id] = EvseState(online=online, session=session, measured_a=measured,
-                                       mode=site.modes.get(evse_id))  # fmt: skip
+            if session:
+                site.in_session.add(evse_id)
+            elif evse_id in site.in_session:  # the session ended: its needs go with it
+                site.in_session.discard(evse_id)
+                site.needs.pop(evse_id, None)
+            energy, departure = _remaining(site.needs.get(evse_id), live)
+            evses[evse_id] = EvseState(online=online, session=session, measured_a=measured, energy_kwh=energy,
+                                       departure=departure, mode=site.modes.get(evse_id))  # fmt: skip
         meter = site.meter
         if site.meter_at is None or (self.clock.now() - site.meter_at).total_seconds() > METER_STALE_S:
             meter = None
