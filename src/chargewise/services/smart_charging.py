@@ -87,7 +87,7 @@ class SiteLoop:
 
     file: SiteFile
     previous: Allocation | None = None
-    modes: dict[str, Mode] = field(default_factory=dict)  # EVSE id -> mode switched live
+    modes: dict[str, Mode] = field(default_factory=dict)  # EVSE id -> mode switched live, for its session
     needs: dict[str, SessionNeeds] = field(default_factory=dict)  # EVSE id -> its session's needs (or the next's)
     in_session: set[str] = field(default_factory=set)  # EVSEs whose session the last cycle saw
     applied: dict[str, Applied] = field(default_factory=dict)
@@ -172,7 +172,8 @@ class SmartCharging:
             self.applier.forget(charger_id)  # send everything again when it is back
 
     def set_mode(self, evse_id: str, mode: Mode) -> None:
-        """Switch a session's mode live; raises KeyError for an EVSE no site has."""
+        """Switch a session's mode live (until the session ends; then the site file's default is back);
+        raises KeyError for an EVSE no site has."""
         site = self.site_of_evse(evse_id)
         site.modes[evse_id] = mode
         site.wake.set()
@@ -196,9 +197,10 @@ class SmartCharging:
             session = evse_id in running or (live is not None and live.status in _SESSION)
             if session:
                 site.in_session.add(evse_id)
-            elif evse_id in site.in_session:  # the session ended: its needs go with it
+            elif evse_id in site.in_session:  # the session ended: its needs and live mode go with it
                 site.in_session.discard(evse_id)
                 site.needs.pop(evse_id, None)
+                site.modes.pop(evse_id, None)
             energy, departure = _remaining(site.needs.get(evse_id), live)
             evses[evse_id] = EvseState(online=online, session=session, measured_a=measured, energy_kwh=energy,
                                        departure=departure, mode=site.modes.get(evse_id))  # fmt: skip
