@@ -16,10 +16,10 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-import msgspec
 from aiohttp import web
 
 from chargewise.adapters import api_models as m
+from chargewise.adapters.http_common import body, ok, problem
 from chargewise.adapters.http_sites import SiteDeps, add_routes
 from chargewise.domain.model import Registration
 from chargewise.domain.ports import StoreBusy
@@ -52,24 +52,6 @@ class ApiDeps:
 
 
 DEPS: web.AppKey[ApiDeps] = web.AppKey("chargewise")
-
-
-def ok(model: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
-    body = msgspec.json.encode(model)
-    return web.Response(body=body, status=status, content_type="application/json", headers=headers)
-
-
-def problem(status: int, message: str, fix: str) -> web.Response:
-    return ok(m.Problem(error=message, fix=fix), status)
-
-
-async def body(request: web.Request, model: type[T]) -> T:
-    try:
-        return msgspec.json.decode(await request.read(), type=model)
-    except (msgspec.ValidationError, msgspec.DecodeError) as exc:
-        raise InvalidRequest(f"invalid request body: {exc}", fix="send the JSON object /openapi.json shows") from None
-    except RecursionError:
-        raise InvalidRequest("invalid request body: nested too deeply", fix="send a flatter JSON object") from None
 
 
 def query(request: web.Request, allowed: Iterable[str]) -> dict[str, str]:

@@ -5,14 +5,13 @@ Refusals are raised as ``AdminError``s, which the API's middleware turns into JS
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, TypeVar
 
 import msgspec
 from aiohttp import web
 
 from chargewise.adapters import api_site_models as m
-from chargewise.adapters.api_models import Problem
 from chargewise.adapters.clock import SystemClock
+from chargewise.adapters.http_common import body, ok, problem
 from chargewise.charging.demand import DemandError
 from chargewise.charging.demand_request import parse_event_request
 from chargewise.charging.site import PHASES, Mode, limits_at
@@ -21,8 +20,6 @@ from chargewise.domain.ports import Clock
 from chargewise.services.admin_errors import InvalidRequest, NotFound
 from chargewise.services.demand_response import DemandResponse
 from chargewise.services.smart_charging import SiteLoop, SmartCharging
-
-T = TypeVar("T")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -33,17 +30,6 @@ class SiteDeps:
 
 
 SITES: web.AppKey[SiteDeps] = web.AppKey("chargewise-sites")
-
-
-def _json(model: Any, status: int = 200) -> web.Response:
-    return web.Response(body=msgspec.json.encode(model), status=status, content_type="application/json")
-
-
-async def _body(request: web.Request, model: type[T]) -> T:
-    try:
-        return msgspec.json.decode(await request.read(), type=model)
-    except (msgspec.ValidationError, msgspec.DecodeError) as exc:
-        raise InvalidRequest(f"invalid request body: {exc}", fix="send the JSON object /openapi.json shows") from None
 
 
 def _charging(request: web.Request) -> SmartCharging:
@@ -105,12 +91,12 @@ def evse_view(charging: SmartCharging, site: SiteLoop, evse_id: str) -> m.EvseVi
 async def list_sites(request: web.Request) -> web.Response:
     deps = request.app[SITES]
     if deps.charging is None:
-        return _json([])
-    return _json([site_view(deps.charging, s, deps.clock) for s in deps.charging.sites.values()])
+        return ok([])
+    return ok([site_view(deps.charging, s, deps.clock) for s in deps.charging.sites.values()])
 
 
 async def get_site(request: web.Request) -> web.Response:
-    return _json(site_view(_charging(request), _site(request), request.app[SITES].clock))
+    return ok(site_view(_charging(request), _site(request), request.app[SITES].clock))
 
 
 async def set_mode(request: web.Request) -> web.Response:
@@ -118,13 +104,13 @@ async def set_mode(request: web.Request) -> web.Response:
     evse_id = f"{request.match_info['charger']}/{request.match_info['evse']}"
     if evse_id not in site.file.site.evses:
         raise NotFound(f"site {site.name!r} has no EVSE {evse_id!r}", fix="see GET /api/v1/sites/{name} for its EVSEs")
-    change = await _body(request, m.ModeChange)
+    change = await body(request, m.ModeChange)
     try:
         mode = Mode(change.mode)
     except ValueError:
         raise InvalidRequest(f"unknown mode {change.mode!r}", fix=f"use {', '.join(x.value for x in Mode)}") from None
     charging.set_mode(evse_id, mode)
-    return _json(evse_view(charging, site, evse_id))
+    return ok(evse_view(charging, site, evse_id))
 
 
 async def put_session(request: web.Request) -> web.Response:
@@ -132,51 +118,48 @@ async def put_session(request: web.Request) -> web.Response:
     evse_id = f"{request.match_info['charger']}/{request.match_info['evse']}"
     if evse_id not in site.file.site.evses:
         raise NotFound(f"site {site.name!r} has no EVSE {evse_id!r}", fix="see GET /api/v1/sites/{name} for its EVSEs")
-    needs = await _body(request, m.SessionNeedsRequest)
+    needs = await body(request, m.SessionNeedsRequest)
     if needs.energy_kwh is not None and not 0 <= needs.energy_kwh <= 1000:
         raise InvalidRequest(f"energy_kwh {needs.energy_kwh:g} is out of range", fix="give 0 to 1000 kWh")
     if needs.departure is not None and needs.departure.tzinfo is None:
         raise InvalidRequest("departure has no offset", fix="write e.g. 2026-12-03T07:30:00+01:00 or ...Z")
     charging.set_needs(evse_id, needs.energy_kwh, needs.departure, "rest")
-    return _json(evse_view(charging, site, evse_id))
+    return ok(evse_view(charging, site, evse_id))
 
 
 async def put_meter(request: web.Request) -> web.Response:
     site, charging = _site(request), _charging(request)
-    update = await _body(request, m.MeterUpdate)
+    update = await body(request, m.MeterUpdate)
     if update.phase_a is None and update.power_w is None:
         raise InvalidRequest("an empty reading", fix="send phase_a (three currents, A) and/or power_w (W)")
     if update.phase_a is not None and len(update.phase_a) != 3:
         raise InvalidRequest("phase_a needs three values (L1, L2, L3)", fix="send e.g. [12.5, 8.0, 10.1]")
     phases = None if update.phase_a is None else (update.phase_a[0], update.phase_a[1], update.phase_a[2])
     charging.set_meter(site.name, MeterReading(phase_a=phases, power_w=update.power_w))
-    return _json(site_view(charging, site, request.app[SITES].clock))
+    return ok(site_view(charging, site, request.app[SITES].clock))
 
 
 async def list_demand(request: web.Request) -> web.Response:
     deps = request.app[SITES]
     if deps.demand is None:
-        return _json([])
+        return ok([])
     now = deps.clock.now()
     views = [m.demand_view(e, now, await deps.demand.recorded_compliance(e.id)) for e in await deps.demand.events()]
-    return _json(views)
+    return ok(views)
 
 
 async def post_demand(request: web.Request) -> web.Response:
     deps = request.app[SITES]
     if deps.demand is None or deps.charging is None:
-        off = Problem(
-            error="smart charging is off: no site to shed load on", fix="start the server with --site SITE_FILE"
-        )
-        return _json(off, status=409)
-    request_body = msgspec.to_builtins(await _body(request, m.DemandRequest))
+        return problem(409, "smart charging is off: no site to shed load on", "start with --site SITE_FILE")
+    request_body = msgspec.to_builtins(await body(request, m.DemandRequest))
     try:
         event = parse_event_request({k: v for k, v in request_body.items() if v is not None})
         await deps.demand.receive([event])
     except DemandError as exc:
         raise InvalidRequest(str(exc), fix="see docs/demand-response.md for the fields") from None
     held = next(e for e in await deps.demand.events() if e.id == event.id)
-    return _json(m.demand_view(held, deps.clock.now(), None), status=201)
+    return ok(m.demand_view(held, deps.clock.now(), None), status=201)
 
 
 def add_routes(app: web.Application, deps: SiteDeps | None) -> None:
