@@ -191,6 +191,7 @@ async def start(settings: Settings, *, clock: Clock | None = None, with_http: bo
             applier=ProfileApplier(call=registry.call), clock=clock, demand=app.demand,
         )  # fmt: skip
         central.reports.take_needs = app.charging.take_ev_needs
+        app.charging.events = central.events
     try:
         await ocpp.start()
         if with_http:

@@ -27,6 +27,7 @@ from chargewise.domain.model import (
     Transaction,
 )
 from chargewise.domain.ports import Clock, ConnectionChange, NewTransaction, Store
+from chargewise.services.events import EventHub, Kind
 from chargewise.services.group_commit import GroupCommit
 from chargewise.services.link_signals import LinkSignals
 from chargewise.services.meter_writer import MeterWriter
@@ -85,9 +86,12 @@ class CentralSystem:
         self.policy = policy
         self.meters = meter_writer
         self._touched: dict[str, datetime] = {}
+        #: what happens here, for the event stream, webhooks, MQTT and metrics (services/events.py)
+        self.events = EventHub()
         self.transactions = Transactions(store=store, clock=clock, authorize=self.authorize)
+        self.transactions.events = self.events
         #: the latest electrical state per EVSE, in memory (smart charging reads it every cycle)
-        self.telemetry = Telemetry()
+        self.telemetry = Telemetry(self.events)
         self.transactions.on_meter = self.telemetry.meter
         # a reconnect storm is a few commits; batches of at most 200, because a batch holds the store's write
         # turn while it commits and meter writes queue behind it (a thousand last_seen updates at once had put
@@ -154,11 +158,13 @@ class CentralSystem:
         change = ConnectionChange(charger_id=charger_id, connected=True, at=now, register_as=register_as)
         await self._connections.write([change])
         self.telemetry.online(charger_id, True)
+        self.events.publish(Kind.CONNECTION, now, charger_id, {"connected": True})
 
     async def disconnected(self, charger_id: str) -> None:
         self._touched.pop(charger_id, None)
         self.telemetry.online(charger_id, False)
         change = ConnectionChange(charger_id=charger_id, connected=False, at=self.clock.now())
+        self.events.publish(Kind.CONNECTION, change.at, charger_id, {"connected": False})
         await self._connections.write([change])
 
     async def drain(self) -> None:
@@ -171,6 +177,8 @@ class CentralSystem:
         self, charger_id: str, evse_id: int, connector_id: int, status: ConnectorStatus, error: str | None, at: datetime
     ) -> None:
         await self.store.set_connector_status(charger_id, evse_id, connector_id, status, error, at)
+        self.events.publish(Kind.STATUS, at, charger_id,
+                            {"evse": evse_id, "connector": connector_id, "status": status.value, "error": error})
         if evse_id > 0:
             self.telemetry.status(charger_id, evse_id, status, at)
 
@@ -227,6 +235,7 @@ class CentralSystem:
             )  # fmt: skip
             if done is not None and done.stop_reason == reason:
                 closed.append(done)
+                self.transactions.tell(done)
         return closed
 
     async def record_meter_values(self, values: list[MeterValue]) -> None:

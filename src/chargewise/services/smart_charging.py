@@ -27,6 +27,7 @@ from chargewise.domain.ports import Clock, Store
 from chargewise.domain.reports import EvChargingNeeds
 from chargewise.services.connections import Registry
 from chargewise.services.demand_response import DemandResponse
+from chargewise.services.events import EventHub, Kind
 from chargewise.services.profile_applier import Applied, Failsafe, ProfileApplier
 from chargewise.services.telemetry import PHASES, Telemetry
 from chargewise.services.telemetry import EvseState as EvseTelemetry
@@ -116,6 +117,7 @@ class SmartCharging:
         self._by_charger = {e.charger: s for s in self.sites.values() for e in s.file.site.evses.values()}
         self.telemetry, self.store, self.registry, self.applier = telemetry, store, registry, applier
         self.clock, self.demand = clock, demand
+        self.events: EventHub | None = None  # told of changed EVSE limits (Kind.ALLOCATION); bootstrap sets it
         telemetry.listen(self.poke)
         if demand is not None:
             demand.set_nodes({n: s.name for s in self.sites.values() for n in s.file.site.nodes})
@@ -224,6 +226,7 @@ class SmartCharging:
         state, running = await self.state(site)
         caps = await self.caps(site)
         allocation = allocate(site.file.site, state, now, site.previous, site.file.policy, caps=caps)
+        self._tell(site, allocation)
         site.previous = allocation
         await self._record_compliance(site, caps, now)
         by_charger: dict[str, list[tuple[Target, Failsafe]]] = {}
@@ -245,6 +248,24 @@ class SmartCharging:
             for applied in done:
                 site.applied[f"{charger}/{applied.evse_id}"] = applied
         return allocation
+
+    def _tell(self, site: SiteLoop, allocation: Allocation) -> None:
+        """Publish the EVSE limits that changed since the last cycle (``Kind.ALLOCATION``), one event per charger."""
+        if self.events is None:
+            return
+        before = site.previous.limits if site.previous is not None else {}
+        changed: dict[str, dict[str, object]] = {}
+        for evse_id, limit in allocation.limits.items():
+            old = before.get(evse_id)
+            if old is not None and (old.limit_a, old.phases, old.cause) == (limit.limit_a, limit.phases, limit.cause):
+                continue
+            evse = site.file.site.evses[evse_id]
+            changed.setdefault(evse.charger, {})[evse_id] = {
+                "evse": evse_number(evse), "limit_a": limit.limit_a, "phases": limit.phases, "limit_w": limit.limit_w,
+                "cause": limit.cause.value, "mode": limit.mode.value, "reason": limit.reason,
+            }  # fmt: skip
+        for charger, limits in changed.items():
+            self.events.publish(Kind.ALLOCATION, allocation.at, charger, {"site": site.name, "limits": limits})
 
     def node_kw(self, site: SiteLoop, node: str) -> float | None:
         """What the node draws now: the site meter where it sits on that node and counts the EVSEs, else the

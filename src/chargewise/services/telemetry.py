@@ -18,6 +18,7 @@ from datetime import datetime
 
 from chargewise.domain.meter import ENERGY_REGISTER
 from chargewise.domain.model import ConnectorStatus, MeterValue
+from chargewise.services.events import EventHub, Kind
 
 log = logging.getLogger(__name__)
 PHASES = ("L1", "L2", "L3")
@@ -43,7 +44,8 @@ Listener = Callable[[str], None]
 
 
 class Telemetry:
-    def __init__(self) -> None:
+    def __init__(self, events: EventHub | None = None) -> None:
+        self.events = events  # told of every new reading (Kind.METER), as the EVSE's latest state
         self._evses: dict[tuple[str, int], EvseState] = {}
         self._online: dict[str, bool] = {}
         self._listeners: list[Listener] = []
@@ -67,8 +69,10 @@ class Telemetry:
             old = self._evses.get(key) or EvseState(charger_id=value.charger_id, evse_id=value.evse_id)
             if old.measured_at is not None and value.timestamp < old.measured_at:
                 continue  # a queued, older reading replayed after a reconnect
-            self._evses[key] = _read(old, value)
+            new = self._evses[key] = _read(old, value)
             touched.add(value.charger_id)
+            if self.events is not None:
+                self.events.publish(Kind.METER, value.timestamp, value.charger_id, meter_event(new))
         for charger_id in touched:
             self._changed(charger_id)
 
@@ -132,3 +136,10 @@ def _read(old: EvseState, value: MeterValue) -> EvseState:
         transaction_id=value.transaction_id if value.transaction_id is not None else old.transaction_id,
         measured_at=value.timestamp,
     )
+
+
+def meter_event(state: EvseState) -> dict[str, object]:
+    """The data of a :data:`Kind.METER` event: the EVSE's latest readings after this one."""
+    return {"evse": state.evse_id, "transaction_id": state.transaction_id, "power_w": state.power_w,
+            "energy_wh": state.energy_wh, "current_a": [state.currents_a.get(p) for p in PHASES], "soc": state.soc,
+            "offered_a": state.offered_a}  # fmt: skip

@@ -17,6 +17,7 @@ import msgspec
 from chargewise.domain.model import REAPED, Authorization, ConnectorStatus, MeterValue, TokenStatus, Transaction
 from chargewise.domain.ports import Clock, NewTransaction, Store, TransactionFacts
 from chargewise.services.ev_connection import EvConnectionTimeouts
+from chargewise.services.events import EventHub, Kind
 from chargewise.services.presence import Presence
 from chargewise.services.remote_starts import GRACE, RemoteStart, RemoteStarts, StartReport
 
@@ -83,6 +84,8 @@ class Transactions:
         self._owners: dict[int, Owner] = {}
         #: told of the meter values that came inside transaction events, once stored (the telemetry)
         self.on_meter: Callable[[list[MeterValue]], None] = _ignore
+        #: told of every transaction started and stopped (Kind.TRANSACTION); ``CentralSystem`` sets it
+        self.events: EventHub | None = None
 
     # ------------------------------------------------------------------ starting
     async def start(self, new: NewTransaction, report: StartReport | None = None) -> tuple[Transaction, Authorization]:
@@ -97,6 +100,7 @@ class Transactions:
             # closed when the new one began, or now if that lies ahead (a charger's clock running fast)
             await self.reap(new.charger_id, reason=SUPERSEDED, started_before=new.started_at, evse_id=new.evse_id,
                             stopped_at=min(new.started_at, self.clock.now()))  # fmt: skip
+            self.tell(tx)
         self._remember(tx)
         return tx, auth
 
@@ -158,12 +162,14 @@ class Transactions:
         tx = await self._amend(tx, ev)
         values = [msgspec.structs.replace(v, transaction_id=tx.id, evse_id=tx.evse_id) for v in ev.meter_values]
         if ev.event_type is EventType.ENDED:
-            await self.store.stop_transaction(
+            ended = await self.store.stop_transaction(
                 tx.id, stopped_at=ev.at, meter_stop_wh=last_register(values), reason=ev.stopped_reason or "Local",
                 meter_values=values,
             )  # fmt: skip
             self._remember(tx, stopped=True)
             await self.store.accept_event(tx.id, ev.seq_no)
+            if ended is not None:
+                self.tell(ended)
         else:
             await self.store.accept_event(tx.id, ev.seq_no, meter_values=values)
         if values:
@@ -207,6 +213,7 @@ class Transactions:
         )
         if done is not None:
             self._remember(done, stopped=not done.provisional)
+            self.tell(done)
         return done
 
     async def meter_values(
@@ -258,10 +265,12 @@ class Transactions:
                 await self.store.amend_transaction(tx.id, TransactionFacts(ev_connected=True))
             elif status is ConnectorStatus.AVAILABLE and self._lost(tx, at):
                 stopped_at = self.presence.stop_time(charger_id, tx.started_at, self.clock.now())
-                await self.store.stop_transaction(
+                done = await self.store.stop_transaction(
                     tx.id, stopped_at=stopped_at, meter_stop_wh=tx.last_meter_wh, reason=CONNECTOR_FREE,
                     provisional=True,
                 )  # fmt: skip
+                if done is not None:
+                    self.tell(done)
 
     def _lost(self, tx: Transaction, free_at: datetime) -> bool:
         if tx.started_at >= free_at:
@@ -291,7 +300,24 @@ class Transactions:
                 )  # fmt: skip
                 if done is not None:
                     closed.append(done)
+                    self.tell(done)
         return closed
+
+    def tell(self, tx: Transaction) -> None:
+        """Publish the transaction's start or stop (``Kind.TRANSACTION``) to the event hub, if there is one."""
+        if self.events is None:
+            return
+        at = tx.stopped_at or tx.started_at
+        self.events.publish(Kind.TRANSACTION, at, tx.charger_id, transaction_event(tx))
+
+
+def transaction_event(tx: Transaction) -> dict[str, Any]:
+    """The data of a :data:`Kind.TRANSACTION` event."""
+    start, last = tx.meter_start_wh, tx.meter_stop_wh if tx.stopped_at else tx.last_meter_wh
+    energy = last - start if start is not None and last is not None else None
+    return {"state": "stopped" if tx.stopped_at else "started", "transaction_id": tx.id, "remote_id": tx.remote_id,
+            "evse": tx.evse_id, "id_tag": tx.id_tag, "energy_wh": energy, "reason": tx.stop_reason,
+            "provisional": tx.provisional}  # fmt: skip
 
 
 def new_readings(values: Sequence[MeterValue], stored: Sequence[MeterValue]) -> list[MeterValue]:
