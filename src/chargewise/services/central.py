@@ -177,8 +177,12 @@ class CentralSystem:
         self, charger_id: str, evse_id: int, connector_id: int, status: ConnectorStatus, error: str | None, at: datetime
     ) -> None:
         await self.store.set_connector_status(charger_id, evse_id, connector_id, status, error, at)
-        self.events.publish(Kind.STATUS, at, charger_id,
-                            {"evse": evse_id, "connector": connector_id, "status": status.value, "error": error})
+        self.events.publish(
+            Kind.STATUS,
+            at,
+            charger_id,
+            {"evse": evse_id, "connector": connector_id, "status": status.value, "error": error},
+        )
         if evse_id > 0:
             self.telemetry.status(charger_id, evse_id, status, at)
 
