@@ -67,9 +67,9 @@ def test_what_other_sessions_were_given_is_not_the_plans_to_use() -> None:
     previous = allocate(SITE.site, state, T0, None, SITE.policy)  # A and B share: 10 A each (ramp from 0)
     needs = [PlanNeed(evse_id="B/1", energy_kwh=2.0, departure=T0 + timedelta(hours=2), phases=3, max_a=16)]
     request = request_for(SITE.site, SITE.policy, needs, T0, previous, flat)
-    assert {lim.name: lim.caps[0] for lim in request.limits}["main L2"] == pytest.approx(
-        20.0 - previous.limits["A/1"].limit_a
-    )
+    assert previous.limits["A/1"].limit_a == 10.0
+    # A (mode now, not planned) counts at its 6 A minimum: the plan comes first, the policy shares the rest
+    assert {lim.name: lim.caps[0] for lim in request.limits}["main L2"] == pytest.approx(20.0 - 6.0)
 
 
 def test_a_tariff_moves_the_energy_to_the_cheap_slots_and_a_small_target_becomes_the_minimum() -> None:

@@ -9,8 +9,9 @@ still fits under every node's limit.
 
 What the planner is given, per node and site phase, is the limit in force in each slot (schedules and
 demand-response caps applied, less the policy's margin) less what the other EVSEs below it were allotted in
-the last cycle (sessions not in the plan, offline EVSEs, the site meter's other load): the plan assumes those
-stay as they are, and the next re-plan corrects it when they do not.
+the last cycle (offline EVSEs, idle EVSEs' draw, the site meter's other load, and the minimum current of the
+sessions not in the plan): the plan assumes those stay as they are, and the next re-plan corrects it when they
+do not.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from datetime import UTC, datetime, timedelta
 from chargewise.charging.plan_model import Limit, PlanRequest, Session, Slots, node_limits
 from chargewise.charging.problem import NOMINAL_V
 from chargewise.charging.site import PHASES, Caps, Site, limits_at
-from chargewise.charging.state import Allocation, Policy
+from chargewise.charging.state import Allocation, Cause, Policy
 
 SLOT_MINUTES = 15.0  # the planning grid (quarter hours, as market prices come); slots start on its boundaries
 MAX_SLOTS = 4 * 48  # two days ahead at most; a later departure plans as if it were then
@@ -125,7 +126,10 @@ def _wiring(site: Site, need: PlanNeed) -> dict[str, float]:
 def _others(
     site: Site, planned: set[str], previous: Allocation | None
 ) -> tuple[dict[str, list[float]], dict[str, float]]:
-    """What the last cycle allotted each node besides the planned sessions (per site phase, and in W)."""
+    """What the last cycle allotted each node besides the planned sessions (per site phase, and in W): offline
+    and idle EVSEs and the meter's other load as allotted, other sessions (``now``, ``solar``) at their minimum
+    current only, so that a ``plan`` session is not squeezed out by a ``now`` session that took its share; the
+    allocation then shares between them by the policy."""
     amps = {n: [0.0, 0.0, 0.0] for n in site.nodes}
     watts = dict.fromkeys(site.nodes, 0.0)
     if previous is None:
@@ -133,15 +137,20 @@ def _others(
     for node_id in site.nodes:
         amps[node_id] = list(previous.node_a.get(node_id, (0.0, 0.0, 0.0)))
         watts[node_id] = previous.node_w.get(node_id, 0.0)
-    for evse_id in planned:
-        lim = previous.limits.get(evse_id)
-        if lim is None:
+    for evse_id, lim in previous.limits.items():
+        evse = site.evses.get(evse_id)
+        if evse is None:
             continue
-        evse = site.evses[evse_id]
+        if evse_id in planned:
+            freed = lim.limit_a  # the plan's own
+        elif lim.cause not in (Cause.IDLE, Cause.OFFLINE) and lim.limit_a > evse.min_a:
+            freed = lim.limit_a - evse.min_a  # another session: counted at its minimum, the plan comes first
+        else:
+            continue
         for node_id in site.path[evse_id]:
             for p in evse.wiring[: lim.phases]:
-                amps[node_id][p] -= lim.limit_a
-            watts[node_id] -= lim.limit_w
+                amps[node_id][p] -= freed
+            watts[node_id] -= freed * evse.voltage_v * lim.phases
     return {n: [max(0.0, a) for a in v] for n, v in amps.items()}, {n: max(0.0, w) for n, w in watts.items()}
 
 

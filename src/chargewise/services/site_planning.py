@@ -25,6 +25,11 @@ from chargewise.charging.sitefile import SiteFile
 from chargewise.charging.state import Allocation, EvseState, SiteState
 
 log = logging.getLogger(__name__)
+#: the plan finishes this long before a departure (a limit reaches the car a cycle and a profile round trip
+#: later, and rises at most ramp_a a cycle), unless the departure is that close already
+GUARD = timedelta(minutes=5)
+#: Not re-planned every cycle on purpose: the LP's many equally cheap answers would move the targets between
+#: sessions each cycle, and the allocation holds an increase until the decreases making room are in force.
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -60,7 +65,8 @@ def plan_needs(file: SiteFile, state: SiteState, now: datetime, previous: Alloca
         if last is not None and last.guess is not None and last.guess.phases is not None:
             phases = min(phases, last.guess.phases)
         max_a = min(evse.max_a, caps_a.get(evse_id, evse.max_a))
-        out.append(PlanNeed(evse_id=evse_id, energy_kwh=st.energy_kwh, departure=st.departure, phases=phases,
+        done_by = st.departure - GUARD if st.departure - GUARD > now + GUARD else st.departure
+        out.append(PlanNeed(evse_id=evse_id, energy_kwh=st.energy_kwh, departure=done_by, phases=phases,
                             max_a=max_a))  # fmt: skip
     return out
 
