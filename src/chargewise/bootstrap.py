@@ -185,13 +185,14 @@ async def start(settings: Settings, *, clock: Clock | None = None, with_http: bo
         settings=settings, store=store, central=central, directory=directory, registry=registry, ocpp=ocpp,
         admin=admin, admin_token=token, token_is_new=new, demand=DemandResponse(MemoryDemandEvents(), {}),
     )  # fmt: skip
-    if settings.sites:  # smart charging: one reconcile loop per site, started with the other background jobs
-        app.charging = SmartCharging(
-            sites=list(settings.sites), telemetry=central.telemetry, store=store, registry=registry,
-            applier=ProfileApplier(call=registry.call), clock=clock, demand=app.demand,
-        )  # fmt: skip
-        central.reports.take_needs = app.charging.take_ev_needs
-        app.charging.events = central.events
+    # smart charging: one reconcile loop per site (--site, or PUT /api/v1/sites/{name}), with the other jobs
+    app.charging = SmartCharging(
+        sites=list(settings.sites), telemetry=central.telemetry, store=store, registry=registry,
+        applier=ProfileApplier(call=registry.call), clock=clock, demand=app.demand, limits=central.reports.store,
+    )  # fmt: skip
+    central.reports.take_needs = app.charging.take_ev_needs
+    central.reports.on_limit = app.charging.poke  # NotifyChargingLimit / Cleared: the site's next cycle, now
+    app.charging.events = central.events
     try:
         await ocpp.start()
         if with_http:

@@ -34,13 +34,13 @@ T = TypeVar("T")
 # ---------------------------------------------------------------------- serve
 def _sites(paths: list[Path]) -> tuple[SiteFile, ...]:
     """The site files given with ``--site``, parsed; a bad one is a one-line error naming the file."""
-    from chargewise.charging.sitefile import parse
+    from chargewise.adapters.site_files import read_site_file
     from chargewise.charging.sitefile_values import SiteFileError
 
     sites = []
     for path in paths:
         try:
-            sites.append(parse(path.read_text()))
+            sites.append(read_site_file(path))
         except OSError as exc:
             raise UsageError(f"--site {path}: {exc.strerror or exc}") from None
         except SiteFileError as exc:

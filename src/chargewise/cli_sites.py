@@ -12,6 +12,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+from chargewise.adapters.site_files import with_tariff
 from chargewise.charging.allocate import allocate
 from chargewise.charging.site import PHASES, Evse, LimitChange, Node, Site, children
 from chargewise.charging.sitefile import SiteFile, parse
@@ -77,7 +78,7 @@ def _read(path: Path) -> str:
 def load(path: Path) -> SiteFile:
     """The parsed site file; any problem is a one-line :class:`UsageError` starting with the file name."""
     try:
-        return parse(_read(path))
+        return with_tariff(parse(_read(path)), path.parent)
     except SiteFileError as exc:
         raise UsageError(f"{path}: {exc}") from None
 

@@ -109,7 +109,7 @@ def test_request_bodies_and_created_statuses(doc: dict[str, Any]) -> None:
                          ("post", "/api/v1/tokens"), ("put", "/api/v1/sites/{name}/meter"),
                          ("put", "/api/v1/sites/{name}/evses/{charger}/{evse}/mode"),
                          ("put", "/api/v1/sites/{name}/evses/{charger}/{evse}/session"),
-                         ("post", "/api/v1/demand-response/events")}  # fmt: skip
+                         ("post", "/api/v1/demand-response/events"), ("put", "/api/v1/sites/{name}")}  # fmt: skip
     paths = doc["paths"]
     assert "201" in paths["/api/v1/demand-response/events"]["post"]["responses"]
     assert "201" in paths["/api/v1/chargers"]["post"]["responses"]

@@ -97,3 +97,47 @@ async def test_without_a_site_the_routes_say_smart_charging_is_off(tmp_path: Pat
             assert status == 409 and "--site" in problem["fix"]
     finally:
         await app.stop()
+
+
+async def test_sites_are_put_planned_and_deleted_through_rest(tmp_path: Path) -> None:
+    app = await serve(tmp_path, with_site=False)
+    base = f"http://127.0.0.1:{app.http.port}/api/v1"
+    document = {
+        "nodes": {"main": {"kind": "main", "limit_a": 32}},
+        "chargers": {"wb": {"parent": "main", "mode": "plan"}},
+        "tokens": {"T1": {"mode": "now"}},
+    }
+    try:
+        async with aiohttp.ClientSession() as http:
+            status, site = await call(http, "PUT", f"{base}/sites/garage", document)
+            assert status == 201 and site["name"] == "garage" and site["evses"][0]["mode"] == "plan"
+            assert app.charging.sites["garage"].file.tokens["T1"].value == "now"
+            document["nodes"]["main"]["limit_a"] = 40
+            status, site = await call(http, "PUT", f"{base}/sites/garage", document)
+            assert status == 200 and site["nodes"][0]["limit_a"] == [40, 40, 40]
+            bad = {**document, "chargers": {"wb": {"parent": "mian"}}}
+            status, problem = await call(http, "PUT", f"{base}/sites/garage", bad)
+            assert (
+                status == 400 and problem["error"] == "chargers.wb.parent: 'mian' is not a node (did you mean 'main'?)"
+            )
+            status, problem = await call(http, "PUT", f"{base}/sites/garage", {**document, "site": {"name": "x"}})
+            assert status == 400 and problem["error"].startswith("site.name")
+            status, problem = await call(
+                http, "PUT", f"{base}/sites/garage", {**document, "tariff": {"file": "no.toml"}}
+            )
+            assert status == 400 and problem["error"].startswith("tariff.file")
+            status, problem = await call(http, "PUT", f"{base}/sites/shop", document)
+            assert status == 409 and "garage" in problem["error"]
+            status, plan = await call(http, "GET", f"{base}/sites/garage/plan")
+            assert status == 200 and plan["made_at"] is None and plan["evses"] == [] and plan["sessions"] == []
+            status, gone = await call(http, "DELETE", f"{base}/sites/garage")
+            assert status == 200 and gone == {"name": "garage", "removed": True} and app.charging.sites == {}
+            status, _ = await call(http, "GET", f"{base}/sites/garage/plan")
+            assert status == 404
+            async with http.get(f"http://127.0.0.1:{app.http.port}/openapi.json") as r:
+                paths = (await r.json())["paths"]
+            assert {"put", "delete", "get"} <= set(
+                paths["/api/v1/sites/{name}"]
+            ) and "/api/v1/sites/{name}/plan" in paths
+    finally:
+        await app.stop()

@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 from aiohttp import web
 
 from chargewise.adapters import api_models as m
+from chargewise.adapters import http_site_plan
 from chargewise.adapters.http_common import body, ok, problem
 from chargewise.adapters.http_sites import SiteDeps, add_routes
 from chargewise.domain.model import Registration
@@ -250,6 +251,7 @@ def build(deps: ApiDeps) -> web.Application:
     r.add_post("/api/v1/tokens", put_token)
     r.add_post("/api/v1/tokens/{id}/block", block_token)
     add_routes(web_app, deps.sites)  # without smart charging they answer that it is off
+    http_site_plan.add_routes(web_app)  # a site's plan; sites PUT and DELETE through REST
     return web_app
 
 

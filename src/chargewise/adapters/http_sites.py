@@ -42,8 +42,9 @@ def _charging(request: web.Request) -> SmartCharging:
 def _site(request: web.Request) -> SiteLoop:
     charging, name = _charging(request), request.match_info["name"]
     if name not in charging.sites:
-        known = ", ".join(sorted(charging.sites)) or "none"
-        raise NotFound(f"no site {name!r}", fix=f"use one of: {known}")
+        known = ", ".join(sorted(charging.sites))
+        fix = f"use one of: {known}" if known else "start the server with --site SITE_FILE, or PUT the site"
+        raise NotFound(f"no site {name!r}", fix=fix)
     return charging.sites[name]
 
 
@@ -150,7 +151,7 @@ async def list_demand(request: web.Request) -> web.Response:
 
 async def post_demand(request: web.Request) -> web.Response:
     deps = request.app[SITES]
-    if deps.demand is None or deps.charging is None:
+    if deps.demand is None or deps.charging is None or not deps.charging.sites:
         return problem(409, "smart charging is off: no site to shed load on", "start with --site SITE_FILE")
     request_body = msgspec.to_builtins(await body(request, m.DemandRequest))
     try:

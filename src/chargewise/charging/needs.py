@@ -45,6 +45,8 @@ def need(evse: Evse, state: EvseState, previous: EvseLimit | None, now: datetime
     car = state.car_phases or (guess.phases if guess is not None else None) or evse.phases
     phases = min(evse.phases, car)
     cap, cause = evse.max_a, Cause.EV_MAX
+    if state.cap_a is not None and state.cap_a < cap:
+        cap, cause = max(0.0, state.cap_a), Cause.EXTERNAL
     if mode is Mode.PLAN and state.target_a is not None and state.target_a < cap:
         cap, cause = max(0.0, state.target_a), Cause.PLAN
     last = previous.limit_a if previous is not None else 0.0

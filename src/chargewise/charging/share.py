@@ -127,6 +127,7 @@ REASONS = {
     Cause.RAMP: "rising at most {ramp} A a cycle",
     Cause.UNUSED: "the car draws less than offered: what it draws plus {probe} A to show it can take more",
     Cause.PLAN: "the planner's target",
+    Cause.EXTERNAL: "an external limit the charger reported (NotifyChargingLimit)",
     Cause.NODE: "{binding} is full",
     Cause.CUTOFF: "its share on {binding} is under the {min} A minimum: off, waiting its turn",
     Cause.SOLAR: "the solar surplus",

@@ -12,7 +12,7 @@ import difflib
 import math
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -43,8 +43,11 @@ from chargewise.charging.sitefile_values import (
     wiring,
 )  # fmt: skip
 from chargewise.charging.state import Policy, PolicyKind
+from chargewise.charging.tariff import Tariff
 
-TOP = ("site", "policy", "meter", "nodes", "chargers")
+TOP = ("site", "policy", "meter", "nodes", "chargers", "tariff", "tokens")
+TARIFF_KEYS = ("file", "currency")
+TOKEN_KEYS = ("mode",)
 SITE_KEYS = ("name", "timezone")
 POLICY_KEYS = (
     "kind",
@@ -67,9 +70,17 @@ CHARGER_KEYS = ("parent", "wiring", "voltage_v", "min_a", "max_a", "phases", "ph
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class SiteFile:
+    """``tariff_file``: the tariff the file names (a path as written; the caller reads it, relative to the
+    site file, and passes the result as ``tariff``, see ``adapters/site_files.py``). ``tokens``: the default
+    mode of the sessions an id token starts (before the charger's own default)."""
+
     site: Site
     policy: Policy
     warnings: tuple[str, ...] = ()
+    tariff_file: str | None = None
+    tariff_currency: str = "EUR"
+    tariff: Tariff | None = None
+    tokens: Mapping[str, Mode] = field(default_factory=dict)
 
 
 def parse(text: str) -> SiteFile:
@@ -105,7 +116,37 @@ def parse_data(raw: Mapping[str, Any]) -> SiteFile:
                           timezone=_zone(head.get("timezone")))  # fmt: skip
     except SiteError as exc:
         raise SiteFileError(_file_words(str(exc))) from None
-    return SiteFile(site=site, policy=_policy(raw.get("policy", {})), warnings=tuple(_warnings(site)))
+    tariff_file, currency = _tariff(raw.get("tariff", {}))
+    tokens = _tokens(raw.get("tokens", {}))
+    return SiteFile(site=site, policy=_policy(raw.get("policy", {})), warnings=tuple(_warnings(site)),
+                    tariff_file=tariff_file, tariff_currency=currency, tokens=tokens)  # fmt: skip
+
+
+def _tariff(raw: Any) -> tuple[str | None, str]:
+    values = table(raw, "tariff")
+    known_keys(values, TARIFF_KEYS, "tariff")
+    path = values.get("file")
+    if path is not None and (not isinstance(path, str) or not path.strip()):
+        raise SiteFileError(f'tariff.file: {path!r} is not a file name (use e.g. "tariffs/night.toml")')
+    currency = values.get("currency", "EUR")
+    if not isinstance(currency, str) or not currency.strip():
+        raise SiteFileError(f'tariff.currency: {currency!r} is not a currency (use e.g. "EUR")')
+    if path is None and "currency" in values:
+        raise SiteFileError('tariff.file: missing (the tariff file, e.g. "tariffs/night.toml")')
+    return path, currency
+
+
+def _tokens(raw: Any) -> dict[str, Mode]:
+    out = {}
+    modes = tuple(m.value for m in Mode)
+    for token, value in table(raw, "tokens").items():
+        path = f"tokens.{token}"
+        values = table(value, path)
+        known_keys(values, TOKEN_KEYS, path)
+        if "mode" not in values:
+            raise SiteFileError(f"{path}.mode: missing (one of {', '.join(modes)})")
+        out[token] = Mode(choice(values["mode"], f"{path}.mode", modes))
+    return out
 
 
 def _unknown_node(path: str, value: Any, nodes: Mapping[str, Node]) -> SiteFileError:

@@ -44,7 +44,8 @@ class EvseState:
     """One EVSE now. ``session``: a car is plugged in and wants energy. ``measured_a``: the last per-phase current
     reading (EVSE phase order), ``None`` when none came. ``mode``/``priority`` override the site file's defaults.
     ``target_a``: the planner's current for this cycle (mode ``plan``). ``energy_kwh``/``departure``: what the
-    deadline policy ranks by. ``car_phases``: when the car told (2.0.1 NotifyEVChargingNeeds), else detected."""
+    deadline policy ranks by. ``car_phases``: when the car told (2.0.1 NotifyEVChargingNeeds), else detected.
+    ``cap_a``: a limit set outside chargewise (an EMS, the grid operator) that the charger reported."""
 
     online: bool = True
     session: bool = False
@@ -55,6 +56,7 @@ class EvseState:
     energy_kwh: float | None = None
     departure: datetime | None = None
     car_phases: int | None = None
+    cap_a: float | None = None  # an external limit on this EVSE (NotifyChargingLimit), amps per phase
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -86,6 +88,7 @@ class Cause(enum.StrEnum):
     PLAN = "plan"  # the planner's target
     SOLAR = "solar"  # the solar surplus
     PRIORITY = "priority"  # higher-priority or less-laxity sessions took the capacity first
+    EXTERNAL = "external"  # a limit set outside chargewise, reported by the charger (NotifyChargingLimit)
     HOLD = "hold"  # its increase waits a cycle for others' decreases (``binding``: the node that needs it)
 
 

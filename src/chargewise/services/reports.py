@@ -46,15 +46,21 @@ class Reports:
         self.reservations = reservations
         #: smart charging's hook: takes an EV's needs and says whether it controls that EVSE (bootstrap sets it)
         self.take_needs: Callable[[EvChargingNeeds], bool] | None = None
+        #: smart charging's hook: a charger's external limits changed (bootstrap sets it)
+        self.on_limit: Callable[[str], None] | None = None
 
     async def limit_set(self, limit: ChargingLimit) -> None:
         """An external system limits an EVSE (NotifyChargingLimit): replaces that source's earlier limit."""
         await self.store.put_charging_limit(limit)
+        if self.on_limit is not None:
+            self.on_limit(limit.charger_id)
 
     async def limit_cleared(self, charger_id: str, evse_id: int, source: LimitSource) -> None:
         """ClearedChargingLimit: only that EVSE's limit of that source goes; a station-wide one (EVSE 0) is
         cleared only by a clear without EVSE. Clearing a limit never recorded is not an error."""
         await self.store.clear_charging_limit(charger_id, evse_id, source)
+        if self.on_limit is not None:
+            self.on_limit(charger_id)
 
     async def ev_needs(self, needs: EvChargingNeeds) -> NeedsAnswer:
         """Record what the EV asked for and say whether a schedule will come: Accepted when smart charging

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import math
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from chargewise.charging.allocate import allocate
+from chargewise.charging.external import ExternalCap, capped
 from chargewise.charging.failsafe import failsafe_shares
 from chargewise.charging.profiles import Step, Target
 from chargewise.charging.site import DemandCapLike, Evse, Mode
@@ -24,11 +27,14 @@ from chargewise.charging.sitefile import SiteFile
 from chargewise.charging.state import Allocation, EvseState, MeterReading, SiteState
 from chargewise.domain.model import ConnectorStatus, OcppVersion, Transaction
 from chargewise.domain.ports import Clock, Store
-from chargewise.domain.reports import EvChargingNeeds
+from chargewise.domain.reports import ChargingLimit, EvChargingNeeds
 from chargewise.services.connections import Registry
 from chargewise.services.demand_response import DemandResponse
 from chargewise.services.events import EventHub, Kind
+from chargewise.services.external_limits import caps_now
+from chargewise.services.learned_needs import learned_for
 from chargewise.services.profile_applier import Applied, Failsafe, ProfileApplier
+from chargewise.services.site_planning import LivePlan, planned
 from chargewise.services.telemetry import PHASES, Telemetry
 from chargewise.services.telemetry import EvseState as EvseTelemetry
 
@@ -79,7 +85,13 @@ class SessionNeeds:
     energy_kwh: float | None
     departure: datetime | None
     register_wh: float | None = None
-    source: str = "rest"
+    source: str = "rest"  # "rest" (the driver), "ev" (NotifyEVChargingNeeds), "learned" (the token's history)
+
+
+class LimitSource(Protocol):
+    """Where the external limits chargers reported are kept (``Reports``' store: ``central.reports.store``)."""
+
+    async def charging_limits(self, charger_id: str) -> list[ChargingLimit]: ...
 
 
 @dataclass(kw_only=True)
@@ -99,6 +111,9 @@ class SiteLoop:
     #: measured power (kW) of each node under a demand-response cap, per cycle, for its compliance record
     power: dict[str, deque[tuple[datetime, float]]] = field(default_factory=dict)
     caps_seen: dict[str, DemandCapLike] = field(default_factory=dict)  # event id -> cap, until measured
+    plan: LivePlan | None = None  # the joint plan of its ``plan`` sessions, while there are any
+    learned: dict[str, int] = field(default_factory=dict)  # EVSE id -> the transaction its needs were learned for
+    external: dict[str, float] = field(default_factory=dict)  # EVSE id -> external cap (A) in force last cycle
 
     @property
     def name(self) -> str:
@@ -111,17 +126,66 @@ class SmartCharging:
     def __init__(
         self, *, sites: list[SiteFile], telemetry: Telemetry, store: Store, registry: Registry,
         applier: ProfileApplier, clock: Clock, demand: DemandResponse | None = None,
+        limits: LimitSource | None = None,
     ) -> None:  # fmt: skip
         self.sites = {f.site.name: SiteLoop(file=f, failsafe=failsafe_shares(f.site, margin_a=f.policy.margin_a))
                       for f in sites}  # fmt: skip
-        self._by_charger = {e.charger: s for s in self.sites.values() for e in s.file.site.evses.values()}
+        self._by_charger: dict[str, SiteLoop] = {}
         self.telemetry, self.store, self.registry, self.applier = telemetry, store, registry, applier
-        self.clock, self.demand = clock, demand
+        self.clock, self.demand, self.limits = clock, demand, limits
         self.events: EventHub | None = None  # told of changed EVSE limits (Kind.ALLOCATION); bootstrap sets it
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._running = False
+        self._index()
         telemetry.listen(self.poke)
         if demand is not None:
-            demand.set_nodes({n: s.name for s in self.sites.values() for n in s.file.site.nodes})
             demand.subscribe(lambda event: self._wake_all())
+
+    def _index(self) -> None:
+        self._by_charger = {e.charger: s for s in self.sites.values() for e in s.file.site.evses.values()}
+        if self.demand is not None:
+            self.demand.set_nodes({n: s.name for s in self.sites.values() for n in s.file.site.nodes})
+
+    def check_site(self, file: SiteFile) -> None:
+        """Raise ``ValueError`` naming the charger when ``file`` puts a charger another site already controls."""
+        for evse in file.site.evses.values():
+            other = self._by_charger.get(evse.charger)
+            if other is not None and other.name != file.site.name:
+                raise ValueError(f"chargers.{evse.charger}: already in site {other.name!r} (a charger is in one site)")
+
+    def put_site(self, file: SiteFile) -> bool:
+        """Add site ``file`` or replace the one of its name (its loop keeps its live modes, needs and what the
+        chargers accepted; it starts its next cycle at once). True when it was new. ``ValueError`` as
+        :meth:`check_site` says."""
+        self.check_site(file)
+        name = file.site.name
+        old = self.sites.get(name)
+        fresh = SiteLoop(file=file, failsafe=failsafe_shares(file.site, margin_a=file.policy.margin_a))
+        if old is not None:
+            keep = set(file.site.evses)
+            fresh.previous = old.previous
+            fresh.modes = {k: v for k, v in old.modes.items() if k in keep}
+            fresh.needs = {k: v for k, v in old.needs.items() if k in keep}
+            fresh.in_session = old.in_session & keep
+            fresh.applied = {k: v for k, v in old.applied.items() if k in keep}
+            fresh.learned = {k: v for k, v in old.learned.items() if k in keep}
+            fresh.meter, fresh.meter_at = old.meter, old.meter_at
+            fresh.power, fresh.caps_seen = old.power, old.caps_seen
+            fresh.wake = old.wake
+        self.sites[name] = fresh
+        self._index()
+        fresh.wake.set()
+        if self._running and name not in self._tasks:
+            self._start(fresh.name)
+        return old is None
+
+    def remove_site(self, name: str) -> None:
+        """Stop site ``name``'s loop (its chargers keep their last profiles and failsafe); KeyError if unknown."""
+        del self.sites[name]
+        self._index()
+        task = self._tasks.pop(name, None)
+        if task is not None:
+            task.cancel()
 
     def _wake_all(self) -> None:
         for site in self.sites.values():
@@ -187,8 +251,8 @@ class SmartCharging:
         running: dict[str, Transaction] = {}
         for charger in {e.charger for e in site.file.site.evses.values()}:
             if charger in self.registry:
-                for tx in await self.store.active_transactions(charger):
-                    running[f"{charger}/{tx.evse_id}"] = tx
+                for active in await self.store.active_transactions(charger):
+                    running[f"{charger}/{active.evse_id}"] = active
         for evse_id, evse in site.file.site.evses.items():
             live = self.telemetry.evse(evse.charger, evse_number(evse))
             online = self.telemetry.is_online(evse.charger) and evse.charger in self.registry
@@ -203,13 +267,39 @@ class SmartCharging:
                 site.in_session.discard(evse_id)
                 site.needs.pop(evse_id, None)
                 site.modes.pop(evse_id, None)
+                site.learned.pop(evse_id, None)
+            tx = running.get(evse_id)
+            if tx is not None and evse_id not in site.needs and site.learned.get(evse_id) != tx.id:
+                await self._learn(site, evse_id, tx)
             energy, departure = _remaining(site.needs.get(evse_id), live)
+            mode = site.modes.get(evse_id) or (site.file.tokens.get(tx.id_tag) if tx and tx.id_tag else None)
             evses[evse_id] = EvseState(online=online, session=session, measured_a=measured, energy_kwh=energy,
-                                       departure=departure, mode=site.modes.get(evse_id))  # fmt: skip
+                                       departure=departure, mode=mode)  # fmt: skip
         meter = site.meter
         if site.meter_at is None or (self.clock.now() - site.meter_at).total_seconds() > METER_STALE_S:
             meter = None
         return SiteState(evses=evses, meter=meter), running
+
+    async def _learn(self, site: SiteLoop, evse_id: str, tx: Transaction) -> None:
+        """Needs learned from the token's past sessions, for a session whose driver and EV told none."""
+        site.learned[evse_id] = tx.id
+        try:
+            learned = await learned_for(self.store, tx, site.file.site.timezone)
+        except Exception:
+            log.exception("site %s: the history of %s's token could not be read", site.name, evse_id)
+            return
+        if learned is not None and (learned.energy_kwh is not None or learned.departure is not None):
+            site.needs[evse_id] = SessionNeeds(energy_kwh=learned.energy_kwh, departure=learned.departure,
+                                               register_wh=tx.meter_start_wh, source="learned")  # fmt: skip
+
+    async def external_caps(self, site: SiteLoop) -> list[ExternalCap]:
+        """The limits set outside chargewise that the site's chargers reported, in force now."""
+        if self.limits is None:
+            return []
+        reported: list[ChargingLimit] = []
+        for charger in sorted({e.charger for e in site.file.site.evses.values()}):
+            reported += await self.limits.charging_limits(charger)
+        return caps_now(reported, self.clock.now())
 
     async def caps(self, site: SiteLoop) -> list[DemandCapLike]:
         """The demand-response caps on the site's nodes (a shed resolved against each node's power limit, or
@@ -225,7 +315,14 @@ class SmartCharging:
         now = self.clock.now()
         state, running = await self.state(site)
         caps = await self.caps(site)
-        allocation = allocate(site.file.site, state, now, site.previous, site.file.policy, caps=caps)
+        tree, site.external = capped(site.file.site, await self.external_caps(site))
+        if site.external:
+            state = SiteState(meter=state.meter, evses={
+                k: dataclasses.replace(v, cap_a=site.external[k]) if k in site.external else v
+                for k, v in state.evses.items()})  # fmt: skip
+        state, site.plan = await planned(site.file, tree, state, now, site.previous, caps=caps,
+                                         caps_a=site.external, told=site.needs, current=site.plan)  # fmt: skip
+        allocation = allocate(tree, state, now, site.previous, site.file.policy, caps=caps)
         self._tell(site, allocation)
         site.previous = allocation
         await self._record_compliance(site, caps, now)
@@ -324,8 +421,22 @@ class SmartCharging:
 
     # ------------------------------------------------------------------ the loop
     async def run(self) -> None:
-        """Every site's loop, until cancelled."""
-        await asyncio.gather(*(self._loop(site) for site in self.sites.values()))
+        """Every site's loop (and those :meth:`put_site` adds), until cancelled."""
+        self._running = True
+        for name in self.sites:
+            self._start(name)
+        try:
+            await asyncio.Event().wait()
+        finally:
+            self._running = False
+            tasks = list(self._tasks.values())
+            self._tasks.clear()
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    def _start(self, name: str) -> None:
+        self._tasks[name] = asyncio.get_running_loop().create_task(self._loop(name))
 
     def _until_next(self, site: SiteLoop) -> float:
         """Seconds to wait for the next cycle: a cycle's length, or less when a demand-response event starts or
@@ -337,8 +448,9 @@ class SmartCharging:
             wait = min(wait, (min(edges) - now).total_seconds() + 0.05)
         return max(0.0, wait)
 
-    async def _loop(self, site: SiteLoop) -> None:
-        while True:
+    async def _loop(self, name: str) -> None:
+        while name in self.sites:
+            site = self.sites[name]  # replaced by put_site: the next cycle runs the new file
             site.wake.clear()
             try:
                 await self.cycle(site.name)
