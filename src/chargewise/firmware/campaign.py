@@ -242,8 +242,7 @@ def step(campaign: Campaign, targets: list[Target], seen: dict[str, Observation]
             notes.append((None, reason))
             break
         campaign = replace(campaign, group=campaign.group + 1)
-        notes.append((None, f"group {campaign.group} of {campaign.groups - 1} begins"
-                            if campaign.group else "canary begins"))
+        notes.append((None, f"group {campaign.group} of {campaign.groups - 1} begins"))
     send: list[Target] = []
     if campaign.state is State.RUNNING and is_open(campaign.window, now):
         slots = campaign.concurrency - sum(1 for t in current if t.stage in IN_FLIGHT)
