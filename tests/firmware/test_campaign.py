@@ -50,7 +50,7 @@ def succeed(targets: list[Target], ids: list[str]) -> list[Target]:
     for t in targets:
         if t.charger_id in ids:
             t = on_status(t, "Installed", t.request_id, T0) or t
-            t = on_boot(t, "2.0", "2.0", T0) or t
+            t = on_boot(t, "2.0", None, "2.0", T0) or t
         out.append(t)
     return out
 
@@ -121,14 +121,16 @@ def test_success_needs_installed_and_the_new_version_at_boot() -> None:
     t = Target(campaign_id="c1", charger_id="A", group=0, artifact_id="a", stage=Stage.SENT, request_id=7)
     assert on_status(t, "Downloading", 8, T0) is None  # another request's status: stale
     t = on_status(t, "Installing", 7, T0) or t
-    booted = on_boot(t, "2.0", "2.0", T0)
+    booted = on_boot(t, "2.0", None, "2.0", T0)
     assert booted is not None and booted.stage is Stage.INSTALLED and booted.booted_new
     done = on_status(booted, "Installed", 7, T0)
     assert done is not None and done.stage is Stage.SUCCEEDED
-    rolled = on_boot(on_status(t, "Installed", None, T0) or t, "1.0", "2.0", T0)
+    rolled = on_boot(t, "1.0", "FirmwareUpdate", "2.0", T0)
     assert rolled is not None and rolled.stage is Stage.FAILED and "rolled back" in rolled.detail
+    maybe = on_boot(t, "1.0", None, "2.0", T0)  # 1.6 (no reason), or a reconnect: the deadline decides
+    assert maybe is not None and maybe.stage is Stage.INSTALLING and "rolled back?" in maybe.detail
     early = replace(t, stage=Stage.DOWNLOADING)
-    assert on_boot(early, "1.0", "2.0", T0) is None  # a reboot before installing began is not a failure
+    assert on_boot(early, "1.0", "FirmwareUpdate", "2.0", T0) is None  # before installing began: no failure
 
 
 def test_deadline_refusal_and_unreached_sends() -> None:

@@ -68,7 +68,7 @@ def service(store: MemoryStore, firmware: MemoryFirmwareStore, fleet: Fleet, clo
 async def finish(campaigns: Campaigns, charger_id: str, request_id: int | None, version: str = "2.0") -> None:
     for status in ("Downloading", "Downloaded", "Installing"):
         await campaigns.firmware_status(charger_id, status, request_id, T0)
-    await campaigns.booted(charger_id, version, T0)
+    await campaigns.booted(charger_id, version, None, T0)
     await campaigns.firmware_status(charger_id, "Installed", request_id, T0)
 
 
@@ -137,7 +137,7 @@ async def test_an_offline_charger_is_retried_and_a_rollback_fails() -> None:
     await campaigns.turn()
     [(_, _, payload)] = fleet.sent
     await campaigns.firmware_status("CP0", "Installing", payload["requestId"], T0)
-    await campaigns.booted("CP0", "1.0", T0)  # came back on the old image
+    await campaigns.booted("CP0", "1.0", "FirmwareUpdate", T0)  # came back on the old image
     await campaigns.turn()
     done = await campaigns.get(campaign.id)
     _, [target], _ = await campaigns.show(campaign.id)

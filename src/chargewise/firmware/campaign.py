@@ -170,8 +170,11 @@ def on_status(target: Target, status: str, req: int | None, at: datetime) -> Tar
     return replace(moved, stage=stage, detail="")
 
 
-def on_boot(target: Target, version: str | None, campaign_version: str, at: datetime) -> Target | None:
-    """A BootNotification of the target's charger, reporting ``version`` (rule 4)."""
+def on_boot(target: Target, version: str | None, reason: str | None, campaign_version: str,
+            at: datetime) -> Target | None:  # fmt: skip
+    """A BootNotification of the target's charger, reporting ``version`` (rule 4). Only a 2.0.1 boot with
+    reason FirmwareUpdate proves a rollback; any other boot into the old version once installing had begun
+    (a 1.6 charger gives no reason, a reconnect may boot again) is noted, and the deadline decides."""
     if target.stage not in IN_FLIGHT:
         return None
     if version == campaign_version:
@@ -179,10 +182,14 @@ def on_boot(target: Target, version: str | None, campaign_version: str, at: date
             return replace(target, stage=Stage.SUCCEEDED, booted_new=True, detail="installed and booted", updated_at=at)
         return replace(target, stage=Stage.INSTALLED, booted_new=True, detail="booted; waiting for Installed",
                        updated_at=at)  # fmt: skip
-    if target.stage in INSTALL_BEGUN:
+    if target.stage not in INSTALL_BEGUN:
+        return None
+    old = version or "an unknown version"
+    if reason == "FirmwareUpdate":
         return replace(target, stage=Stage.FAILED, updated_at=at,
-                       detail=f"rebooted into {version or 'an unknown version'}, not {campaign_version}: rolled back")
-    return None
+                       detail=f"rebooted into {old}, not {campaign_version}: rolled back")  # fmt: skip
+    return replace(target, updated_at=at, detail=f"booted {old} after installing began (rolled back?); "
+                                                 f"waiting for {campaign_version} until the deadline")
 
 
 def on_answer(target: Target, status: str | None, error: str | None, at: datetime) -> Target:

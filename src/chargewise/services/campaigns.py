@@ -322,12 +322,12 @@ class Campaigns:
             if moved is not None:
                 await self._keep(moved, f"{status}" + (f": {moved.detail}" if moved.stage in machine.DONE else ""))
 
-    async def booted(self, charger_id: str, version: str | None, at: datetime) -> None:
+    async def booted(self, charger_id: str, version: str | None, reason: str | None, at: datetime) -> None:
         async with self._lock:
             held = await self._held(charger_id)
             if held is None:
                 return
-            moved = machine.on_boot(held[1], version, held[0].version, at)
+            moved = machine.on_boot(held[1], version, reason, held[0].version, at)
             if moved is not None:
                 await self._keep(moved, f"booted {version}: {moved.detail}")
 

@@ -16,8 +16,8 @@ class FirmwareEvents(Protocol):
         what it changed is stored."""
         ...
 
-    async def booted(self, charger_id: str, version: str | None, at: datetime) -> None:
-        """A BootNotification, with the firmware version it reported."""
+    async def booted(self, charger_id: str, version: str | None, reason: str | None, at: datetime) -> None:
+        """A BootNotification, with the firmware version and (2.0.1) the boot reason it reported."""
         ...
 
 
@@ -25,5 +25,5 @@ class NoCampaigns:
     async def firmware_status(self, charger_id: str, status: str, request_id: int | None, at: datetime) -> None:
         return None
 
-    async def booted(self, charger_id: str, version: str | None, at: datetime) -> None:
+    async def booted(self, charger_id: str, version: str | None, reason: str | None, at: datetime) -> None:
         return None

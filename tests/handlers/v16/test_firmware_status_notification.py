@@ -16,7 +16,7 @@ class Heard:
     async def firmware_status(self, charger_id: str, status: str, request_id: int | None, at: datetime) -> None:
         self.statuses.append((charger_id, status, request_id))
 
-    async def booted(self, charger_id: str, version: str | None, at: datetime) -> None:
+    async def booted(self, charger_id: str, version: str | None, reason: str | None, at: datetime) -> None:
         self.boots.append((charger_id, version))
 
 
