@@ -361,6 +361,7 @@ class Firmware:
         self, url: str, retrieve_at: float, retries: int, interval: float, request_id: int | None,
         signed: tuple[str, str] | None = None,
     ) -> None:  # fmt: skip
+        self.stats["firmware_updates"] = self.stats.get("firmware_updates", 0) + 1
         if self.station.busy:  # for tests: a CSMS should not update a charger in a session (1.6 installs at once)
             self.stats["update_while_charging"] = self.stats.get("update_while_charging", 0) + 1
         self.maintenance.update_firmware(url, retrieve_at, retries, interval, request_id, signed=signed,
