@@ -40,7 +40,14 @@ class FirmwareDeps:
     clock: Clock
 
 
-FIRMWARE: web.AppKey[FirmwareDeps] = web.AppKey("chargewise-firmware")
+FIRMWARE: web.AppKey[FirmwareDeps | None] = web.AppKey("chargewise-firmware")
+
+
+def _deps(request: web.Request) -> FirmwareDeps:
+    deps = request.app[FIRMWARE]
+    if deps is None:
+        raise NotFound("firmware is not served by this process", fix="ask the server that serves the chargers")
+    return deps
 
 
 def linker(base_url: str, key: bytes) -> Linker:
@@ -53,14 +60,19 @@ def linker(base_url: str, key: bytes) -> Linker:
     return link
 
 
+def _field(exc: FirmwareError) -> str:
+    """The REST name of the field (``--max-failures`` is ``max_failures``, ``FILE`` is ``file``)."""
+    return exc.field.lstrip("-").replace("-", "_").lower()
+
+
 def _refusal(exc: FirmwareError) -> InvalidRequest | NotFound:
     kind = NotFound if exc.field == "ID" else InvalidRequest
-    return kind(f"{exc.field}: {exc.message}", fix=exc.fix)
+    return kind(f"{_field(exc)}: {exc.message}", fix=exc.fix)
 
 
 # ---------------------------------------------------------------------- downloads
 async def download(request: web.Request) -> web.StreamResponse:
-    deps = request.app[FIRMWARE]
+    deps = _deps(request)
     now = deps.clock.now()
     grant, why = verify(deps.key, request.match_info["token"], now)
     if grant is None:
@@ -89,7 +101,7 @@ async def download(request: web.Request) -> web.StreamResponse:
 
 # ---------------------------------------------------------------------- artifacts
 async def list_artifacts(request: web.Request) -> web.Response:
-    return ok([m.artifact_view(a) for a in await request.app[FIRMWARE].artifacts.all()])
+    return ok([m.artifact_view(a) for a in await _deps(request).artifacts.all()])
 
 
 async def add_artifact(request: web.Request) -> web.Response:
@@ -119,7 +131,7 @@ async def add_artifact(request: web.Request) -> web.Response:
     if "version" not in fields:
         raise InvalidRequest("version: missing", fix="send the version the image reports at boot, e.g. 2.1.0")
     try:
-        artifact = await request.app[FIRMWARE].artifacts.add(
+        artifact = await _deps(request).artifacts.add(
             image, filename=filename, version=fields["version"], vendor=fields.get("vendor"),
             model=fields.get("model"), signature=fields.get("signature"),
             signing_certificate=fields.get("signing_certificate"), expected_sha256=fields.get("sha256"),
@@ -130,7 +142,7 @@ async def add_artifact(request: web.Request) -> web.Response:
 
 
 async def get_artifact(request: web.Request) -> web.Response:
-    artifacts = request.app[FIRMWARE].artifacts
+    artifacts = _deps(request).artifacts
     try:
         artifact = await artifacts.get(request.match_info["id"])
     except FirmwareError as exc:
@@ -141,7 +153,7 @@ async def get_artifact(request: web.Request) -> web.Response:
 
 async def delete_artifact(request: web.Request) -> web.Response:
     try:
-        await request.app[FIRMWARE].artifacts.delete(request.match_info["id"])
+        await _deps(request).artifacts.delete(request.match_info["id"])
     except FirmwareError as exc:
         raise _refusal(exc) from None
     return web.Response(status=204)
@@ -154,13 +166,13 @@ async def _view(campaigns: Campaigns, campaign_id: str) -> m.CampaignView:
 
 
 async def list_campaigns(request: web.Request) -> web.Response:
-    campaigns = request.app[FIRMWARE].campaigns
+    campaigns = _deps(request).campaigns
     return ok([await _view(campaigns, c.id) for c in await campaigns.all()])
 
 
 async def start_campaign(request: web.Request) -> web.Response:
     wanted = await body(request, m.CampaignStart)
-    campaigns = request.app[FIRMWARE].campaigns
+    campaigns = _deps(request).campaigns
     try:
         started = await campaigns.start(CampaignRequest(**msgspec.structs.asdict(wanted)))
     except FirmwareError as exc:
@@ -170,7 +182,7 @@ async def start_campaign(request: web.Request) -> web.Response:
 
 async def get_campaign(request: web.Request) -> web.Response:
     try:
-        campaign, targets, history = await request.app[FIRMWARE].campaigns.show(request.match_info["id"])
+        campaign, targets, history = await _deps(request).campaigns.show(request.match_info["id"])
     except FirmwareError as exc:
         raise _refusal(exc) from None
     return ok(m.CampaignDetail(campaign=m.campaign_view(campaign, progress(targets)),
@@ -180,7 +192,7 @@ async def get_campaign(request: web.Request) -> web.Response:
 
 def _command(action: str) -> Callable[[web.Request], Awaitable[web.Response]]:
     async def handle(request: web.Request) -> web.Response:
-        campaigns = request.app[FIRMWARE].campaigns
+        campaigns = _deps(request).campaigns
         campaign_id = request.match_info["id"]
         try:
             await campaigns.get(campaign_id)
@@ -189,7 +201,7 @@ def _command(action: str) -> Callable[[web.Request], Awaitable[web.Response]]:
         try:
             await getattr(campaigns, action)(campaign_id)
         except FirmwareError as exc:
-            return problem(409, f"{exc.field}: {exc.message}", exc.fix)
+            return problem(409, f"{_field(exc)}: {exc.message}", exc.fix)
         return ok(await _view(campaigns, campaign_id))
 
     return handle
@@ -197,9 +209,7 @@ def _command(action: str) -> Callable[[web.Request], Awaitable[web.Response]]:
 
 def add_routes(app: web.Application, deps: FirmwareDeps | None) -> None:
     """Register the routes on ``app`` (the API's bearer check and Problem middleware apply to /api/ ones);
-    without ``deps`` (an API built without firmware) nothing is added."""
-    if deps is None:
-        return
+    without ``deps`` (an API built without firmware) they answer 404, firmware is not served here."""
     app[FIRMWARE] = deps
     r = app.router
     r.add_get("/firmware/{token}/{filename}", download)
