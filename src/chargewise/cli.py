@@ -109,6 +109,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     cli_sites.add_arguments(sub.add_parser("sites", help="smart-charging sites: check, show, allocate"))
 
+    from chargewise import cli_firmware
+
+    cli_firmware.add_arguments(sub.add_parser("firmware", help="firmware images the server serves to chargers"),
+                               sub.add_parser("campaign", help="staged OTA firmware campaigns"), _store_options)
+
     simulator_cli.add_arguments(sub.add_parser("simulate", help="simulated chargers against any CSMS URL"))
     return parser
 

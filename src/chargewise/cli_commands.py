@@ -341,7 +341,20 @@ async def sites(args: argparse.Namespace) -> int:
     return await cli_sites.run(args)
 
 
+async def firmware(args: argparse.Namespace) -> int:
+    from chargewise import cli_firmware
+
+    return await cli_firmware.run_firmware(args)
+
+
+async def campaign(args: argparse.Namespace) -> int:
+    from chargewise import cli_firmware
+
+    return await cli_firmware.run_campaign(args)
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], Awaitable[int]]] = {
     "serve": serve, "demo": demo, "chargers": chargers, "tokens": tokens, "transactions": transactions,
-    "call": call, "simulate": simulate, "doctor": doctor, "sites": sites,
+    "call": call, "simulate": simulate, "doctor": doctor, "sites": sites, "firmware": firmware,
+    "campaign": campaign,
 }  # fmt: skip

@@ -33,7 +33,7 @@ def parse_window(text: str, zone: str | None = None) -> Window:
     """``HH:MM-HH:MM`` (and the zone, default UTC) as a :class:`Window`."""
     match = _WINDOW.fullmatch(text.strip())
     if match is None:
-        raise FirmwareError("--window", f"{text[:30]!r} is not HH:MM-HH:MM", "write e.g. 01:00-05:00 (local time)")
+        raise FirmwareError("--window", f"{text[:30]!r} is not HH:MM-HH:MM", "write e.g. 01:00-05:00, in local time")
     h1, m1, h2, m2 = (int(g) for g in match.groups())
     start, end = h1 * 60 + m1, h2 * 60 + m2
     if start > 24 * 60 or end > 24 * 60:
