@@ -40,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--ocpp-port", type=_port, default=9000)
     demo.add_argument("--http-port", type=_port, default=8080)
     demo.add_argument("--duration", type=float, default=None, help="stop after N seconds (default: until Ctrl-C)")
+    demo.add_argument("--no-ota", action="store_true", help="leave out the firmware campaign on two chargers")
 
     chargers = sub.add_parser("chargers", help="list, add, approve, reject, remove chargers, set passwords, quirks")
     csub = chargers.add_subparsers(dest="action", required=True, metavar="ACTION")
