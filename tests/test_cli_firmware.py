@@ -77,3 +77,14 @@ def test_artifacts_and_campaigns_from_the_command_line(tmp_path: Path, capsys: C
     assert [t["stage"] for t in detail["chargers"]] == ["waiting"] * 3  # the server's loop skips them next turn
     assert [n["text"] for n in detail["history"]][-2:] == ["paused", "aborted"]
     one_line_error(cli("campaign", "show", "nope"), "ID: no campaign 'nope'")
+
+
+def test_serve_reads_the_download_url_and_tick_from_the_config_file(tmp_path: Path) -> None:
+    from chargewise.cli import build_parser
+    from chargewise.cli_commands import settings_from
+
+    config = tmp_path / "c.toml"
+    config.write_text('[firmware]\ndownload_url = "http://10.0.0.5:8080"\ncampaign_tick = 1\n')
+    args = build_parser().parse_args(["serve", "--config", str(config), "--data-dir", str(tmp_path / "d")])
+    firmware = settings_from(args).firmware
+    assert firmware.base_url == "http://10.0.0.5:8080" and firmware.tick_s == 1.0
