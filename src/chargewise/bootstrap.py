@@ -7,6 +7,7 @@ import contextlib
 import gc
 import logging
 import secrets
+import socket
 import ssl
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -15,10 +16,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from chargewise.adapters.clock import SystemClock
+from chargewise.adapters.firmware_files import ImageFiles
 from chargewise.adapters.http_api import ApiDeps, HttpServer
+from chargewise.adapters.http_firmware import FirmwareDeps, linker
 from chargewise.adapters.http_sites import SiteDeps
 from chargewise.adapters.memory_demand import MemoryDemandEvents
 from chargewise.adapters.sql import open_store
+from chargewise.adapters.sql.firmware import SqlFirmwareStore
 from chargewise.adapters.sql.link_signals import SqlLinkSignalStore
 from chargewise.adapters.sql.reports import SqlReportStore
 from chargewise.adapters.ws_server import OcppServer, ServerDeps
@@ -30,6 +34,8 @@ from chargewise.handlers.v16.routing import routes as v16_routes
 from chargewise.handlers.v201.routing import routes as v201_routes
 from chargewise.ocpp.schemas import schema_set
 from chargewise.services.admin import Admin
+from chargewise.services.artifacts import Artifacts
+from chargewise.services.campaigns import Campaigns
 from chargewise.services.central import CentralSystem, Policy
 from chargewise.services.connections import LinkSettings, Registry
 from chargewise.services.demand_response import DemandResponse
@@ -67,6 +73,12 @@ class TlsSettings:
 
 
 @dataclass(frozen=True, kw_only=True)
+class FirmwareSettings:
+    base_url: str | None = None  # how chargers reach the HTTP port for downloads (default http://HOST:HTTP_PORT)
+    tick_s: float = 5.0  # seconds between turns of the OTA campaign loop
+
+
+@dataclass(frozen=True, kw_only=True)
 class Settings:
     data_dir: Path
     db_url: str
@@ -84,6 +96,7 @@ class Settings:
     sites: tuple[SiteFile, ...] = ()  # serve --site FILE: sites whose chargers smart charging controls
     openadr2: Ven2Settings | None = None  # serve --openadr2 VTN_URL: a VEN feeding demand-response events
     mdns: bool = False  # serve --mdns: announce the OCPP and REST ports with DNS-SD (adapters/mdns.py)
+    firmware: FirmwareSettings = field(default_factory=FirmwareSettings)  # OTA campaigns and image downloads
 
 
 @dataclass(kw_only=True)
@@ -102,6 +115,7 @@ class App:
     charging: SmartCharging | None = None
     demand: DemandResponse | None = None  # demand-response events (REST now; OpenADR VENs feed the same service)
     ven: OpenAdr2Ven | None = None
+    campaigns: Campaigns | None = None  # OTA campaigns (in the process serving the REST API)
     _background: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def stop(self) -> None:
@@ -198,10 +212,14 @@ async def start(settings: Settings, *, clock: Clock | None = None, with_http: bo
         if with_http:
             sites = SiteDeps(charging=app.charging, demand=app.demand, clock=clock)
             doctor = Doctor(store=store, signals=signals, clock=clock, connected=registry)
+            firmware = _firmware(app, clock)
             api = ApiDeps(admin=admin, records=Records(store=store), ledger=Ledger(store=store), registry=registry,
-                          admin_token=token, sites=sites, doctor=doctor)  # fmt: skip
+                          admin_token=token, sites=sites, doctor=doctor, firmware=firmware)  # fmt: skip
             app.http = HttpServer(api, host=settings.host, port=settings.http_port)
             await app.http.start()
+            host = settings.host if settings.host not in ("0.0.0.0", "::", "") else socket.gethostname()
+            base = settings.firmware.base_url or f"http://{host}:{app.http.port}"
+            firmware.campaigns.link = linker(base, firmware.key)  # download URLs name the port just bound
             if settings.mdns:  # only the process with the REST API announces (serve --workers)
                 from chargewise.adapters.mdns import advertise
 
@@ -233,7 +251,22 @@ async def start(settings: Settings, *, clock: Clock | None = None, with_http: bo
     ]  # fmt: skip
     if app.charging is not None:
         app._background.append(loop.create_task(app.charging.run()))
+    if app.campaigns is not None:
+        app._background.append(loop.create_task(app.campaigns.run()))
     return app
+
+
+def _firmware(app: App, clock: Clock) -> FirmwareDeps:
+    """Artifacts, downloads and OTA campaigns; the campaigns hear the chargers' firmware statuses and boots."""
+    settings = app.settings
+    files = ImageFiles(settings.data_dir)
+    store = SqlFirmwareStore(app.store)  # type: ignore[arg-type]  # open_store's SqlStore
+    members = {e.charger: (s.site.name,) for s in settings.sites for e in s.site.evses.values()}
+    app.campaigns = Campaigns(store=store, chargers=app.store, clock=clock, commands=app.registry, sites=members,
+                              tick_s=settings.firmware.tick_s)  # fmt: skip
+    app.central.firmware = app.campaigns
+    return FirmwareDeps(artifacts=Artifacts(store=store, files=files, clock=clock), campaigns=app.campaigns,
+                        files=files, key=files.link_key(), clock=clock)  # fmt: skip
 
 
 def keep_gc_off_the_hot_path() -> None:

@@ -40,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--ocpp-port", type=_port, default=9000)
     demo.add_argument("--http-port", type=_port, default=8080)
     demo.add_argument("--duration", type=float, default=None, help="stop after N seconds (default: until Ctrl-C)")
+    demo.add_argument("--no-ota", action="store_true", help="leave out the firmware campaign on two chargers")
 
     chargers = sub.add_parser("chargers", help="list, add, approve, reject, remove chargers, set passwords, quirks")
     csub = chargers.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -108,6 +109,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     cli_sites.add_arguments(sub.add_parser("sites", help="smart-charging sites: check, show, allocate"))
+
+    from chargewise import cli_firmware
+
+    cli_firmware.add_arguments(sub.add_parser("firmware", help="firmware images the server serves to chargers"),
+                               sub.add_parser("campaign", help="staged OTA firmware campaigns"), _store_options)
 
     simulator_cli.add_arguments(sub.add_parser("simulate", help="simulated chargers against any CSMS URL"))
     return parser

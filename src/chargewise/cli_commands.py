@@ -63,7 +63,7 @@ def _ven(args: argparse.Namespace) -> Ven2Settings | None:
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
-    from chargewise.bootstrap import Settings, TlsSettings
+    from chargewise.bootstrap import FirmwareSettings, Settings, TlsSettings
     from chargewise.services.central import Policy, UnknownChargerPolicy
     from chargewise.services.connections import LinkSettings
     from chargewise.services.gatekeeper import AuthLimits
@@ -110,6 +110,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
                         address_failures=server.auth_failures_per_address, window=server.auth_failure_window),
         doctor=Retention(days=config.doctor.retention_days, rows_per_charger=config.doctor.rows_per_charger,
                          flush_every_s=config.doctor.flush_every, watch_radio=config.doctor.watch_radio),
+        firmware=FirmwareSettings(base_url=config.firmware.download_url, tick_s=config.firmware.campaign_tick),
     )  # fmt: skip
 
 
@@ -341,7 +342,20 @@ async def sites(args: argparse.Namespace) -> int:
     return await cli_sites.run(args)
 
 
+async def firmware(args: argparse.Namespace) -> int:
+    from chargewise import cli_firmware
+
+    return await cli_firmware.run_firmware(args)
+
+
+async def campaign(args: argparse.Namespace) -> int:
+    from chargewise import cli_firmware
+
+    return await cli_firmware.run_campaign(args)
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], Awaitable[int]]] = {
     "serve": serve, "demo": demo, "chargers": chargers, "tokens": tokens, "transactions": transactions,
-    "call": call, "simulate": simulate, "doctor": doctor, "sites": sites,
+    "call": call, "simulate": simulate, "doctor": doctor, "sites": sites, "firmware": firmware,
+    "campaign": campaign,
 }  # fmt: skip

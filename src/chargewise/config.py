@@ -30,6 +30,10 @@ A config file (``--config FILE``, or ``chargewise.toml`` in the data directory i
     rows_per_charger = 4032        # at most this many stored batches per charger (one per flush)
     flush_every = 300              # s between batched writes of the signals
     watch_radio = true             # 2.0.1: read DataLink.SignalStrength after boot and monitor it (NotifyEvent)
+
+    [firmware]                     # OTA campaigns (chargewise firmware / campaign)
+    download_url = "http://192.168.1.10:8080"  # how chargers reach the REST port (default http://HOST:PORT)
+    campaign_tick = 5              # s between turns of the campaign loop
 """
 
 from __future__ import annotations
@@ -87,11 +91,17 @@ class DoctorConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     watch_radio: bool = True
 
 
+class FirmwareConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    download_url: str | None = None
+    campaign_tick: Seconds = 5.0
+
+
 class FileConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     server: ServerConfig = msgspec.field(default_factory=ServerConfig)
     doctor: DoctorConfig = msgspec.field(default_factory=DoctorConfig)
     link: LinkConfig = msgspec.field(default_factory=LinkConfig)
     chargers: dict[str, LinkOverride] = msgspec.field(default_factory=dict)
+    firmware: FirmwareConfig = msgspec.field(default_factory=FirmwareConfig)
 
 
 def data_dir(option: str | None) -> Path:

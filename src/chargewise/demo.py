@@ -16,6 +16,7 @@ from chargewise.bootstrap import App, Settings, keep_gc_off_the_hot_path, start
 from chargewise.charging.sitefile import SiteFile, parse_data
 from chargewise.cli_support import wait_for_signal
 from chargewise.config import data_dir, database_url
+from chargewise.demo_ota import firmware_step, stop_step
 from chargewise.services.central import Policy, UnknownChargerPolicy
 from chargewise.services.connections import LinkSettings
 from chargewise.services.smart_charging import evse_number
@@ -57,6 +58,7 @@ async def run_demo(args: argparse.Namespace) -> int:
     app = await start(settings)
     keep_gc_off_the_hot_path()
     site: DemoSite | None = None
+    ota: asyncio.Task[None] | None = None
     try:
         http_port = app.http.port if app.http is not None else settings.http_port
         console.print(f"[bold]chargewise demo[/] - store {settings.db_url}")
@@ -68,8 +70,11 @@ async def run_demo(args: argparse.Namespace) -> int:
         )
         console.print("  Ctrl-C stops everything.\n")
         site = await start_demo_site(f"ws://127.0.0.1:{app.ocpp.port}/ocpp", seed=1, password="")
+        if not getattr(args, "no_ota", False):  # an OTA campaign on two chargers, beside the live view
+            ota = asyncio.get_running_loop().create_task(firmware_step(app, site, console))
         await _show(console, app, site, stop, args.duration)
     finally:
+        await stop_step(ota)
         console.print("stopping...")
         if site is not None:
             await site.stop()

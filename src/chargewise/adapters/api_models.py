@@ -10,6 +10,8 @@ from typing import Any
 import msgspec
 
 from chargewise import __version__
+from chargewise.adapters.api_firmware_models import ROUTES as FIRMWARE_ROUTES
+from chargewise.adapters.api_firmware_models import CampaignStart
 from chargewise.adapters.api_site_models import ROUTES as SITE_ROUTES
 from chargewise.adapters.api_site_models import DemandRequest
 from chargewise.adapters.api_site_plan_models import ROUTES as SITE_PLAN_ROUTES
@@ -319,7 +321,8 @@ def _operation(path: str, method: str, summary: str, request: Any, response: Any
     if response is None:
         op["responses"]["204"] = {"description": "done"}
     else:
-        ok_status = "201" if method == "post" and request in (NewCharger, NewToken, DemandRequest) else "200"
+        created = request in (NewCharger, NewToken, DemandRequest, CampaignStart) or path.endswith("/artifacts")
+        ok_status = "201" if method == "post" and created else "200"
         answer: dict[str, Any] = {"description": "ok", "content": {"application/json": {"schema": refs[response]}}}
         if listing:
             answer["headers"] = PAGE_HEADERS
@@ -328,7 +331,7 @@ def _operation(path: str, method: str, summary: str, request: Any, response: Any
 
 
 def openapi_document() -> dict[str, Any]:
-    routes = _ROUTES + SITE_ROUTES + SITE_PLAN_ROUTES
+    routes = _ROUTES + SITE_ROUTES + SITE_PLAN_ROUTES + FIRMWARE_ROUTES
     types = [t for route in routes for t in (route[3], route[4]) if t is not None] + [Problem]
     schemas, components = msgspec.json.schema_components(types, ref_template="#/components/schemas/{name}")
     refs = dict(zip(types, schemas, strict=True))

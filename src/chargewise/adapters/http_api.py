@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 from aiohttp import web
 
 from chargewise.adapters import api_models as m
-from chargewise.adapters import http_site_plan
+from chargewise.adapters import http_firmware, http_site_plan
 from chargewise.adapters.http_common import body, ok, problem
 from chargewise.adapters.http_sites import SiteDeps, add_routes
 from chargewise.domain.model import Registration
@@ -50,6 +50,7 @@ class ApiDeps:
     admin_token: str
     sites: SiteDeps | None = None  # smart charging's routes (adapters/http_sites.py)
     doctor: Doctor | None = None  # the connectivity doctor (``bootstrap`` builds it over the live signals)
+    firmware: http_firmware.FirmwareDeps | None = None  # artifacts, downloads, campaigns (adapters/http_firmware.py)
 
 
 DEPS: web.AppKey[ApiDeps] = web.AppKey("chargewise")
@@ -252,6 +253,7 @@ def build(deps: ApiDeps) -> web.Application:
     r.add_post("/api/v1/tokens/{id}/block", block_token)
     add_routes(web_app, deps.sites)  # without smart charging they answer that it is off
     http_site_plan.add_routes(web_app)  # a site's plan; sites PUT and DELETE through REST
+    http_firmware.add_routes(web_app, deps.firmware)
     return web_app
 
 

@@ -28,6 +28,7 @@ from chargewise.domain.model import (
 )
 from chargewise.domain.ports import Clock, ConnectionChange, NewTransaction, Store
 from chargewise.services.events import EventHub, Kind
+from chargewise.services.firmware_events import FirmwareEvents, NoCampaigns
 from chargewise.services.group_commit import GroupCommit
 from chargewise.services.link_signals import LinkSignals
 from chargewise.services.meter_writer import MeterWriter
@@ -82,6 +83,8 @@ class CentralSystem:
         self.reports = Reports(store=NoReportStore())
         #: link signals for the connectivity doctor; ``bootstrap`` replaces it with one over the durable store
         self.link_signals = LinkSignals(clock=clock)
+        #: firmware statuses and boots, for the OTA campaigns; ``bootstrap`` puts the campaign service here
+        self.firmware: FirmwareEvents = NoCampaigns()
         self.clock = clock
         self.policy = policy
         self.meters = meter_writer

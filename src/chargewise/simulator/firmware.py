@@ -358,9 +358,14 @@ class Firmware:
         return None
 
     def update_firmware(
-        self, url: str, retrieve_at: float, retries: int, interval: float, request_id: int | None
-    ) -> None:
-        self.maintenance.update_firmware(url, retrieve_at, retries, interval, request_id)
+        self, url: str, retrieve_at: float, retries: int, interval: float, request_id: int | None,
+        signed: tuple[str, str] | None = None,
+    ) -> None:  # fmt: skip
+        self.stats["firmware_updates"] = self.stats.get("firmware_updates", 0) + 1
+        if self.station.busy:  # for tests: a CSMS should not update a charger in a session (1.6 installs at once)
+            self.stats["update_while_charging"] = self.stats.get("update_while_charging", 0) + 1
+        self.maintenance.update_firmware(url, retrieve_at, retries, interval, request_id, signed=signed,
+                                         how=self.template.ota)  # fmt: skip
 
     def upload_log(self, url: str, request_id: int | None, retries: int, interval: float, kind: str, now: float) -> str:
         return self.maintenance.upload_log(self.charger_id, url, request_id, retries, interval, kind, now)
@@ -501,6 +506,8 @@ class Firmware:
             elif isinstance(step, LogStatus):
                 self.call(*self.dialect.log_status(step.status, step.request_id, step.kind), now)
             elif isinstance(step, RebootInto):
+                if self.station.busy:
+                    self.stats["reboot_while_charging"] = self.stats.get("reboot_while_charging", 0) + 1
                 self._new_version = step.version
                 self.boot_reason = "FirmwareUpdate"
                 self._reboot_at = now + RELEASE_DELAY_S

@@ -1,9 +1,12 @@
 """Firmware updates and log uploads: a small state machine the firmware steps, and helpers for their content.
 
 A firmware job goes ``Downloading -> Downloaded -> Installing -> (reboot) -> Installed``; it ends in
-``DownloadFailed`` after its retries, or ``InstallationFailed`` when the image is empty. Installing waits
-for running transactions to end. The new version is read from the downloaded file's name
-(``.../fw-2.1.0.bin`` gives ``2.1.0``) or its first line (``version=2.1.0``), else ``<old>+<sha256 prefix>``.
+``DownloadFailed`` after its retries, or ``InstallationFailed`` when the image is empty. Installing, and the
+reboot after it, wait for running transactions to end. A signed job reports ``SignatureVerified`` or
+``InvalidSignature`` after the download. How long the download and the install take, and how they fail,
+is the template's ``ota`` and the image's own headers (``ota.py``). The new version is read from the
+downloaded file's name (``.../fw-2.1.0.bin`` gives ``2.1.0``) or its first line (``version=2.1.0``), else
+``<old>+<sha256 prefix>``.
 
 A log job uploads the charger's event log as a real text file (``files.py``: HTTP POST, multipart field
 ``file``) and reports ``Uploading -> Uploaded``, or ``UploadFailed`` after its retries.
@@ -17,14 +20,16 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from urllib.parse import urlparse
 
+from chargewise.simulator import ota
 from chargewise.simulator.clock import iso
 from chargewise.simulator.ports import Download, Upload
+from chargewise.simulator.templates import Ota
 
-INSTALL_SECONDS = 20.0
+BUSY_RECHECK_S = 30.0  # an install waiting for a transaction to end looks again this often
 _VERSION = re.compile(r"(\d+\.\d+(?:\.\d+)?(?:[-+.][0-9A-Za-z]+)*)")
 
 
@@ -58,9 +63,12 @@ class FirmwareJob:
     due: float  # when the next step runs
     retries: int
     retry_interval: float
-    stage: str = "scheduled"  # scheduled, downloading, installing, rebooting
+    stage: str = "scheduled"  # scheduled, fetching, downloading, downloaded, installing, rebooting
     attempts: int = 0
     new_version: str | None = None
+    signed: tuple[str, str] | None = None  # (signing certificate PEM, signature base64)
+    ota: Ota = field(default_factory=Ota)
+    failure: str = ""  # how this install goes wrong (ota.py), known once the image is in
 
 
 @dataclass(kw_only=True, slots=True)
@@ -84,10 +92,11 @@ class Maintenance:
         self.log: LogJob | None = None
 
     def update_firmware(
-        self, url: str, retrieve_at: float, retries: int, interval: float, request_id: int | None
-    ) -> None:
+        self, url: str, retrieve_at: float, retries: int, interval: float, request_id: int | None,
+        *, signed: tuple[str, str] | None = None, how: Ota | None = None,
+    ) -> None:  # fmt: skip
         self.firmware = FirmwareJob(url=url, request_id=request_id, due=retrieve_at, retries=retries,
-                                    retry_interval=interval)  # fmt: skip
+                                    retry_interval=interval, signed=signed, ota=how or Ota())  # fmt: skip
 
     def upload_log(
         self, charger_id: str, url: str, request_id: int | None, retries: int, interval: float, kind: str, now: float
@@ -121,21 +130,34 @@ class Maintenance:
         return steps
 
     def _firmware_step(self, job: FirmwareJob, now: float, busy: bool) -> list[Step]:
-        if job.stage == "scheduled":
+        if job.stage == "scheduled" and job.ota.download_s > 0:
+            job.stage, job.due = "fetching", now + job.ota.download_s
+            return [self._status("Downloading")]
+        if job.stage in ("scheduled", "fetching"):
+            first = job.stage == "scheduled"
             job.stage, job.due = "downloading", now
-            return [self._status("Downloading"), Download(url=job.url)]
+            return [*([self._status("Downloading")] if first else []), Download(url=job.url)]
+        if job.stage in ("downloaded", "installing") and busy:
+            job.due = now + BUSY_RECHECK_S
+            return []
+        if job.stage == "downloaded":
+            job.stage, job.due = "installing", now + job.ota.install_s
+            return [self._status("Installing")]
         if job.stage == "installing":
-            if busy:
-                job.due = now + 60.0
-                return []
+            if job.failure == "install":
+                self.firmware = None
+                return [FirmwareStatus(status="InstallationFailed", request_id=job.request_id)]
             job.stage, job.due = "rebooting", now + 3600.0
-            return [self._status("InstallRebooting"), RebootInto(version=job.new_version or "")]
+            version = "" if job.failure == "boot-loop" else job.new_version or ""
+            return [self._status("InstallRebooting"), RebootInto(version=version)]
         return []
 
     def download_done(self, now: float, *, ok: bool, body: bytes, current_version: str) -> list[Step]:
         job = self.firmware
         if job is None or job.stage != "downloading":
             return []
+        if job.ota.fails == "download":
+            ok = False
         if not ok:
             job.attempts += 1
             if job.attempts > job.retries:
@@ -147,8 +169,15 @@ class Maintenance:
             self.firmware = None
             return [FirmwareStatus(status=s, request_id=job.request_id) for s in ("Downloaded", "InstallationFailed")]
         job.new_version = version_from(job.url, body, current_version)
-        job.stage, job.due = "installing", now + INSTALL_SECONDS
-        return [self._status("Downloaded"), self._status("Installing")]
+        job.failure = ota.failure(job.ota.fails, body)
+        steps: list[Step] = [self._status("Downloaded")]
+        if job.signed is not None:
+            if job.failure == "signature" or not ota.signature_ok(*job.signed, body):
+                self.firmware = None
+                return [*steps, FirmwareStatus(status="InvalidSignature", request_id=job.request_id)]
+            steps.append(self._status("SignatureVerified"))
+        job.stage, job.due = "downloaded", now
+        return steps
 
     def upload_done(self, now: float, *, ok: bool) -> list[Step]:
         job = self.log
@@ -171,13 +200,16 @@ class Maintenance:
         if job is None or job.stage != "rebooting":
             return None
         self.firmware = None
+        if job.failure == "boot-loop":
+            return None  # the new image did not come up: back on the old one, nothing to report
         return FirmwareStatus(status="Installed", request_id=job.request_id)
 
     def firmware_status(self) -> FirmwareStatus:
         """The status to report on TriggerMessage(FirmwareStatusNotification)."""
         job = self.firmware
         stage = (
-            "Idle" if job is None else {"downloading": "Downloading", "installing": "Installing"}.get(job.stage, "Idle")
+            "Idle" if job is None else {"fetching": "Downloading", "downloading": "Downloading",
+                                        "downloaded": "Downloaded", "installing": "Installing"}.get(job.stage, "Idle")
         )
         return FirmwareStatus(status=stage, request_id=None if job is None else job.request_id)
 

@@ -144,8 +144,11 @@ class Charger(Protocol):
     def trigger(self, what: str, connector_id: int | None) -> Callable[[float], None] | None: ...
 
     def update_firmware(
-        self, url: str, retrieve_at: float, retries: int, interval: float, request_id: int | None
-    ) -> None: ...
+        self, url: str, retrieve_at: float, retries: int, interval: float, request_id: int | None,
+        signed: tuple[str, str] | None = None,
+    ) -> None:  # fmt: skip
+        """``signed``: (signing certificate PEM, signature base64) of a signed update."""
+        ...
 
     def upload_log(
         self, url: str, request_id: int | None, retries: int, interval: float, kind: str, now: float

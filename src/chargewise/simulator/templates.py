@@ -76,6 +76,14 @@ class Quirks(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
     reports_soc: bool = False
 
 
+class Ota(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """How this model takes a firmware update (``ota.py``), in simulated seconds."""
+
+    download_s: float = 0.0  # from Downloading to the image fetched
+    install_s: float = 20.0  # from Installing to the reboot (or to InstallationFailed)
+    fails: str = ""  # "", download, signature, install, boot-loop (see ota.py)
+
+
 class Template(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """One charger model. ``max_current_a`` is per phase; power = current x voltage x phases."""
 
@@ -96,11 +104,14 @@ class Template(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     radio: Radio = Radio()
     keepalive: Keepalive = Keepalive()
     quirks: Quirks = Quirks()
+    ota: Ota = Ota()
 
     def __post_init__(self) -> None:
         unknown = set(self.quirks.profile_purposes) - PURPOSES
         if unknown:
             raise ValueError(f"template {self.name}: unknown profile purposes {sorted(unknown)}")
+        if self.ota.fails not in ("", "download", "signature", "install", "boot-loop"):
+            raise ValueError(f"template {self.name}: ota.fails must be download, signature, install or boot-loop")
         if not 1 <= self.phases <= 3 or self.connectors < 1:
             raise ValueError(f"template {self.name}: phases must be 1-3 and connectors at least 1")
 

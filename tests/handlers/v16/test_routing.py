@@ -4,6 +4,7 @@ from chargewise.handlers.v16 import (
     authorize,
     boot_notification,
     data_transfer,
+    firmware_status_notification,
     heartbeat,
     meter_values,
     notifications,
@@ -51,8 +52,10 @@ def test_each_action_goes_to_its_namesake_module() -> None:
         "MeterValues": meter_values.handle,
         "DataTransfer": data_transfer.handle,
         "SecurityEventNotification": security_event_notification.handle,  # recorded for the doctor
-        **dict.fromkeys(WHITEPAPER | {"FirmwareStatusNotification", "DiagnosticsStatusNotification"},
+        **dict.fromkeys(WHITEPAPER - {"SignedFirmwareStatusNotification"} | {"DiagnosticsStatusNotification"},
                         notifications.handle),
+        **dict.fromkeys({"FirmwareStatusNotification", "SignedFirmwareStatusNotification"},
+                        firmware_status_notification.handle),  # the firmware campaigns
     }  # fmt: skip
 
 

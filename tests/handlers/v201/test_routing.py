@@ -5,6 +5,7 @@ from chargewise.handlers.v201 import (
     boot_notification,
     cleared_charging_limit,
     data_transfer,
+    firmware_status_notification,
     heartbeat,
     meter_values,
     notifications,
@@ -76,6 +77,7 @@ def test_each_action_goes_to_its_namesake_module() -> None:
         "NotifyReport": notify_report.handle,
         "NotifyEvent": notify_event.handle,  # signal strength for the doctor
         "SecurityEventNotification": security_event_notification.handle,
-        **dict.fromkeys(REPORTS, notifications.handle),
+        **dict.fromkeys(REPORTS - {"FirmwareStatusNotification"}, notifications.handle),
+        "FirmwareStatusNotification": firmware_status_notification.handle,  # the firmware campaigns
         **ISSUE_10,
     }

@@ -247,3 +247,49 @@ link_signals = Table(
     Column("body", Text, nullable=False),
     Index("ix_link_signals_charger_last", "charger_id", "last_at"),
 )
+
+# --- firmware artifacts and OTA campaigns (``firmware/``, ``services/campaigns.py``, ``sql.firmware``) ------
+# Records as JSON bodies under their lookup columns, like the reports above; the image bytes are files in
+# <data_dir>/firmware/. A campaign's targets and history go when it is deleted (never, today).
+firmware_artifacts = Table(
+    "firmware_artifacts",
+    metadata,
+    Column("id", String, primary_key=True),
+    Column("body", Text, nullable=False),
+)
+
+firmware_campaigns = Table(
+    "firmware_campaigns",
+    metadata,
+    Column("id", String, primary_key=True),
+    Column("state", String, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("body", Text, nullable=False),
+)
+
+firmware_targets = Table(
+    "firmware_targets",
+    metadata,
+    Column("campaign_id", String, primary_key=True),
+    Column("charger_id", String, primary_key=True),
+    Column("grp", Integer, nullable=False),
+    Column("body", Text, nullable=False),
+)
+
+firmware_history = Table(
+    "firmware_history",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("campaign_id", String, nullable=False),
+    Column("body", Text, nullable=False),
+    Index("ix_firmware_history_campaign", "campaign_id", "id"),
+)
+
+firmware_downloads = Table(
+    "firmware_downloads",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("artifact_id", String, nullable=False),
+    Column("body", Text, nullable=False),
+    Index("ix_firmware_downloads_artifact", "artifact_id", "id"),
+)

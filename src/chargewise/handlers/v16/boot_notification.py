@@ -12,6 +12,7 @@ async def handle(ctx: Context, payload: Payload) -> Payload:
         firmware_version=payload.get("firmwareVersion"),
     )
     registration = await ctx.central.boot(ctx.charger_id, ctx.version, boot)
+    await ctx.central.firmware.booted(ctx.charger_id, boot.firmware_version, None, ctx.now)  # OTA campaigns
     policy = ctx.central.policy
     interval = policy.heartbeat_interval if registration is Registration.ACCEPTED else policy.pending_retry_interval
     # 1.6 has no boot reason: the SecurityEventNotification that follows a boot tells it (``signal_batches``)

@@ -14,6 +14,7 @@ async def handle(ctx: Context, payload: Payload) -> Payload:
         reason=payload["reason"],
     )
     registration = await ctx.central.boot(ctx.charger_id, ctx.version, boot)
+    await ctx.central.firmware.booted(ctx.charger_id, boot.firmware_version, boot.reason, ctx.now)  # OTA campaigns
     policy = ctx.central.policy
     interval = policy.heartbeat_interval if registration is Registration.ACCEPTED else policy.pending_retry_interval
     signals = ctx.central.link_signals

@@ -155,6 +155,8 @@ class Dialect16:
                                              "techInfo": tech_info[:255]}  # fmt: skip
 
     def firmware_status(self, status: str, request_id: int | None) -> tuple[str, Payload] | None:
+        if request_id is not None:  # a SignedUpdateFirmware's job (the security extension)
+            return "SignedFirmwareStatusNotification", {"status": status, "requestId": request_id}
         if status == "InstallRebooting":
             return None  # 1.6 has no such status: Installing was sent, Installed follows the reboot
         return "FirmwareStatusNotification", {"status": status}
@@ -275,6 +277,13 @@ class Dialect16:
         )
         return Reply(payload={})
 
+    def signed_update_firmware(self, p: Payload, now: float) -> Reply:
+        firmware = p["firmware"]
+        self.fw.update_firmware(firmware["location"], parse_iso(firmware["retrieveDateTime"]), p.get("retries", 1),
+                                p.get("retryInterval", 30), p["requestId"],
+                                (firmware["signingCertificate"], firmware["signature"]))  # fmt: skip
+        return Reply(payload={"status": "Accepted"})
+
     def get_diagnostics(self, p: Payload, now: float) -> Reply:
         name = self.fw.upload_log(p["location"], None, p.get("retries", 1), p.get("retryInterval", 30),
                                   "diagnostics", now)  # fmt: skip
@@ -321,6 +330,7 @@ ROUTES: dict[str, Callable[[Dialect16, Payload, float], Reply]] = {
     "ClearChargingProfile": Dialect16.clear_charging_profile,
     "GetCompositeSchedule": Dialect16.get_composite_schedule,
     "UpdateFirmware": Dialect16.update_firmware,
+    "SignedUpdateFirmware": Dialect16.signed_update_firmware,
     "GetDiagnostics": Dialect16.get_diagnostics,
     "GetLog": Dialect16.get_log,
     "DataTransfer": Dialect16.data_transfer,

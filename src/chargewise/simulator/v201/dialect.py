@@ -367,8 +367,9 @@ class Dialect201:
 
     def update_firmware(self, p: Payload, now: float) -> Reply:
         firmware = p["firmware"]
+        signed = (firmware["signingCertificate"], firmware["signature"]) if "signature" in firmware else None
         self.fw.update_firmware(firmware["location"], parse_iso(firmware["retrieveDateTime"]), p.get("retries", 1),
-                                p.get("retryInterval", 30), p["requestId"])  # fmt: skip
+                                p.get("retryInterval", 30), p["requestId"], signed)  # fmt: skip
         return Reply(payload={"status": "Accepted"})
 
     def get_log(self, p: Payload, now: float) -> Reply:
