@@ -64,7 +64,7 @@ class Browser:
         and ``NAME-phone.png`` (by width) of the page as it is now."""
         for viewport in viewports:
             await page.set_viewport_size(viewport)
-            await page.wait_for_timeout(150)  # the layout settles
+            await page.wait_for_timeout(400)  # the layout settles, the charts redraw
             width = await page.evaluate("() => document.documentElement.scrollWidth")
             assert width <= viewport["width"], f"{name}: {width} px wide on a {viewport['width']} px screen"
             if folder is not None:

@@ -22,11 +22,12 @@ import pytest_asyncio
 
 from chargewise.bootstrap import App, Settings, start
 from chargewise.charging.sitefile import parse_data
-from chargewise.domain.model import OcppVersion
+from chargewise.domain.model import OcppVersion, Registration
 from chargewise.services.central import Policy, UnknownChargerPolicy
 from chargewise.services.connections import LinkSettings
 from chargewise.simulator.runner import Runner
 from chargewise.simulator.templates import load_template
+from tests.conftest import add_chargers
 from tests.e2e.browser import Browser, launch
 from tests.e2e.test_smart_charging import FollowClock
 from tests.simulator.ocpp_csms import until
@@ -99,38 +100,24 @@ async def test_login_refuses_a_wrong_token_and_the_list_updates_live(browser: Br
         await page.fill("#token", TOKEN)
         await page.click("#login button")
         await page.wait_for_selector("#live.on")
-        assert "No charger yet" in await page.inner_text("#page")
+        await page.locator("#page", has_text="No charger yet").wait_for()
         await runner.start()  # the charger connects while the page is open: no reload
         card = page.locator('[data-charger="LIVE-1"][data-connected="true"]')
         await card.wait_for(timeout=15_000)
         await page.locator('[data-charger="LIVE-1"] .pill', has_text="Available").wait_for(timeout=15_000)
         await page.locator('[data-charger="LIVE-1"] .health', has_text="healthy").wait_for(timeout=10_000)
+        await add_chargers(app, "PENDING-1", registration=Registration.PENDING)
+        await page.reload()
+        await page.click('[data-charger="PENDING-1"] button')
+        await page.locator("#toast", has_text="Approve PENDING-1: done").wait_for()
+        await until(lambda: app.directory.get("PENDING-1") is not None
+                    and app.directory.get("PENDING-1").registration is Registration.ACCEPTED, 5)  # fmt: skip
+        await page.locator('[data-charger="PENDING-1"] button').wait_for(state="detached")
         await browser.shoot(page, screenshots(), "chargers", DESKTOP, PHONE)
     finally:
         await runner.stop()
         await app.stop()
     assert browser.foreign == [], browser.foreign  # nothing fetched from anywhere but the server
-
-
-async def test_a_stop_from_the_sessions_page_ends_the_simulated_transaction(browser: Browser, tmp_path: Path) -> None:
-    app = await serve(tmp_path / "data")
-    runner = simulated(app, "STOP-201", OcppVersion.V201, ev_at=1.0)
-    await runner.start()
-    try:
-        await until(lambda: app.central.telemetry.is_online("STOP-201"), 10)
-        page = await logged_in(browser, app, "/#/sessions")
-        row = page.locator("#sessions tr.active", has_text="STOP-201")
-        await row.wait_for(timeout=15_000)
-        await browser.shoot(page, screenshots(), "sessions", DESKTOP, PHONE)
-        await row.locator("button.stop").click()
-        await page.locator("#toast", has_text="RequestStopTransaction: Accepted").wait_for(timeout=10_000)
-        await page.locator("#sessions tr", has_text="STOP-201").filter(has_text="Remote").wait_for(timeout=15_000)
-        [tx] = await app.store.list_transactions(charger_id="STOP-201")
-        assert not tx.active and tx.stop_reason == "Remote"
-        assert await page.locator("#sessions tr.active").count() == 0
-    finally:
-        await runner.stop()
-        await app.stop()
 
 
 async def test_the_site_page_draws_each_phase_under_the_node_limit(browser: Browser, tmp_path: Path) -> None:
@@ -171,9 +158,48 @@ async def test_the_page_of_a_weak_signal_charger_shows_the_finding(browser: Brow
         await finding.wait_for(timeout=20_000)  # the doctor is asked again as connections and statuses come
         text = await finding.inner_text()
         assert "weak signal" in text and "Fix:" in text and "dBm" in text
-        await page.wait_for_selector("#timeline-chart circle.dot.weak")  # the RSSI reports, drawn
+        await page.wait_for_selector("#timeline-chart circle.dot")  # the RSSI reports, drawn
         assert await page.inner_text("#trace") != ""  # the trace, or why it is not available
         await browser.shoot(page, screenshots(), "charger", DESKTOP, PHONE)
+    finally:
+        await runner.stop()
+        await app.stop()
+
+
+async def test_start_cap_and_reset_from_the_charger_page_and_a_stop_from_sessions(
+    browser: Browser, tmp_path: Path
+) -> None:
+    app = await serve(tmp_path / "data")
+    runner = simulated(app, "ACT-201", OcppVersion.V201, ev_at=1.0, tag=None)  # a car waits for a remote start
+    await runner.start()
+    try:
+        await until(lambda: app.central.telemetry.is_online("ACT-201"), 10)
+        page = await logged_in(browser, app, "/#/charger/ACT-201")
+        page.on("dialog", lambda dialog: dialog.accept())
+        for button, said in (
+            ("#start", "RequestStartTransaction: Accepted"),
+            ("#set-limit", "SetChargingProfile: Accepted"),
+        ):
+            await page.click(button)
+            await page.locator("#toast", has_text=said).wait_for()
+        await page.locator("[data-stop]").wait_for(timeout=15_000)  # the session it started, shown live
+        [tx] = await app.store.list_transactions(charger_id="ACT-201")
+        assert tx.active and tx.id_tag == "DASHBOARD"
+        draw = runner.drivers[0].fw.connectors[0].draw
+        await until(lambda: 0 < draw.amps <= 16, 10)  # the 32 A car now draws under the 16 A cap
+        # the stop, from the sessions page
+        await page.click("[data-nav=sessions]")
+        row = page.locator("#sessions tr.active", has_text="ACT-201")
+        await browser.shoot(page, screenshots(), "sessions", DESKTOP, PHONE)
+        await row.locator("button.stop").click()
+        await page.locator("#toast", has_text="RequestStopTransaction: Accepted").wait_for()
+        await page.locator("#sessions tr", has_text="ACT-201").filter(has_text="Remote").wait_for(timeout=15_000)
+        [tx] = await app.store.list_transactions(charger_id="ACT-201")
+        assert not tx.active and tx.stop_reason == "Remote"
+        assert await page.locator("#sessions tr.active").count() == 0
+        await page.go_back()
+        await page.click("text=Reset (soft)")
+        await page.locator("#toast", has_text="Reset: Accepted").wait_for()
     finally:
         await runner.stop()
         await app.stop()

@@ -61,7 +61,8 @@ export function timeChart({ power = [], rssi = [], marks = [], from, to, width =
   const span = (t1 - t0) / 1000;
   for (let i = 0; i <= 4; i++) {
     const t = t0 + (t1 - t0) * i / 4;
-    const label = new Date(t).toLocaleTimeString([], span > 86400 ? { month: "short", day: "numeric", hour: "2-digit" } : { hour: "2-digit", minute: "2-digit" });
+    const label = new Date(t).toLocaleTimeString([], span > 86400 ? { month: "short", day: "numeric", hour: "2-digit" }
+      : span < 600 ? { hour: "2-digit", minute: "2-digit", second: "2-digit" } : { hour: "2-digit", minute: "2-digit" });
     svg.append(s("text", { x: x(t), y: height - 6, "text-anchor": "middle", class: "small" }, label));
   }
   return svg;

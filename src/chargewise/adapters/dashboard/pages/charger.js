@@ -71,8 +71,9 @@ export function page(el, id, live) {
       .map((e) => ({ t: Date.parse(e.at), cls: e.what === "connected" ? "up" : "down", label: `${time(e.at)} ${e.what}: ${e.detail}` }));
     const power = live.power.get(id) || [];
     const times = [...power.map((p) => p[0]), ...rssi.map((r) => r[0]), ...marks.map((m) => m.t)];
-    const to = Date.now(), from = Math.min(to - 2 * 60 * 1000, ...times) - 5000;
-    replace(chart, timeChart({ power, rssi, marks, from, to }),
+    const to = Date.now() + 1000, from = Math.min(to - 30 * 1000, ...times) - 2000;
+    const width = Math.max(320, Math.min(1200, chart.clientWidth || 720)); // drawn 1:1, a phone's too
+    replace(chart, timeChart({ power, rssi, marks, from, to, width }),
       h("p", { className: "muted legend" }, h("span", { className: "key power" }, "power"), h("span", { className: "key rssi" }, "RSSI"),
         h("span", { className: "key down" }, "disconnect"), h("span", { className: "key up" }, "connect")));
   };
@@ -122,8 +123,10 @@ export function page(el, id, live) {
   refresh();
   const doctorLater = debounce(loadDoctor, 1500), traceLater = debounce(loadTrace, 1000), chartLater = debounce(drawChart, 250);
   const headLater = debounce(() => { drawHead(); }, 100);
+  const resized = () => chartLater();
+  window.addEventListener("resize", resized);
   const tick = setInterval(drawChart, 10000);
-  const ask = setInterval(loadDoctor, 5000); // RSSI reports and pings are not events: the doctor is asked again
+  const ask = setInterval(loadDoctor, 3000); // RSSI reports and pings are not events: the doctor is asked again
   return {
     refresh,
     onEvent(e) {
@@ -134,7 +137,7 @@ export function page(el, id, live) {
       if (["connection", "status", "finding"].includes(e.kind)) doctorLater();
       if (e.kind === "connection" || e.kind === "transaction") { load(); loadSessions(); }
     },
-    unmount() { clearInterval(tick); clearInterval(ask); for (const f of [doctorLater, traceLater, chartLater, headLater]) f.cancel(); },
+    unmount() { window.removeEventListener("resize", resized); clearInterval(tick); clearInterval(ask); for (const f of [doctorLater, traceLater, chartLater, headLater]) f.cancel(); },
   };
 }
 

@@ -2,10 +2,14 @@
 import { api, call } from "../api.js";
 import { toast } from "../dom.js";
 
+// Calls in a burst become one, `ms` after the first (a steady stream of events still refreshes every `ms`).
 export function debounce(fn, ms) {
-  let timer = null;
-  const wrapped = (...args) => { clearTimeout(timer); timer = setTimeout(() => fn(...args), ms); };
-  wrapped.cancel = () => clearTimeout(timer);
+  let timer = null, last = [];
+  const wrapped = (...args) => {
+    last = args;
+    if (timer === null) timer = setTimeout(() => { timer = null; fn(...last); }, ms);
+  };
+  wrapped.cancel = () => { clearTimeout(timer); timer = null; };
   return wrapped;
 }
 
@@ -76,7 +80,7 @@ export const LIMIT_PROFILE_ID = 900; // the dashboard's station-wide cap
 export function setLimit(c, amps) {
   const schedule = { startSchedule: new Date().toISOString(), chargingRateUnit: "A",
     chargingSchedulePeriod: [{ startPeriod: 0, limit: amps }] };
-  const profile = { stackLevel: 9, chargingProfileKind: "Absolute" };
+  const profile = { stackLevel: 1, chargingProfileKind: "Absolute" }; // 1: every charger has it (1.6 3.13)
   if (v16(c)) {
     return act(c.id, "SetChargingProfile", { connectorId: 0, csChargingProfiles: { chargingProfileId: LIMIT_PROFILE_ID,
       ...profile, chargingProfilePurpose: "ChargePointMaxProfile", chargingSchedule: schedule } });

@@ -9,7 +9,7 @@ export function page(el, _arg, live) {
   const chargers = new Map();
   replace(el, h("h1", {}, "Sessions"), note,
     h("div", { className: "scroll" }, h("table", { id: "sessions" },
-      h("thead", {}, h("tr", {}, ["Id", "Charger", "EVSE", "Token", "Started", "Stopped", "Energy", ""].map((t) => h("th", {}, t)))),
+      h("thead", {}, h("tr", {}, ["", "Id", "Charger", "EVSE", "Token", "Started", "Stopped", "Energy"].map((t) => h("th", {}, t)))),
       body)));
 
   async function charger(id) {
@@ -32,13 +32,13 @@ export function page(el, _arg, live) {
 function row(tx, live, charger, refresh) {
   const m = live.meters.get(`${tx.charger_id}/${tx.evse_id}`);
   const energy = tx.energy_wh ?? (tx.active && m && m.energy_wh !== null && tx.meter_start_wh !== null ? m.energy_wh - tx.meter_start_wh : null);
+  const stop = tx.active ? h("button", { className: "stop", onclick: async () => {
+    await stopSession(await charger(tx.charger_id), tx);
+    refresh();
+  } }, "Stop") : "";
   return h("tr", { "data-transaction": tx.id, className: tx.active ? "active" : "" },
-    h("td", {}, tx.id), h("td", {}, h("a", { href: `#/charger/${encodeURIComponent(tx.charger_id)}` }, tx.charger_id)),
+    h("td", {}, stop), h("td", {}, tx.id), h("td", {}, h("a", { href: `#/charger/${encodeURIComponent(tx.charger_id)}` }, tx.charger_id)),
     h("td", {}, tx.evse_id), h("td", {}, tx.id_tag || ""), h("td", {}, time(tx.started_at)),
     h("td", {}, tx.active ? h("span", { className: "pill s-charging" }, "active") : `${time(tx.stopped_at)} ${tx.stop_reason || ""}`),
-    h("td", {}, energy === null ? "–" : `${(energy / 1000).toFixed(2)} kWh`),
-    h("td", {}, tx.active ? h("button", { className: "stop", onclick: async () => {
-      await stopSession(await charger(tx.charger_id), tx);
-      refresh();
-    } }, "Stop") : ""));
+    h("td", {}, energy === null ? "–" : `${(energy / 1000).toFixed(2)} kWh`));
 }
