@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench bench-charging lint typecheck install lock clean serve fuzz
+.PHONY: demo test chromium bench bench-charging lint typecheck install lock clean serve fuzz
 
 $(STAMP): pyproject.toml requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,8 +21,15 @@ demo: $(STAMP)
 serve: $(STAMP)
 	$(BIN)/chargewise serve
 
-test: $(STAMP)
+test: $(STAMP) chromium
 	$(BIN)/python -m pytest -q
+
+# The dashboard's browser tests drive Debian's Chromium (Playwright never downloads one here): installed when
+# missing and apt-get can (as root); otherwise those tests skip locally and fail under CI=true, naming this command.
+chromium:
+	@test -x /usr/bin/chromium || { test "$$(id -u)" = 0 && command -v apt-get >/dev/null && \
+		(apt-get install -y -q chromium || (apt-get update -q && apt-get install -y -q chromium)) >/dev/null; } || \
+		echo "chromium not installed (run: apt-get install -y chromium); the browser tests will skip, or fail under CI"
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

@@ -23,6 +23,9 @@ def test_demo_shows_chargers_charging_and_stops_cleanly(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     out = result.stdout
     assert "admin token:" in out and "stopped cleanly." in out and "Traceback" not in result.stderr
+    first, second = out.splitlines()[:2]  # the dashboard and its login come first
+    assert re.fullmatch(r"Dashboard  http://127\.0\.0\.1:\d+/ +log in with the admin token below", first.strip()), first
+    assert second.strip().startswith("admin token: "), second
     summaries = re.findall(r"server: (\d+) chargers connected \| site: (\d+) charging", out)
     connected, charging = map(int, summaries[-1])
     assert connected >= 15 and charging >= 5, summaries[-1]

@@ -214,7 +214,8 @@ async def start(settings: Settings, *, clock: Clock | None = None, with_http: bo
             doctor = Doctor(store=store, signals=signals, clock=clock, connected=registry)
             firmware = _firmware(app, clock)
             api = ApiDeps(admin=admin, records=Records(store=store), ledger=Ledger(store=store), registry=registry,
-                          admin_token=token, sites=sites, doctor=doctor, firmware=firmware)  # fmt: skip
+                          admin_token=token, sites=sites, doctor=doctor, firmware=firmware,
+                          events=central.events)  # fmt: skip
             app.http = HttpServer(api, host=settings.host, port=settings.http_port)
             await app.http.start()
             host = settings.host if settings.host not in ("0.0.0.0", "::", "") else socket.gethostname()

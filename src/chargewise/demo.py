@@ -61,10 +61,11 @@ async def run_demo(args: argparse.Namespace) -> int:
     ota: asyncio.Task[None] | None = None
     try:
         http_port = app.http.port if app.http is not None else settings.http_port
+        console.print(f"[bold]Dashboard  http://127.0.0.1:{http_port}/[/]   log in with the admin token below")
+        console.print(f"  admin token: {app.admin_token}   (kept in {directory / 'admin-token'})")
         console.print(f"[bold]chargewise demo[/] - store {settings.db_url}")
         console.print(f"  OCPP  ws://127.0.0.1:{app.ocpp.port}/ocpp/{{charger_id}}")
         console.print(f"  REST  http://127.0.0.1:{http_port}/api/v1/chargers   (OpenAPI: /openapi.json)")
-        console.print(f"  admin token: {app.admin_token}   (kept in {directory / 'admin-token'})")
         console.print(
             f"  try:  curl -H 'Authorization: Bearer {app.admin_token}' http://127.0.0.1:{http_port}/api/v1/transactions"
         )

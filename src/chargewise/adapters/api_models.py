@@ -10,6 +10,7 @@ from typing import Any
 import msgspec
 
 from chargewise import __version__
+from chargewise.adapters.api_event_models import add_event_stream
 from chargewise.adapters.api_firmware_models import ROUTES as FIRMWARE_ROUTES
 from chargewise.adapters.api_firmware_models import CampaignStart
 from chargewise.adapters.api_site_models import ROUTES as SITE_ROUTES
@@ -346,9 +347,11 @@ def openapi_document() -> dict[str, Any]:
         if path.startswith("/api/"):
             op["security"] = [{"bearer": []}]
         paths.setdefault(path, {})[method] = op
-    return {
+    document = {
         "openapi": "3.1.0",
         "info": {"title": "chargewise", "version": __version__},
         "paths": paths,
         "components": {"schemas": components, "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
     }
+    add_event_stream(document)  # GET /api/v1/events (SSE), described by hand: not a JSON response
+    return document

@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 from aiohttp import web
 
 from chargewise.adapters import api_models as m
-from chargewise.adapters import http_firmware, http_site_plan
+from chargewise.adapters import http_dashboard, http_events, http_firmware, http_site_plan
 from chargewise.adapters.http_common import body, ok, problem
 from chargewise.adapters.http_sites import SiteDeps, add_routes
 from chargewise.domain.model import Registration
@@ -29,6 +29,7 @@ from chargewise.services.admin import Admin, parse_registration
 from chargewise.services.admin_errors import AdminError, AlreadyExists, InvalidRequest, NotFound
 from chargewise.services.connections import CallTimeout, ChargerOffline, NotAccepted, Registry
 from chargewise.services.doctor import Doctor
+from chargewise.services.events import EventHub
 from chargewise.services.paging import Listing, parse_limit
 from chargewise.services.records import Ledger, Records, parse_status
 
@@ -51,6 +52,7 @@ class ApiDeps:
     sites: SiteDeps | None = None  # smart charging's routes (adapters/http_sites.py)
     doctor: Doctor | None = None  # the connectivity doctor (``bootstrap`` builds it over the live signals)
     firmware: http_firmware.FirmwareDeps | None = None  # artifacts, downloads, campaigns (adapters/http_firmware.py)
+    events: EventHub | None = None  # the event hub behind GET /api/v1/events (``central.events``)
 
 
 DEPS: web.AppKey[ApiDeps] = web.AppKey("chargewise")
@@ -254,6 +256,8 @@ def build(deps: ApiDeps) -> web.Application:
     add_routes(web_app, deps.sites)  # without smart charging they answer that it is off
     http_site_plan.add_routes(web_app)  # a site's plan; sites PUT and DELETE through REST
     http_firmware.add_routes(web_app, deps.firmware)
+    http_events.add_routes(web_app, deps.events)  # the SSE stream (its query-token middleware goes first)
+    http_dashboard.add_routes(web_app)  # the web dashboard at /
     return web_app
 
 
