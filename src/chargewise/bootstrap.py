@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from chargewise.adapters.clock import SystemClock
 from chargewise.adapters.http_api import ApiDeps, HttpServer
 from chargewise.adapters.http_sites import SiteDeps
+from chargewise.adapters.log_files import FileLogArchive
 from chargewise.adapters.memory_demand import MemoryDemandEvents
 from chargewise.adapters.sql import open_store
 from chargewise.adapters.sql.link_signals import SqlLinkSignalStore
@@ -25,6 +26,7 @@ from chargewise.adapters.ws_server import OcppServer, ServerDeps
 from chargewise.charging.sitefile import SiteFile
 from chargewise.domain.model import OcppVersion
 from chargewise.domain.ports import Clock, Store
+from chargewise.fleet.retention import Retention as LogRetention
 from chargewise.handlers.dispatch import Dispatcher
 from chargewise.handlers.v16.routing import routes as v16_routes
 from chargewise.handlers.v201.routing import routes as v201_routes
@@ -37,6 +39,7 @@ from chargewise.services.directory import Directory
 from chargewise.services.doctor import Doctor
 from chargewise.services.gatekeeper import AuthLimits
 from chargewise.services.link_signals import LinkSignals, Retention
+from chargewise.services.log_uploads import LogUploads
 from chargewise.services.meter_writer import MeterWriter
 from chargewise.services.newcomers import Newcomers
 from chargewise.services.profile_applier import ProfileApplier
@@ -84,6 +87,8 @@ class Settings:
     sites: tuple[SiteFile, ...] = ()  # serve --site FILE: sites whose chargers smart charging controls
     openadr2: Ven2Settings | None = None  # serve --openadr2 VTN_URL: a VEN feeding demand-response events
     mdns: bool = False  # serve --mdns: announce the OCPP and REST ports with DNS-SD (adapters/mdns.py)
+    public_url: str | None = None  # serve --public-url: where chargers reach the HTTP port (log upload URLs)
+    logs: LogRetention = field(default_factory=LogRetention)  # uploaded logs kept, and the size limit
 
 
 @dataclass(kw_only=True)
@@ -134,6 +139,35 @@ def admin_token(settings: Settings) -> tuple[str, bool]:
     path.write_text(token + "\n")
     path.chmod(0o600)
     return token, True
+
+
+def upload_key(data_dir: Path) -> bytes:
+    """The key that signs log upload URLs, kept in the data directory (made once, private)."""
+    path = data_dir / "upload-key"
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32) + "\n")
+        path.chmod(0o600)
+    return bytes.fromhex(path.read_text().strip())
+
+
+def _log_uploads(settings: Settings, registry: Registry, clock: Clock) -> LogUploads:
+    def version_of(charger_id: str) -> OcppVersion | None:
+        link = registry.get(charger_id)
+        return None if link is None else link.version
+
+    return LogUploads(archive=FileLogArchive(settings.data_dir / "logs"), call=registry.call, version_of=version_of,
+                      clock=clock, key=upload_key(settings.data_dir), base_url="", retention=settings.logs)  # fmt: skip
+
+
+def _http_url(host: str, port: int) -> str:
+    """Where chargers reach the HTTP port when no --public-url says: the listening address, or this host's
+    name when it listens on every address."""
+    import socket
+
+    if host in ("", "0.0.0.0", "::"):
+        host = socket.getfqdn()
+    return f"http://{f'[{host}]' if ':' in host else host}:{port}"
 
 
 def tls_context(tls: TlsSettings) -> ssl.SSLContext:
@@ -196,10 +230,12 @@ async def start(settings: Settings, *, clock: Clock | None = None, with_http: bo
         if with_http:
             sites = SiteDeps(charging=app.charging, demand=app.demand, clock=clock)
             doctor = Doctor(store=store, signals=signals, clock=clock, connected=registry)
+            central.log_uploads = logs = _log_uploads(settings, registry, clock)
             api = ApiDeps(admin=admin, records=Records(store=store), ledger=Ledger(store=store), registry=registry,
-                          admin_token=token, sites=sites, doctor=doctor)  # fmt: skip
+                          admin_token=token, sites=sites, doctor=doctor, logs=logs)  # fmt: skip
             app.http = HttpServer(api, host=settings.host, port=settings.http_port)
             await app.http.start()
+            logs.base_url = settings.public_url or _http_url(settings.host, app.http.port)
             if settings.mdns:  # only the process with the REST API announces (serve --workers)
                 from chargewise.adapters.mdns import advertise
 

@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 from aiohttp import web
 
 from chargewise.adapters import api_models as m
+from chargewise.adapters import http_logs
 from chargewise.adapters.http_common import body, ok, problem
 from chargewise.adapters.http_sites import SiteDeps, add_routes
 from chargewise.domain.model import Registration
@@ -28,6 +29,7 @@ from chargewise.services.admin import Admin, parse_registration
 from chargewise.services.admin_errors import AdminError, AlreadyExists, InvalidRequest, NotFound
 from chargewise.services.connections import CallTimeout, ChargerOffline, NotAccepted, Registry
 from chargewise.services.doctor import Doctor
+from chargewise.services.log_uploads import LogUploads
 from chargewise.services.paging import Listing, parse_limit
 from chargewise.services.records import Ledger, Records, parse_status
 
@@ -49,6 +51,7 @@ class ApiDeps:
     admin_token: str
     sites: SiteDeps | None = None  # smart charging's routes (adapters/http_sites.py)
     doctor: Doctor | None = None  # the connectivity doctor (``bootstrap`` builds it over the live signals)
+    logs: LogUploads | None = None  # log uploads and the upload endpoint (adapters/http_logs.py)
 
 
 DEPS: web.AppKey[ApiDeps] = web.AppKey("chargewise")
@@ -250,6 +253,7 @@ def build(deps: ApiDeps) -> web.Application:
     r.add_post("/api/v1/tokens", put_token)
     r.add_post("/api/v1/tokens/{id}/block", block_token)
     add_routes(web_app, deps.sites)  # without smart charging they answer that it is off
+    http_logs.add_routes(web_app, deps.logs)
     return web_app
 
 

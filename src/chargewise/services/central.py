@@ -29,6 +29,7 @@ from chargewise.domain.model import (
 from chargewise.domain.ports import Clock, ConnectionChange, NewTransaction, Store
 from chargewise.services.group_commit import GroupCommit
 from chargewise.services.link_signals import LinkSignals
+from chargewise.services.log_uploads import LogUploads
 from chargewise.services.meter_writer import MeterWriter
 from chargewise.services.reports import NoReportStore, Reports
 from chargewise.services.telemetry import Telemetry
@@ -82,6 +83,8 @@ class CentralSystem:
         #: link signals for the connectivity doctor; ``bootstrap`` replaces it with one over the durable store
         self.link_signals = LinkSignals(clock=clock)
         self.clock = clock
+        #: log and diagnostics uploads (``services.log_uploads``); ``bootstrap`` sets it, None in unit tests
+        self.log_uploads: LogUploads | None = None
         self.policy = policy
         self.meters = meter_writer
         self._touched: dict[str, datetime] = {}
