@@ -28,6 +28,7 @@ class Transaction:
     meter_start_wh: float
     seq_no: int = 0
     remote_start_id: int | None = None
+    reservation_id: int | None = None  # the reservation it used (StartTransaction / TransactionEvent carry it)
     charging_state: str = "EVConnected"
     offered_a: float = 0.0
 
@@ -56,6 +57,7 @@ class Connector:
     next_meter: float = 0.0
     authorized_at: float | None = None  # when ``authorized_tag`` was accepted (ConnectionTimeOut runs from it)
     remote_profile: Profile | None = None  # TxProfile sent with a remote start, installed when it starts
+    reserved: bool = False  # a reservation holds it (``local_auth.py``): Reserved while nothing else goes on
 
     def status(self) -> ConnectorStatus:
         """The connector's status now (rules in the module docstring)."""
@@ -64,7 +66,9 @@ class Connector:
         if self.inoperative and self.tx is None:
             return ConnectorStatus.UNAVAILABLE
         if self.ev is None:
-            return ConnectorStatus.PREPARING if self.authorized_tag is not None else ConnectorStatus.AVAILABLE
+            if self.authorized_tag is not None:
+                return ConnectorStatus.PREPARING
+            return ConnectorStatus.RESERVED if self.reserved else ConnectorStatus.AVAILABLE
         if self.tx is None:
             return ConnectorStatus.FINISHING if self.finished else ConnectorStatus.PREPARING
         if self.draw.watts > 0:
