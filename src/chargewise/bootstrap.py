@@ -20,8 +20,10 @@ from chargewise.adapters.http_sites import SiteDeps
 from chargewise.adapters.log_files import FileLogArchive
 from chargewise.adapters.memory_demand import MemoryDemandEvents
 from chargewise.adapters.sql import open_store
+from chargewise.adapters.sql.fleet import SqlFleetStore
 from chargewise.adapters.sql.link_signals import SqlLinkSignalStore
 from chargewise.adapters.sql.reports import SqlReportStore
+from chargewise.adapters.sql.store import SqlStore
 from chargewise.adapters.ws_server import OcppServer, ServerDeps
 from chargewise.charging.sitefile import SiteFile
 from chargewise.domain.model import OcppVersion
@@ -39,12 +41,14 @@ from chargewise.services.directory import Directory
 from chargewise.services.doctor import Doctor
 from chargewise.services.gatekeeper import AuthLimits
 from chargewise.services.link_signals import LinkSignals, Retention
+from chargewise.services.local_lists import LocalLists
 from chargewise.services.log_uploads import LogUploads
 from chargewise.services.meter_writer import MeterWriter
 from chargewise.services.newcomers import Newcomers
 from chargewise.services.profile_applier import ProfileApplier
 from chargewise.services.records import Ledger, Records
 from chargewise.services.reports import Reports
+from chargewise.services.reservations import Reservations
 from chargewise.services.smart_charging import SmartCharging
 
 if TYPE_CHECKING:
@@ -89,6 +93,7 @@ class Settings:
     mdns: bool = False  # serve --mdns: announce the OCPP and REST ports with DNS-SD (adapters/mdns.py)
     public_url: str | None = None  # serve --public-url: where chargers reach the HTTP port (log upload URLs)
     logs: LogRetention = field(default_factory=LogRetention)  # uploaded logs kept, and the size limit
+    local_list_every: float = 30.0  # s between checks that every connected charger's local list is up to date
 
 
 @dataclass(kw_only=True)
@@ -107,6 +112,7 @@ class App:
     charging: SmartCharging | None = None
     demand: DemandResponse | None = None  # demand-response events (REST now; OpenADR VENs feed the same service)
     ven: OpenAdr2Ven | None = None
+    local_lists: LocalLists | None = None  # local authorization lists pushed from the token store
     _background: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def stop(self) -> None:
@@ -160,6 +166,28 @@ def _log_uploads(settings: Settings, registry: Registry, clock: Clock) -> LogUpl
                       clock=clock, key=upload_key(settings.data_dir), base_url="", retention=settings.logs)  # fmt: skip
 
 
+def _authorization(settings: Settings, store: Store, registry: Registry,
+                   clock: Clock) -> tuple[LocalLists, Reservations]:  # fmt: skip
+    """Local lists pushed from the token store, and reservations, over the server's database."""
+    assert isinstance(store, SqlStore)
+    fleet = SqlFleetStore(store)
+
+    def connected() -> list[tuple[str, OcppVersion]]:
+        return [(link.charger_id, link.version) for link in registry.links()]
+
+    def version_of(charger_id: str) -> OcppVersion | None:
+        link = registry.get(charger_id)
+        return None if link is None else link.version
+
+    async def evses(charger_id: str) -> list[int]:
+        charger = await store.get_charger(charger_id)
+        return sorted({c.evse_id for c in charger.connectors if c.evse_id > 0}) if charger else []
+
+    lists = LocalLists(store=fleet, tokens=store, call=registry.call, connected=connected, clock=clock,
+                       every=settings.local_list_every)  # fmt: skip
+    return lists, Reservations(store=fleet, call=registry.call, version_of=version_of, clock=clock, evses=evses)
+
+
 def _http_url(host: str, port: int) -> str:
     """Where chargers reach the HTTP port when no --public-url says: the listening address, or this host's
     name when it listens on every address."""
@@ -200,6 +228,8 @@ async def start(settings: Settings, *, clock: Clock | None = None, with_http: bo
     for charger in chargers:  # a transaction lost across the restart stops when last heard
         if charger.last_seen is not None:
             central.transactions.presence.recall(charger.id, charger.last_seen)
+    app_lists, central.reservations = _authorization(settings, store, registry, clock)
+    central.on_online.append(lambda charger_id, booted: app_lists.poke(charger_id, booted=booted))
     policy = settings.policy
     dispatcher = Dispatcher(
         central=central, directory=directory, routes={OcppVersion.V16: v16_routes(), OcppVersion.V201: v201_routes()},
@@ -218,6 +248,7 @@ async def start(settings: Settings, *, clock: Clock | None = None, with_http: bo
     app = App(
         settings=settings, store=store, central=central, directory=directory, registry=registry, ocpp=ocpp,
         admin=admin, admin_token=token, token_is_new=new, demand=DemandResponse(MemoryDemandEvents(), {}),
+        local_lists=app_lists,
     )  # fmt: skip
     if settings.sites:  # smart charging: one reconcile loop per site, started with the other background jobs
         app.charging = SmartCharging(
@@ -232,7 +263,8 @@ async def start(settings: Settings, *, clock: Clock | None = None, with_http: bo
             doctor = Doctor(store=store, signals=signals, clock=clock, connected=registry)
             central.log_uploads = logs = _log_uploads(settings, registry, clock)
             api = ApiDeps(admin=admin, records=Records(store=store), ledger=Ledger(store=store), registry=registry,
-                          admin_token=token, sites=sites, doctor=doctor, logs=logs)  # fmt: skip
+                          admin_token=token, sites=sites, doctor=doctor, logs=logs, local_lists=app_lists,
+                          reservations=central.reservations)  # fmt: skip
             app.http = HttpServer(api, host=settings.host, port=settings.http_port)
             await app.http.start()
             logs.base_url = settings.public_url or _http_url(settings.host, app.http.port)
@@ -267,6 +299,7 @@ async def start(settings: Settings, *, clock: Clock | None = None, with_http: bo
     ]  # fmt: skip
     if app.charging is not None:
         app._background.append(loop.create_task(app.charging.run()))
+    app._background.append(loop.create_task(app_lists.run()))
     return app
 
 

@@ -82,6 +82,7 @@ ROUTES: list[tuple[str, str, str, type | None, Any, dict[int, str]]] = [
 UPLOADS = ("/uploads/{token}", "/uploads/{token}/{name}")
 
 
+CREATED = (("/api/v1/chargers/{id}/logs", "post"), ("/api/v1/chargers/{id}/reservations", "post"))
 BINARY = {"schema": {"type": "string", "format": "binary"}}
 
 
@@ -91,9 +92,102 @@ def amend(paths: dict[str, dict[str, Any]]) -> None:
     if file_op is not None:
         file_op["responses"].pop("204", None)
         file_op["responses"]["200"] = {"description": "the file", "content": {"application/octet-stream": BINARY}}
+    for path, method in CREATED:
+        op = paths.get(path, {}).get(method)
+        if op is not None and "200" in op["responses"]:
+            op["responses"]["201"] = op["responses"].pop("200")
     uploads = {"put": ["application/octet-stream"], "post": ["multipart/form-data", "application/octet-stream"]}
     for (method, types), path in ((item, path) for item in uploads.items() for path in UPLOADS):
         upload_op = paths.get(path, {}).get(method)
         if upload_op is not None:
             upload_op["requestBody"] = {"required": True, "content": dict.fromkeys(types, BINARY)}
             upload_op["responses"]["201"] = upload_op["responses"].pop("200")
+
+
+# ---------------------------------------------------------------------- local lists
+class PushRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    full: bool = False  # send the whole list, whatever the charger holds
+
+
+class SentView(msgspec.Struct, kw_only=True):
+    update_type: str  # Full or Differential
+    version: int
+    entries: int
+    status: str  # the charger's answer
+
+
+class PushView(msgspec.Struct, kw_only=True):
+    charger_id: str
+    ok: bool
+    version: int | None  # the charger's list version afterwards
+    sent: list[SentView]
+    left_out: list[str]  # tags not listed: over LocalAuthListMaxLength, or too long for the version
+    cache_cleared: bool
+    error: str | None = None  # why it could not be pushed (push-all only; a single push answers a Problem)
+
+
+class CachePolicyRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    policy: str  # clear-on-block (ClearCache when a token stops being Accepted) or keep
+
+
+class HeldEntryView(msgspec.Struct, kw_only=True):
+    id_tag: str
+    status: str
+    expires_at: datetime | None
+    parent_id_tag: str | None
+
+
+class HeldListView(msgspec.Struct, kw_only=True):
+    charger_id: str
+    version: int | None  # the last version the charger accepted from us (null: none yet)
+    entries: list[HeldEntryView] | None
+    cache_policy: str
+    updated_at: datetime | None
+
+
+# ---------------------------------------------------------------------- reservations
+class ReservationRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Reserve an EVSE (1.6 connector; 0: the whole charger) for a token until ``expires_at`` (ISO 8601 with an
+    offset) or for ``minutes`` from now (one of the two; at most 7 days)."""
+
+    id_tag: str
+    evse_id: int = 0
+    expires_at: datetime | None = None
+    minutes: float | None = None
+    parent_id_tag: str | None = None
+
+
+class ReservationView(msgspec.Struct, kw_only=True):
+    id: int  # the OCPP reservationId
+    charger_id: str
+    evse_id: int
+    id_tag: str
+    parent_id_tag: str | None
+    expires_at: datetime
+    status: str  # Requested, Accepted, Faulted, Occupied, Rejected, Unavailable, NotSent, Cancelled, Used, Expired, ...
+    created_at: datetime
+    updated_at: datetime
+    transaction_id: int | None
+
+
+LIST_ERRORS = {409: "charger offline or its list cannot be pushed (disabled, refused)", 504: "no answer"}
+RESERVATION_404 = {404: "no such reservation"}
+AUTH_ROUTES: list[tuple[str, str, str, type | None, Any, dict[int, str]]] = [
+    ("/api/v1/chargers/{id}/local-list", "get", "What the charger's local list holds as far as we know, and its "
+     "authorization cache policy", None, HeldListView, {}),
+    ("/api/v1/chargers/{id}/local-list", "post", "Push the local authorization list (SendLocalList: Full first, "
+     "then Differential) from the token store", PushRequest, PushView, {400: "invalid body", **LIST_ERRORS}),
+    ("/api/v1/chargers/{id}/local-list/cache-policy", "put", "Set the charger's authorization cache policy",
+     CachePolicyRequest, HeldListView, {400: "unknown policy"}),
+    ("/api/v1/local-lists/push", "post", "Push the local list to every connected charger (each one's result)",
+     PushRequest, list[PushView], {400: "invalid body"}),
+    ("/api/v1/chargers/{id}/reservations", "post", "Reserve an EVSE for a token (ReserveNow)", ReservationRequest,
+     ReservationView, {400: "invalid evse, id tag or expiry", 409: "charger offline", 504: "no answer"}),
+    ("/api/v1/reservations", "get", "Reservations, newest first (?charger_id=)", None, list[ReservationView],
+     {400: "unknown query parameter"}),
+    ("/api/v1/reservations/{id}", "get", "One reservation", None, ReservationView, {400: "not an integer",
+                                                                                     **RESERVATION_404}),
+    ("/api/v1/reservations/{id}/cancel", "post", "Cancel a reservation (CancelReservation)", None, ReservationView,
+     {400: "not an integer, or not holding", **RESERVATION_404, 409: "charger offline", 504: "no answer"}),
+]  # fmt: skip
+ROUTES += AUTH_ROUTES

@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 from aiohttp import web
 
 from chargewise.adapters import api_models as m
-from chargewise.adapters import http_logs
+from chargewise.adapters import http_authorization, http_logs
 from chargewise.adapters.http_common import body, ok, problem
 from chargewise.adapters.http_sites import SiteDeps, add_routes
 from chargewise.domain.model import Registration
@@ -29,9 +29,11 @@ from chargewise.services.admin import Admin, parse_registration
 from chargewise.services.admin_errors import AdminError, AlreadyExists, InvalidRequest, NotFound
 from chargewise.services.connections import CallTimeout, ChargerOffline, NotAccepted, Registry
 from chargewise.services.doctor import Doctor
+from chargewise.services.local_lists import LocalLists
 from chargewise.services.log_uploads import LogUploads
 from chargewise.services.paging import Listing, parse_limit
 from chargewise.services.records import Ledger, Records, parse_status
+from chargewise.services.reservations import Reservations
 
 log = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -52,6 +54,8 @@ class ApiDeps:
     sites: SiteDeps | None = None  # smart charging's routes (adapters/http_sites.py)
     doctor: Doctor | None = None  # the connectivity doctor (``bootstrap`` builds it over the live signals)
     logs: LogUploads | None = None  # log uploads and the upload endpoint (adapters/http_logs.py)
+    local_lists: LocalLists | None = None  # local authorization lists (adapters/http_authorization.py)
+    reservations: Reservations | None = None  # reservations (adapters/http_authorization.py)
 
 
 DEPS: web.AppKey[ApiDeps] = web.AppKey("chargewise")
@@ -254,6 +258,7 @@ def build(deps: ApiDeps) -> web.Application:
     r.add_post("/api/v1/tokens/{id}/block", block_token)
     add_routes(web_app, deps.sites)  # without smart charging they answer that it is off
     http_logs.add_routes(web_app, deps.logs)
+    http_authorization.add_routes(web_app, deps.local_lists, deps.reservations)
     return web_app
 
 

@@ -112,10 +112,11 @@ class LocalLists:
             return PushResult(charger_id=charger_id, version=final.version, sent=tuple(sent), left_out=left_out,
                               cache_cleared=cleared)  # fmt: skip
 
-    async def push_all(self, *, full: bool = False) -> list[PushResult | BaseException]:
-        """Push to every connected charger; each one's failure is returned in its place."""
-        links = self.connected()
-        return await asyncio.gather(*(self.push(cid, v, full=full) for cid, v in links), return_exceptions=True)
+    async def push_all(self, *, full: bool = False) -> list[tuple[str, PushResult | BaseException]]:
+        """Push to every connected charger: (charger id, its result or what it failed with), in id order."""
+        links = sorted(self.connected())
+        results = await asyncio.gather(*(self.push(cid, v, full=full) for cid, v in links), return_exceptions=True)
+        return [(cid, result) for (cid, _), result in zip(links, results, strict=True)]
 
     async def _send(self, charger_id: str, version: OcppVersion, held: HeldList, updates: tuple[Update, ...],
                     sent: list[Sent]) -> bool:  # fmt: skip
