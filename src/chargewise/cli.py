@@ -83,6 +83,11 @@ def build_parser() -> argparse.ArgumentParser:
     block = tsub.add_parser("block", help="block a token")
     block.add_argument("id_tag")
     _store_options(block)
+    from chargewise import cli_authorization
+
+    cli_authorization.add_token_arguments(tsub, _store_options)
+    cli_authorization.add_arguments(sub.add_parser("reservations", help="reserve EVSEs for tokens, cancel"),
+                                    _store_options)  # fmt: skip
 
     txs = sub.add_parser("transactions", help="charging transactions")
     xsub = txs.add_subparsers(dest="action", required=True, metavar="ACTION")

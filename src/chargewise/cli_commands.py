@@ -241,6 +241,10 @@ def connectors_text(c: ChargerOverview) -> str:
 
 # ---------------------------------------------------------------------- tokens / transactions
 async def tokens(args: argparse.Namespace) -> int:
+    if args.action in ("push", "cache-policy"):  # through the running server: it talks to the chargers
+        from chargewise import cli_authorization
+
+        return await cli_authorization.tokens(args)
     async with opened_store(args) as store:
         records = Records(store=store)
         if args.action == "add":
@@ -342,6 +346,12 @@ async def sites(args: argparse.Namespace) -> int:
     return await cli_sites.run(args)
 
 
+async def reservations(args: argparse.Namespace) -> int:
+    from chargewise import cli_authorization
+
+    return await cli_authorization.reservations(args)
+
+
 async def logs(args: argparse.Namespace) -> int:
     from chargewise import cli_logs
 
@@ -351,4 +361,5 @@ async def logs(args: argparse.Namespace) -> int:
 COMMANDS: dict[str, Callable[[argparse.Namespace], Awaitable[int]]] = {
     "serve": serve, "demo": demo, "chargers": chargers, "tokens": tokens, "transactions": transactions,
     "call": call, "simulate": simulate, "doctor": doctor, "sites": sites, "logs": logs,
+    "reservations": reservations,
 }  # fmt: skip

@@ -85,7 +85,8 @@ class LocalLists:
     clock: Clock
     every: float = 30.0
     _chargers: dict[str, _Charger] = field(default_factory=dict)
-    _last_tokens: dict[str, Entry] | None = None
+    _last_tokens: list[tuple[str, str, datetime | None, str | None]] | None = None  # as of the last sweep
+    _last_sweep: float = field(default_factory=time.monotonic)
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
     _pushing: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(CONCURRENT_PUSHES))
 
@@ -181,17 +182,17 @@ class LocalLists:
     async def run(self) -> None:
         """Forever: poked chargers when due, every charger whose list differs from the wanted one every
         ``every`` seconds (and ClearCache where a token stopped being Accepted)."""
-        next_sweep = time.monotonic() + self.every
         while True:
             now = time.monotonic()
             due = [cid for cid, s in self._chargers.items() if s.due is not None and s.due <= now]
-            sweep = now >= next_sweep
+            sweep = now - self._last_sweep >= self.every
             if sweep:
-                next_sweep = now + self.every
+                self._last_sweep = now
             try:
                 await self._cycle(due, sweep)
             except Exception:
                 log.exception("local list cycle failed; retrying in %.0f s", self.every)
+            next_sweep = self._last_sweep + self.every
             wait = min([next_sweep] + [s.due for s in self._chargers.values() if s.due is not None]) - time.monotonic()
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
@@ -209,11 +210,18 @@ class LocalLists:
         for charger_id, result in zip(sorted(targets), results, strict=True):
             if isinstance(result, BaseException):
                 log.info("%s: local list not pushed: %s", charger_id, result)
+                self._last_tokens = None  # the next sweep looks at every charger again
 
     async def _stale(self, links: dict[str, OcppVersion]) -> set[str]:
-        """Connected chargers whose recorded list differs from the wanted one (a cheap read per charger)."""
+        """Connected chargers whose recorded list differs from the wanted one. Only when the tokens changed
+        since the last sweep (their status at ``now`` included: an expiry passing counts): one read of the
+        tokens, then one per connected charger. Lists only change through pushes, which pokes cover."""
         tokens = await self.tokens.list_tokens()
         now = self.clock.now()
+        snapshot = [(t.id_tag, t.status_at(now).value, t.expires_at, t.parent_id_tag) for t in tokens]
+        if snapshot == self._last_tokens:
+            return set()
+        self._last_tokens = snapshot
         stale = set()
         for charger_id, version in links.items():
             limits = self._chargers.get(charger_id, _Charger()).limits or Limits()
