@@ -57,8 +57,11 @@ class MemoryFleetStore:
 
     async def reservations(self, *, charger_id: str | None = None, status: ReservationStatus | None = None,
                            limit: int = 500) -> list[Reservation]:  # fmt: skip
-        found = [r for r in sorted(self._reservations.values(), key=lambda r: -r.id)
-                 if (charger_id is None or r.charger_id == charger_id) and (status is None or r.status is status)]
+        found = [
+            r
+            for r in sorted(self._reservations.values(), key=lambda r: -r.id)
+            if (charger_id is None or r.charger_id == charger_id) and (status is None or r.status is status)
+        ]
         return found[:limit]  # fmt: skip
 
 

@@ -60,4 +60,3 @@ def cancel_reservation(d: Speaker, p: Payload, now: float) -> Reply:
     done = d.fw.station.local_auth.cancel(p["reservationId"])
     d.fw.station.refresh(now)
     return Reply(payload={"status": "Accepted" if done else "Rejected"})
-

@@ -294,7 +294,6 @@ class Dialect16:
         return Reply(payload={"status": status})
 
 
-
 def _sampled(s: Sample, context: str) -> dict[str, Any]:
     row: dict[str, Any] = {"value": _number(s.value), "context": context, "measurand": s.measurand, "unit": s.unit,
                            "location": s.location}  # fmt: skip

@@ -420,7 +420,6 @@ class Dialect201:
         return Reply(payload={"status": "UnknownVendorId"})
 
 
-
 def _sampled(s: Sample, context: str) -> dict[str, Any]:
     row: dict[str, Any] = {"value": s.value, "context": context, "measurand": s.measurand,
                            "unitOfMeasure": {"unit": s.unit}, "location": s.location}  # fmt: skip
