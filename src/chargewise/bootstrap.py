@@ -94,6 +94,7 @@ class Settings:
     public_url: str | None = None  # serve --public-url: where chargers reach the HTTP port (log upload URLs)
     logs: LogRetention = field(default_factory=LogRetention)  # uploaded logs kept, and the size limit
     local_list_every: float = 30.0  # s between checks that every connected charger's local list is up to date
+    local_lists_everywhere: bool = False  # push local lists to every charger, not only to those pushed to once
 
 
 @dataclass(kw_only=True)
@@ -184,7 +185,7 @@ def _authorization(settings: Settings, store: Store, registry: Registry,
         return sorted({c.evse_id for c in charger.connectors if c.evse_id > 0}) if charger else []
 
     lists = LocalLists(store=fleet, tokens=store, call=registry.call, connected=connected, clock=clock,
-                       every=settings.local_list_every)  # fmt: skip
+                       every=settings.local_list_every, everyone=settings.local_lists_everywhere)  # fmt: skip
     return lists, Reservations(store=fleet, call=registry.call, version_of=version_of, clock=clock, evses=evses)
 
 

@@ -1,16 +1,21 @@
-"""A simulated charger gets the local list from the token store when it boots; with its link down (the
+"""A simulated charger gets the local list from the token store (``tokens push``); with its link down (the
 router switches to WPA2/WPA3 transition mode, which its radio cannot join) it authorizes a listed token and
 refuses an unknown one, and the transaction reaches the server after the reconnect. A token change reaches a
-connected charger by itself, as a Differential update, and blocking a token clears its cache."""
+connected charger by itself, as a Differential update, and blocking a token clears its cache; a charger nobody
+pushed a list to is sent none unasked."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+import json
 import time
+from pathlib import Path
 
 import aiohttp
 import msgspec
 import pytest
+import websockets
 
 from chargewise.domain.model import IdToken, OcppVersion, TokenStatus
 from chargewise.services.central import Policy, UnknownChargerPolicy
@@ -53,8 +58,15 @@ async def test_a_listed_token_is_authorized_offline_and_its_transaction_arrives_
         fw = runner.drivers[0].fw
         fw.settings.set("offline_unknown", "false")  # AllowOfflineTxForUnknownId false: only the list authorizes
         local = fw.station.local_auth
-        await until(lambda: set(local.entries) == {"LISTED", "STOLEN"}, 4)  # pushed at boot, before the outage
-        assert local.entries["STOLEN"].status == "Blocked" and local.version == 1
+        await until(lambda: fw.registered and charger_id in server.app.registry, 4)
+        async with (
+            aiohttp.ClientSession(headers=server.headers) as http,  # what `tokens push CHARGER` does
+            http.post(f"{server.http_url}/api/v1/chargers/{charger_id}/local-list", json={}) as r,
+        ):
+            pushed = await r.json()
+        assert r.status == 200 and [s["update_type"] for s in pushed["sent"]] == ["Full"], pushed
+        assert set(local.entries) == {"LISTED", "STOLEN"} and local.entries["STOLEN"].status == "Blocked"
+        assert local.version == 1
         await until(lambda: not fw.accepted, 10)  # the router swap takes the link down
         await until(lambda: fw.connectors[0].tx is not None, 10)
         assert fw.connectors[0].tx.id_tag == "LISTED"
@@ -88,3 +100,17 @@ async def test_a_listed_token_is_authorized_offline_and_its_transaction_arrives_
         await runner.stop()
         await server.app.stop()
     assert runner.errors() == []
+
+
+async def test_a_charger_nobody_pushed_a_list_to_is_sent_none_unasked(tmp_path: Path) -> None:
+    server = await start_server(tmp_path / "data")
+    await server.app.store.put_token(IdToken(id_tag="ANY"))
+    server.app.local_lists.every = 0.2  # type: ignore[union-attr]
+    try:
+        async with websockets.connect(f"{server.ocpp_url}/QUIET", subprotocols=["ocpp1.6"]) as ws:  # type: ignore[list-item]
+            await ws.send(json.dumps([2, "b", "BootNotification", {"chargePointVendor": "A", "chargePointModel": "B"}]))
+            await ws.recv()
+            with pytest.raises(TimeoutError):  # no GetConfiguration, GetLocalListVersion or SendLocalList
+                await asyncio.wait_for(ws.recv(), 2.5)
+    finally:
+        await server.app.stop()

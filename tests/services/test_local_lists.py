@@ -141,6 +141,11 @@ async def test_the_background_job_pushes_a_poked_charger_and_notices_token_chang
     job = asyncio.ensure_future(lists.run())
     try:
         lists.poke("C1", booted=True)
+        await asyncio.sleep(0.2)
+        assert charger.calls == []  # not enrolled: nobody pushed it a list, so nothing is sent unasked
+        await lists.push("C1", V16)  # the operator's first push enrols it
+        charger.entries, charger.list_version = {}, 0  # it lost its list in a reboot
+        lists.poke("C1", booted=True)
         for _ in range(100):
             if charger.entries:
                 break
@@ -152,5 +157,22 @@ async def test_the_background_job_pushes_a_poked_charger_and_notices_token_chang
                 break
             await asyncio.sleep(0.02)
         assert charger.entries == {"A": "Accepted", "NEW": "Accepted"}
+    finally:
+        job.cancel()
+
+
+async def test_everyone_keeps_every_connected_charger_up_to_date(monkeypatch: Any) -> None:
+    monkeypatch.setattr(local_lists, "POKE_DELAY", 0.0)
+    charger = FakeCharger(V201)
+    lists, _, _ = await setup(charger, "A")
+    lists.everyone = True
+    job = asyncio.ensure_future(lists.run())
+    try:
+        lists.poke("C1")
+        for _ in range(100):
+            if charger.entries:
+                break
+            await asyncio.sleep(0.01)
+        assert charger.entries == {"A": "Accepted"}
     finally:
         job.cancel()

@@ -9,7 +9,9 @@ at once (a push cut off half-way resumes from what the charger has). A VersionMi
 
 :meth:`run` is the background job: every ``every`` seconds it compares each connected charger's wanted list with
 what it holds (token changes made by any process show up so), and pushes at once to chargers :meth:`poke`\\ d
-(a reconnect or a boot: ``CentralSystem.on_online``).
+(a reconnect or a boot: ``CentralSystem.on_online``). It keeps *enrolled* chargers up to date: those that took a
+list from us once (the operator's first ``tokens push CHARGER|--all``), or every charger with ``everyone``. A
+charger nobody enrolled is sent nothing unasked.
 """
 
 from __future__ import annotations
@@ -84,6 +86,7 @@ class LocalLists:
     connected: Callable[[], list[tuple[str, OcppVersion]]]
     clock: Clock
     every: float = 30.0
+    everyone: bool = False  # keep every charger's list up to date, not only the enrolled ones
     _chargers: dict[str, _Charger] = field(default_factory=dict)
     _last_tokens: list[tuple[str, str, datetime | None, str | None]] | None = None  # as of the last sweep
     _last_sweep: float = field(default_factory=time.monotonic)
@@ -202,7 +205,7 @@ class LocalLists:
         for charger_id in due:
             self._chargers[charger_id].due = None
         links = dict(self.connected())
-        targets = {cid for cid in due if cid in links}
+        targets = {cid for cid in due if cid in links and (self.everyone or await self._enrolled(cid))}
         if sweep:
             targets |= await self._stale(links)
         results = await asyncio.gather(*(self.push(cid, links[cid]) for cid in sorted(targets)),
@@ -227,9 +230,12 @@ class LocalLists:
             limits = self._chargers.get(charger_id, _Charger()).limits or Limits()
             want, _ = wanted(tokens, now, version, limits)
             held = await self.store.held_list(charger_id)
-            if held.entries != want:
+            if held.entries != want and (self.everyone or held.version is not None):
                 stale.add(charger_id)
         return stale
+
+    async def _enrolled(self, charger_id: str) -> bool:
+        return (await self.store.held_list(charger_id)).version is not None
 
 
 async def read_limits(call: Call, charger_id: str, version: OcppVersion) -> Limits:

@@ -6,6 +6,7 @@ from chargewise.handlers.v201 import (
     cleared_charging_limit,
     data_transfer,
     heartbeat,
+    log_status_notification,
     meter_values,
     notifications,
     notify_charging_limit,
@@ -46,7 +47,7 @@ ISSUE_10 = {
     "ReservationStatusUpdate": reservation_status_update.handle,
 }
 CERTIFICATES = {"SignCertificate", "Get15118EVCertificate", "GetCertificateStatus"}
-REPORTS = {"FirmwareStatusNotification", "LogStatusNotification"}
+REPORTS = {"FirmwareStatusNotification"}
 
 
 def test_table_covers_exactly_the_issues_actions() -> None:
@@ -76,6 +77,7 @@ def test_each_action_goes_to_its_namesake_module() -> None:
         "NotifyReport": notify_report.handle,
         "NotifyEvent": notify_event.handle,  # signal strength for the doctor
         "SecurityEventNotification": security_event_notification.handle,
+        "LogStatusNotification": log_status_notification.handle,  # the log upload's status
         **dict.fromkeys(REPORTS, notifications.handle),
         **ISSUE_10,
     }
