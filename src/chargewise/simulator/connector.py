@@ -1,8 +1,9 @@
 """One connector (1.6) / EVSE with one connector (2.0.1): the EV behind it, its meter and its transaction.
 
 Status is derived, never stored: :meth:`Connector.status` reads the state below in this order (first match
-wins): Faulted, Unavailable (inoperative and idle), Available (no EV and nothing pending), Preparing (EV or
-authorization waiting for the other, no transaction), Finishing (transaction over, EV still plugged),
+wins): Faulted, Unavailable (inoperative and idle), Preparing (no EV, a token authorized), Reserved (no EV, a
+reservation holds it), Available (no EV and nothing pending), Preparing (an EV waiting for authorization,
+no transaction), Finishing (transaction over, EV still plugged),
 Charging (the EV draws power), SuspendedEV (the EV wants no more), SuspendedEVSE (the offer is under 6 A).
 """
 
