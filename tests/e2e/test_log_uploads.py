@@ -88,3 +88,37 @@ async def test_an_upload_url_with_a_forged_signature_or_past_its_expiry_is_refus
                 problem = await r.json()
                 assert problem["fix"] and ("expired" in problem["error"] or "signature" in problem["error"]
                                            or "malformed" in problem["error"])  # fmt: skip
+
+
+async def test_a_raw_put_with_a_name_and_a_multipart_post_are_both_taken(server: RunningServer) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from chargewise.bootstrap import upload_key
+    from chargewise.fleet.log_requests import LogKind, LogRequest
+    from chargewise.fleet.upload_tokens import sign
+
+    logs = server.app.central.log_uploads
+    assert logs is not None and logs.base_url == server.http_url
+    now = datetime.now(UTC)
+    key = upload_key(server.app.settings.data_dir)
+    async with aiohttp.ClientSession() as http:
+        for n, how in enumerate(("put", "post")):
+            logs.archive.put(LogRequest(id=f"raw{n}", charger_id="EXT", kind=LogKind.DIAGNOSTICS, request_id=0,
+                                        action="GetDiagnostics", requested_at=now,
+                                        expires_at=now + timedelta(hours=1)))  # fmt: skip
+            url = f"{server.http_url}/uploads/{sign(key, f'raw{n}', now + timedelta(hours=1))}"
+            if how == "put":
+                sent = http.put(f"{url}/diag-2026.tar.gz", data=b"\x00\x01binary")
+            else:
+                form = aiohttp.FormData()
+                form.add_field("file", b"\x00\x01binary", filename="../../etc/diag.log")
+                sent = http.post(url, data=form)
+            async with sent as r:
+                assert r.status == 201, await r.text()
+                assert (await r.json())["size"] == 8
+        async with (
+            aiohttp.ClientSession(headers=server.headers) as api,
+            api.get(f"{server.http_url}/api/v1/logs?charger_id=EXT") as r,
+        ):
+            names = sorted(x["file"]["name"] for x in await r.json())
+        assert names == ["diag-2026.tar.gz", "diag.log"]  # the path a charger gave is cut off

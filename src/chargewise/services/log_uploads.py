@@ -17,6 +17,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
+from urllib.parse import unquote
 
 from chargewise.domain.model import OcppVersion
 from chargewise.domain.ports import Clock
@@ -194,8 +195,8 @@ def _answered(record: LogRequest, outcome: CallOutcome, now: datetime) -> LogReq
 
 
 def safe_name(name: str | None, record: LogRequest) -> str:
-    """A file name to show and download with: the charger's, without path or odd characters."""
-    base = (name or record.charger_filename or "").replace("\\", "/").rsplit("/", 1)[-1]
+    """A file name to show and download with: the charger's (percent-decoded), without path or odd characters."""
+    base = unquote(name or record.charger_filename or "").replace("\\", "/").rsplit("/", 1)[-1]
     cleaned = _SAFE_NAME.sub("_", base).strip("._")[:120]
     return cleaned or f"{record.charger_id}-{record.kind.value}-{record.id}.log"
 
