@@ -20,15 +20,19 @@ from chargewise.adapters.firmware_files import ImageFiles
 from chargewise.adapters.http_api import ApiDeps, HttpServer
 from chargewise.adapters.http_firmware import FirmwareDeps, linker
 from chargewise.adapters.http_sites import SiteDeps
+from chargewise.adapters.log_files import FileLogArchive
 from chargewise.adapters.memory_demand import MemoryDemandEvents
 from chargewise.adapters.sql import open_store
 from chargewise.adapters.sql.firmware import SqlFirmwareStore
+from chargewise.adapters.sql.fleet import SqlFleetStore
 from chargewise.adapters.sql.link_signals import SqlLinkSignalStore
 from chargewise.adapters.sql.reports import SqlReportStore
+from chargewise.adapters.sql.store import SqlStore
 from chargewise.adapters.ws_server import OcppServer, ServerDeps
 from chargewise.charging.sitefile import SiteFile
 from chargewise.domain.model import OcppVersion
 from chargewise.domain.ports import Clock, Store
+from chargewise.fleet.retention import Retention as LogRetention
 from chargewise.handlers.dispatch import Dispatcher
 from chargewise.handlers.v16.routing import routes as v16_routes
 from chargewise.handlers.v201.routing import routes as v201_routes
@@ -43,11 +47,14 @@ from chargewise.services.directory import Directory
 from chargewise.services.doctor import Doctor
 from chargewise.services.gatekeeper import AuthLimits
 from chargewise.services.link_signals import LinkSignals, Retention
+from chargewise.services.local_lists import LocalLists
+from chargewise.services.log_uploads import LogUploads
 from chargewise.services.meter_writer import MeterWriter
 from chargewise.services.newcomers import Newcomers
 from chargewise.services.profile_applier import ProfileApplier
 from chargewise.services.records import Ledger, Records
 from chargewise.services.reports import Reports
+from chargewise.services.reservations import Reservations
 from chargewise.services.smart_charging import SmartCharging
 
 if TYPE_CHECKING:
@@ -97,6 +104,10 @@ class Settings:
     openadr2: Ven2Settings | None = None  # serve --openadr2 VTN_URL: a VEN feeding demand-response events
     mdns: bool = False  # serve --mdns: announce the OCPP and REST ports with DNS-SD (adapters/mdns.py)
     firmware: FirmwareSettings = field(default_factory=FirmwareSettings)  # OTA campaigns and image downloads
+    public_url: str | None = None  # serve --public-url: where chargers reach the HTTP port (log upload URLs)
+    logs: LogRetention = field(default_factory=LogRetention)  # uploaded logs kept, and the size limit
+    local_list_every: float = 30.0  # s between checks that every connected charger's local list is up to date
+    local_lists_everywhere: bool = False  # push local lists to every charger, not only to those pushed to once
 
 
 @dataclass(kw_only=True)
@@ -116,6 +127,7 @@ class App:
     demand: DemandResponse | None = None  # demand-response events (REST now; OpenADR VENs feed the same service)
     ven: OpenAdr2Ven | None = None
     campaigns: Campaigns | None = None  # OTA campaigns (in the process serving the REST API)
+    local_lists: LocalLists | None = None  # local authorization lists pushed from the token store
     _background: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def stop(self) -> None:
@@ -150,6 +162,57 @@ def admin_token(settings: Settings) -> tuple[str, bool]:
     return token, True
 
 
+def upload_key(data_dir: Path) -> bytes:
+    """The key that signs log upload URLs, kept in the data directory (made once, private)."""
+    path = data_dir / "upload-key"
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32) + "\n")
+        path.chmod(0o600)
+    return bytes.fromhex(path.read_text().strip())
+
+
+def _log_uploads(settings: Settings, registry: Registry, clock: Clock) -> LogUploads:
+    def version_of(charger_id: str) -> OcppVersion | None:
+        link = registry.get(charger_id)
+        return None if link is None else link.version
+
+    return LogUploads(archive=FileLogArchive(settings.data_dir / "logs"), call=registry.call, version_of=version_of,
+                      clock=clock, key=upload_key(settings.data_dir), base_url="", retention=settings.logs)  # fmt: skip
+
+
+def _authorization(settings: Settings, store: Store, registry: Registry,
+                   clock: Clock) -> tuple[LocalLists, Reservations]:  # fmt: skip
+    """Local lists pushed from the token store, and reservations, over the server's database."""
+    assert isinstance(store, SqlStore)
+    fleet = SqlFleetStore(store)
+
+    def connected() -> list[tuple[str, OcppVersion]]:
+        return [(link.charger_id, link.version) for link in registry.links()]
+
+    def version_of(charger_id: str) -> OcppVersion | None:
+        link = registry.get(charger_id)
+        return None if link is None else link.version
+
+    async def evses(charger_id: str) -> list[int]:
+        charger = await store.get_charger(charger_id)
+        return sorted({c.evse_id for c in charger.connectors if c.evse_id > 0}) if charger else []
+
+    lists = LocalLists(store=fleet, tokens=store, call=registry.call, connected=connected, clock=clock,
+                       every=settings.local_list_every, everyone=settings.local_lists_everywhere)  # fmt: skip
+    return lists, Reservations(store=fleet, call=registry.call, version_of=version_of, clock=clock, evses=evses)
+
+
+def _http_url(host: str, port: int) -> str:
+    """Where chargers reach the HTTP port when no --public-url says: the listening address, or this host's
+    name when it listens on every address."""
+    import socket
+
+    if host in ("", "0.0.0.0", "::"):
+        host = socket.getfqdn()
+    return f"http://{f'[{host}]' if ':' in host else host}:{port}"
+
+
 def tls_context(tls: TlsSettings) -> ssl.SSLContext:
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(tls.cert, tls.key)
@@ -180,6 +243,8 @@ async def start(settings: Settings, *, clock: Clock | None = None, with_http: bo
     for charger in chargers:  # a transaction lost across the restart stops when last heard
         if charger.last_seen is not None:
             central.transactions.presence.recall(charger.id, charger.last_seen)
+    app_lists, central.reservations = _authorization(settings, store, registry, clock)
+    central.on_online.append(lambda charger_id, booted: app_lists.poke(charger_id, booted=booted))
     policy = settings.policy
     dispatcher = Dispatcher(
         central=central, directory=directory, routes={OcppVersion.V16: v16_routes(), OcppVersion.V201: v201_routes()},
@@ -198,6 +263,7 @@ async def start(settings: Settings, *, clock: Clock | None = None, with_http: bo
     app = App(
         settings=settings, store=store, central=central, directory=directory, registry=registry, ocpp=ocpp,
         admin=admin, admin_token=token, token_is_new=new, demand=DemandResponse(MemoryDemandEvents(), {}),
+        local_lists=app_lists,
     )  # fmt: skip
     # smart charging: one reconcile loop per site (--site, or PUT /api/v1/sites/{name}), with the other jobs
     app.charging = SmartCharging(
@@ -213,14 +279,17 @@ async def start(settings: Settings, *, clock: Clock | None = None, with_http: bo
             sites = SiteDeps(charging=app.charging, demand=app.demand, clock=clock)
             doctor = Doctor(store=store, signals=signals, clock=clock, connected=registry)
             firmware = _firmware(app, clock)
+            central.log_uploads = logs = _log_uploads(settings, registry, clock)
             api = ApiDeps(admin=admin, records=Records(store=store), ledger=Ledger(store=store), registry=registry,
                           admin_token=token, sites=sites, doctor=doctor, firmware=firmware,
-                          events=central.events)  # fmt: skip
+                          events=central.events, logs=logs, local_lists=app_lists,
+                          reservations=central.reservations)  # fmt: skip
             app.http = HttpServer(api, host=settings.host, port=settings.http_port)
             await app.http.start()
             host = settings.host if settings.host not in ("0.0.0.0", "::", "") else socket.gethostname()
             base = settings.firmware.base_url or f"http://{host}:{app.http.port}"
             firmware.campaigns.link = linker(base, firmware.key)  # download URLs name the port just bound
+            logs.base_url = settings.public_url or _http_url(settings.host, app.http.port)
             if settings.mdns:  # only the process with the REST API announces (serve --workers)
                 from chargewise.adapters.mdns import advertise
 
@@ -254,6 +323,7 @@ async def start(settings: Settings, *, clock: Clock | None = None, with_http: bo
         app._background.append(loop.create_task(app.charging.run()))
     if app.campaigns is not None:
         app._background.append(loop.create_task(app.campaigns.run()))
+    app._background.append(loop.create_task(app_lists.run()))
     return app
 
 

@@ -84,6 +84,11 @@ def build_parser() -> argparse.ArgumentParser:
     block = tsub.add_parser("block", help="block a token")
     block.add_argument("id_tag")
     _store_options(block)
+    from chargewise import cli_authorization
+
+    cli_authorization.add_token_arguments(tsub, _store_options)
+    cli_authorization.add_arguments(sub.add_parser("reservations", help="reserve EVSEs for tokens, cancel"),
+                                    _store_options)  # fmt: skip
 
     txs = sub.add_parser("transactions", help="charging transactions")
     xsub = txs.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -101,7 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _store_options(call)
 
-    from chargewise import cli_doctor, cli_sites
+    from chargewise import cli_doctor, cli_logs, cli_sites
     from chargewise.simulator import cli as simulator_cli
 
     cli_doctor.add_arguments(
@@ -116,6 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
                                sub.add_parser("campaign", help="staged OTA firmware campaigns"), _store_options)
 
     simulator_cli.add_arguments(sub.add_parser("simulate", help="simulated chargers against any CSMS URL"))
+    cli_logs.add_arguments(sub.add_parser("logs", help="charger logs: request an upload, list, get"), _store_options)
     return parser
 
 
@@ -149,6 +155,8 @@ def _server_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--openadr2", metavar="VTN_URL", help="take demand-response events from this OpenADR 2.0b VTN")
     p.add_argument("--ven-name", default="chargewise", help="this server's VEN name at the VTN (default chargewise)")
     p.add_argument("--ven-node", metavar="NODE", help="site node for events that name no resource (default: none)")
+    p.add_argument("--public-url", metavar="URL", help="where chargers reach the REST port, for log upload URLs "
+                   "(default http://HOST:HTTP_PORT)")  # fmt: skip
     p.add_argument("--mdns", action="store_true", help="announce the server on the LAN with mDNS/DNS-SD (_ocpp._tcp)")
     p.add_argument(
         "--trace", action="append", metavar="CHARGER_ID", default=[],

@@ -106,6 +106,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         policy=policy, link=base, per_charger=per_charger, tls=tls,
         admin_token=os.environ.get("CHARGEWISE_ADMIN_TOKEN"), share_port=getattr(args, "workers", 1) > 1,
         mdns=getattr(args, "mdns", False), sites=_sites(getattr(args, "site", [])), openadr2=_ven(args),
+        public_url=getattr(args, "public_url", None),
         auth=AuthLimits(charger_failures=server.auth_failures_per_charger,
                         address_failures=server.auth_failures_per_address, window=server.auth_failure_window),
         doctor=Retention(days=config.doctor.retention_days, rows_per_charger=config.doctor.rows_per_charger,
@@ -241,6 +242,10 @@ def connectors_text(c: ChargerOverview) -> str:
 
 # ---------------------------------------------------------------------- tokens / transactions
 async def tokens(args: argparse.Namespace) -> int:
+    if args.action in ("push", "cache-policy"):  # through the running server: it talks to the chargers
+        from chargewise import cli_authorization
+
+        return await cli_authorization.tokens(args)
     async with opened_store(args) as store:
         records = Records(store=store)
         if args.action == "add":
@@ -352,10 +357,20 @@ async def campaign(args: argparse.Namespace) -> int:
     from chargewise import cli_firmware
 
     return await cli_firmware.run_campaign(args)
+async def reservations(args: argparse.Namespace) -> int:
+    from chargewise import cli_authorization
+
+    return await cli_authorization.reservations(args)
+
+
+async def logs(args: argparse.Namespace) -> int:
+    from chargewise import cli_logs
+
+    return await cli_logs.run(args)
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], Awaitable[int]]] = {
     "serve": serve, "demo": demo, "chargers": chargers, "tokens": tokens, "transactions": transactions,
     "call": call, "simulate": simulate, "doctor": doctor, "sites": sites, "firmware": firmware,
-    "campaign": campaign,
+    "campaign": campaign, "logs": logs, "reservations": reservations,
 }  # fmt: skip

@@ -26,9 +26,8 @@ def doc() -> dict[str, Any]:
 
 def served_routes() -> set[tuple[str, str]]:
     """(method, path template) of every route ``http_api.build`` registers (HEAD is aiohttp's automatic twin)."""
-    web_app = http_api.build(
-        cast("Any", SimpleNamespace(sites=None, firmware=None, events=None))
-    )  # routing does not touch the services
+    services = SimpleNamespace(sites=None, firmware=None, events=None, logs=None, local_lists=None, reservations=None)
+    web_app = http_api.build(cast("Any", services))  # routing does not touch the services
     return {
         (route.method.lower(), route.resource.canonical)
         for route in web_app.router.routes()
@@ -119,8 +118,14 @@ def test_request_bodies_and_created_statuses(doc: dict[str, Any]) -> None:
         ("put", "/api/v1/sites/{name}/evses/{charger}/{evse}/session"),
         ("post", "/api/v1/demand-response/events"),
         ("put", "/api/v1/sites/{name}"),
-        ("post", "/api/v1/firmware/campaigns"),
-    }  # fmt: skip  (artifact uploads: multipart)
+        ("post", "/api/v1/firmware/campaigns"),  # (artifact uploads: multipart)
+        ("post", "/api/v1/chargers/{id}/logs"),
+        *((m, p) for m in ("put", "post") for p in ("/uploads/{token}", "/uploads/{token}/{name}")),
+        ("post", "/api/v1/chargers/{id}/local-list"),
+        ("post", "/api/v1/local-lists/push"),
+        ("put", "/api/v1/chargers/{id}/local-list/cache-policy"),
+        ("post", "/api/v1/chargers/{id}/reservations"),
+    }  # fmt: skip
     paths = doc["paths"]
     assert "201" in paths["/api/v1/demand-response/events"]["post"]["responses"]
     assert "201" in paths["/api/v1/chargers"]["post"]["responses"]
@@ -161,6 +166,7 @@ def test_every_list_documents_its_paging(doc: dict[str, Any]) -> None:
     # sites (one per --site file) and demand-response events are short lists, answered whole
     unpaged = {"/api/v1/sites", "/api/v1/demand-response/events", "/api/v1/events"}  # the last: an endless stream
     unpaged |= {"/api/v1/firmware/artifacts", "/api/v1/firmware/campaigns"}  # a few images and campaigns
+    unpaged |= {"/api/v1/logs", "/api/v1/reservations"}
     assert {path for path, _ in lists} - unpaged == {"/api/v1/chargers", "/api/v1/transactions", "/api/v1/tokens"}
     lists = [(path, op) for path, op in lists if path not in unpaged]
     for path, op in lists:

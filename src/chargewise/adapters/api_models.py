@@ -10,6 +10,7 @@ from typing import Any
 import msgspec
 
 from chargewise import __version__
+from chargewise.adapters import api_fleet_models
 from chargewise.adapters.api_event_models import add_event_stream
 from chargewise.adapters.api_firmware_models import ROUTES as FIRMWARE_ROUTES
 from chargewise.adapters.api_firmware_models import CampaignStart
@@ -332,7 +333,7 @@ def _operation(path: str, method: str, summary: str, request: Any, response: Any
 
 
 def openapi_document() -> dict[str, Any]:
-    routes = _ROUTES + SITE_ROUTES + SITE_PLAN_ROUTES + FIRMWARE_ROUTES
+    routes = _ROUTES + SITE_ROUTES + SITE_PLAN_ROUTES + FIRMWARE_ROUTES + api_fleet_models.ROUTES
     types = [t for route in routes for t in (route[3], route[4]) if t is not None] + [Problem]
     schemas, components = msgspec.json.schema_components(types, ref_template="#/components/schemas/{name}")
     refs = dict(zip(types, schemas, strict=True))
@@ -347,6 +348,7 @@ def openapi_document() -> dict[str, Any]:
         if path.startswith("/api/"):
             op["security"] = [{"bearer": []}]
         paths.setdefault(path, {})[method] = op
+    api_fleet_models.amend(paths)
     document = {
         "openapi": "3.1.0",
         "info": {"title": "chargewise", "version": __version__},

@@ -19,7 +19,14 @@ from typing import Any, TypeVar
 from aiohttp import web
 
 from chargewise.adapters import api_models as m
-from chargewise.adapters import http_dashboard, http_events, http_firmware, http_site_plan
+from chargewise.adapters import (
+    http_authorization,
+    http_dashboard,
+    http_events,
+    http_firmware,
+    http_logs,
+    http_site_plan,
+)
 from chargewise.adapters.http_common import body, ok, problem
 from chargewise.adapters.http_sites import SiteDeps, add_routes
 from chargewise.domain.model import Registration
@@ -30,8 +37,11 @@ from chargewise.services.admin_errors import AdminError, AlreadyExists, InvalidR
 from chargewise.services.connections import CallTimeout, ChargerOffline, NotAccepted, Registry
 from chargewise.services.doctor import Doctor
 from chargewise.services.events import EventHub
+from chargewise.services.local_lists import LocalLists
+from chargewise.services.log_uploads import LogUploads
 from chargewise.services.paging import Listing, parse_limit
 from chargewise.services.records import Ledger, Records, parse_status
+from chargewise.services.reservations import Reservations
 
 log = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -53,6 +63,9 @@ class ApiDeps:
     doctor: Doctor | None = None  # the connectivity doctor (``bootstrap`` builds it over the live signals)
     firmware: http_firmware.FirmwareDeps | None = None  # artifacts, downloads, campaigns (adapters/http_firmware.py)
     events: EventHub | None = None  # the event hub behind GET /api/v1/events (``central.events``)
+    logs: LogUploads | None = None  # log uploads and the upload endpoint (adapters/http_logs.py)
+    local_lists: LocalLists | None = None  # local authorization lists (adapters/http_authorization.py)
+    reservations: Reservations | None = None  # reservations (adapters/http_authorization.py)
 
 
 DEPS: web.AppKey[ApiDeps] = web.AppKey("chargewise")
@@ -258,6 +271,8 @@ def build(deps: ApiDeps) -> web.Application:
     http_firmware.add_routes(web_app, deps.firmware)
     http_events.add_routes(web_app, deps.events)  # the SSE stream (its query-token middleware goes first)
     http_dashboard.add_routes(web_app)  # the web dashboard at /
+    http_logs.add_routes(web_app, deps.logs)
+    http_authorization.add_routes(web_app, deps.local_lists, deps.reservations)
     return web_app
 
 

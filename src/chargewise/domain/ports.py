@@ -67,6 +67,7 @@ class NewTransaction:
     meter_start_wh: float | None
     dedupe_key: str
     remote_id: str | None = None
+    reservation_id: int | None = None  # the reservation the charger says it used (1.6 and 2.0.1 reservationId)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -9,7 +9,7 @@ import asyncio
 import enum
 import logging
 import zlib
-from collections.abc import Container
+from collections.abc import Callable, Container
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
@@ -31,8 +31,10 @@ from chargewise.services.events import EventHub, Kind
 from chargewise.services.firmware_events import FirmwareEvents, NoCampaigns
 from chargewise.services.group_commit import GroupCommit
 from chargewise.services.link_signals import LinkSignals
+from chargewise.services.log_uploads import LogUploads
 from chargewise.services.meter_writer import MeterWriter
 from chargewise.services.reports import NoReportStore, Reports
+from chargewise.services.reservations import Reservations
 from chargewise.services.telemetry import Telemetry
 from chargewise.services.transactions import SUPERSEDED, Transactions
 
@@ -86,6 +88,13 @@ class CentralSystem:
         #: firmware statuses and boots, for the OTA campaigns; ``bootstrap`` puts the campaign service here
         self.firmware: FirmwareEvents = NoCampaigns()
         self.clock = clock
+        #: log and diagnostics uploads (``services.log_uploads``); ``bootstrap`` sets it, None in unit tests
+        self.log_uploads: LogUploads | None = None
+        #: reservations honoured at Authorize and start (``services.reservations``); ``bootstrap`` sets it
+        self.reservations: Reservations | None = None
+        #: told ``(charger_id, booted)`` when a charger connects, and when its BootNotification is Accepted
+        #: (local lists are pushed again then); a hook must not block: it schedules its work
+        self.on_online: list[Callable[[str, bool], None]] = []
         self.policy = policy
         self.meters = meter_writer
         self._touched: dict[str, datetime] = {}
@@ -93,6 +102,7 @@ class CentralSystem:
         self.events = EventHub()
         self.transactions = Transactions(store=store, clock=clock, authorize=self.authorize)
         self.transactions.events = self.events
+        self.transactions.admit = self.admit_start
         #: the latest electrical state per EVSE, in memory (smart charging reads it every cycle)
         self.telemetry = Telemetry(self.events)
         self.transactions.on_meter = self.telemetry.meter
@@ -110,7 +120,17 @@ class CentralSystem:
         except KeyError:  # removed by an operator (maybe from another process) while it was connected
             return Registration.REJECTED
         charger = await self.store.get_charger(charger_id)
-        return charger.registration if charger is not None else Registration.REJECTED
+        registration = charger.registration if charger is not None else Registration.REJECTED
+        if registration is Registration.ACCEPTED:
+            self._online(charger_id, booted=True)
+        return registration
+
+    def _online(self, charger_id: str, *, booted: bool) -> None:
+        for hook in self.on_online:
+            try:
+                hook(charger_id, booted)
+            except Exception:
+                log.exception("%s: an on_online hook failed", charger_id)
 
     async def seen(self, charger_id: str, now: datetime | None = None) -> datetime:
         """Note that the charger spoke (at ``now``, default the clock's time); ``last_seen`` is written at most
@@ -162,6 +182,7 @@ class CentralSystem:
         await self._connections.write([change])
         self.telemetry.online(charger_id, True)
         self.events.publish(Kind.CONNECTION, now, charger_id, {"connected": True})
+        self._online(charger_id, booted=False)
 
     async def disconnected(self, charger_id: str) -> None:
         self._touched.pop(charger_id, None)
@@ -198,6 +219,27 @@ class CentralSystem:
         return Authorization(
             status=token.status_at(self.clock.now()), expires_at=token.expires_at, parent_id_tag=token.parent_id_tag
         )
+
+    async def authorize_at(self, charger_id: str, id_tag: str) -> Authorization:
+        """:meth:`authorize` at a charger (an Authorize): a token valid in itself is refused (Invalid) where
+        reservations for other tokens hold the whole charger (``fleet.reservations`` rule 3)."""
+        auth = await self.authorize(id_tag)
+        reservations = self.reservations if auth.status is TokenStatus.ACCEPTED else None
+        if reservations is not None and await reservations.refuses(charger_id, None, id_tag, auth.parent_id_tag):
+            return Authorization(status=TokenStatus.INVALID)
+        return auth
+
+    async def admit_start(self, new: NewTransaction, auth: Authorization, transaction_id: int) -> Authorization:
+        """A transaction started by an accepted token: refused (Invalid) on an EVSE reserved for another token;
+        otherwise it uses the reservation it matches, which ends (``Transactions.admit``)."""
+        if self.reservations is None or auth.status is not TokenStatus.ACCEPTED or not new.id_tag:
+            return auth
+        evse = new.evse_id or None
+        if await self.reservations.refuses(new.charger_id, evse, new.id_tag, auth.parent_id_tag):
+            return Authorization(status=TokenStatus.INVALID)
+        await self.reservations.use(new.charger_id, new.evse_id, new.id_tag, auth.parent_id_tag, new.reservation_id,
+                                    transaction_id)  # fmt: skip
+        return auth
 
     async def add_token(self, token: IdToken) -> None:
         await self.store.put_token(token)

@@ -33,6 +33,8 @@ CABLE_TRIGGERS = frozenset({"CablePluggedIn", "EVDetected"})
 CABLE_STATES = frozenset({"EVConnected", "Charging", "SuspendedEV", "SuspendedEVSE"})
 
 Authorize = Callable[[str], Awaitable[Authorization]]
+#: a second look at a token that starts a transaction (reservations): the answer to give, given the first
+Admit = Callable[[NewTransaction, Authorization, int], Awaitable[Authorization]]
 
 
 class EventType(enum.StrEnum):
@@ -58,6 +60,7 @@ class TransactionEvent:
     remote_start_id: int | None = None
     stopped_reason: str | None = None
     meter_values: tuple[MeterValue, ...] = ()
+    reservation_id: int | None = None
 
     @property
     def shows_cable(self) -> bool:
@@ -86,6 +89,8 @@ class Transactions:
         self.on_meter: Callable[[list[MeterValue]], None] = _ignore
         #: told of every transaction started and stopped (Kind.TRANSACTION); ``CentralSystem`` sets it
         self.events: EventHub | None = None
+        #: reservations' word on a token that starts a transaction (``CentralSystem.admit_start``)
+        self.admit: Admit | None = None
 
     # ------------------------------------------------------------------ starting
     async def start(self, new: NewTransaction, report: StartReport | None = None) -> tuple[Transaction, Authorization]:
@@ -95,6 +100,8 @@ class Transactions:
         (its stop went missing) with a provisional stop."""
         auth = await self._authorize(new.id_tag) if new.id_tag else Authorization(status=TokenStatus.ACCEPTED)
         tx, created = await self.store.start_transaction(new)
+        if self.admit is not None and new.id_tag:
+            auth = await self.admit(new, auth, tx.id)
         if created:
             tx = await self._link_remote_start(tx, report or StartReport(evse_id=new.evse_id, id_tag=new.id_tag))
             # closed when the new one began, or now if that lies ahead (a charger's clock running fast)
@@ -352,7 +359,7 @@ def _new_transaction(ev: TransactionEvent) -> NewTransaction:
     return NewTransaction(
         charger_id=ev.charger_id, evse_id=ev.evse_id or 0, connector_id=ev.connector_id or 1, id_tag=ev.id_tag,
         started_at=ev.at, meter_start_wh=first_register(ev.meter_values), dedupe_key=ev.remote_id,
-        remote_id=ev.remote_id,
+        remote_id=ev.remote_id, reservation_id=ev.reservation_id,
     )  # fmt: skip
 
 

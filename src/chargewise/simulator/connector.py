@@ -1,8 +1,9 @@
 """One connector (1.6) / EVSE with one connector (2.0.1): the EV behind it, its meter and its transaction.
 
 Status is derived, never stored: :meth:`Connector.status` reads the state below in this order (first match
-wins): Faulted, Unavailable (inoperative and idle), Available (no EV and nothing pending), Preparing (EV or
-authorization waiting for the other, no transaction), Finishing (transaction over, EV still plugged),
+wins): Faulted, Unavailable (inoperative and idle), Preparing (no EV, a token authorized), Reserved (no EV, a
+reservation holds it), Available (no EV and nothing pending), Preparing (an EV waiting for authorization,
+no transaction), Finishing (transaction over, EV still plugged),
 Charging (the EV draws power), SuspendedEV (the EV wants no more), SuspendedEVSE (the offer is under 6 A).
 """
 
@@ -28,6 +29,7 @@ class Transaction:
     meter_start_wh: float
     seq_no: int = 0
     remote_start_id: int | None = None
+    reservation_id: int | None = None  # the reservation it used (StartTransaction / TransactionEvent carry it)
     charging_state: str = "EVConnected"
     offered_a: float = 0.0
 
@@ -56,6 +58,7 @@ class Connector:
     next_meter: float = 0.0
     authorized_at: float | None = None  # when ``authorized_tag`` was accepted (ConnectionTimeOut runs from it)
     remote_profile: Profile | None = None  # TxProfile sent with a remote start, installed when it starts
+    reserved: bool = False  # a reservation holds it (``local_auth.py``): Reserved while nothing else goes on
 
     def status(self) -> ConnectorStatus:
         """The connector's status now (rules in the module docstring)."""
@@ -64,7 +67,9 @@ class Connector:
         if self.inoperative and self.tx is None:
             return ConnectorStatus.UNAVAILABLE
         if self.ev is None:
-            return ConnectorStatus.PREPARING if self.authorized_tag is not None else ConnectorStatus.AVAILABLE
+            if self.authorized_tag is not None:
+                return ConnectorStatus.PREPARING
+            return ConnectorStatus.RESERVED if self.reserved else ConnectorStatus.AVAILABLE
         if self.tx is None:
             return ConnectorStatus.FINISHING if self.finished else ConnectorStatus.PREPARING
         if self.draw.watts > 0:

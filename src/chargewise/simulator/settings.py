@@ -84,6 +84,13 @@ SETTINGS: tuple[Setting, ...] = (
     _s("vendor", None, "ChargingStation", "VendorName", kind="str", readonly=True),
     _s("model", None, "ChargingStation", "Model", kind="str", readonly=True),
     _s("firmware_version", None, "ChargingStation", "FirmwareVersion", kind="str", readonly=True),
+    # local authorization list, cache, offline authorization (``local_auth.py``)
+    _s("local_list_enabled", "LocalAuthListEnabled", "LocalAuthListCtrlr", "Enabled", kind="bool"),
+    _s("local_list_max", "LocalAuthListMaxLength", None, readonly=True),
+    _s("local_list_per_message", "SendLocalListMaxLength", "LocalAuthListCtrlr", "ItemsPerMessage", readonly=True),
+    _s("offline_authorize", "LocalAuthorizeOffline", "AuthCtrlr", "LocalAuthorizeOffline", kind="bool"),
+    _s("offline_unknown", "AllowOfflineTxForUnknownId", "AuthCtrlr", "OfflineTxForUnknownIdEnabled", kind="bool"),
+    _s("cache_enabled", "AuthorizationCacheEnabled", "AuthCacheCtrlr", "Enabled", kind="bool"),
 )  # fmt: skip
 BY_NAME = {s.name: s for s in SETTINGS}
 BY_KEY = {s.key.lower(): s for s in SETTINGS if s.key}
@@ -132,6 +139,12 @@ def defaults(t: Template) -> dict[str, str]:
         "vendor": t.vendor,
         "model": t.model,
         "firmware_version": t.firmware_version,
+        "local_list_enabled": "true",
+        "local_list_max": "1000",
+        "local_list_per_message": "100",
+        "offline_authorize": "true",
+        "offline_unknown": "true",  # as before local lists: an unknown token is accepted offline
+        "cache_enabled": "true",
     }
 
 

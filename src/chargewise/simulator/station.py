@@ -9,7 +9,9 @@ Rules (everything that changes a connector lives here or in ``connector.py``):
 2. The EV's power follows the composite limit, recomputed by :meth:`Station.refresh` whenever a profile, a
    transaction, a fault, the connection (offline limits) or time changes it; meter values carry what the EV
    draws at that moment.
-3. Offline authorization: an id tag presented while offline is accepted (LocalAuthorizeOffline).
+3. Offline authorization: an id tag presented while offline is decided by the local list, the authorization
+   cache and AllowOfflineTxForUnknownId (``local_auth.py``); a reserved connector refuses other tokens, and the
+   reserving token's transaction uses (ends) the reservation.
 4. An authorization with no EV plugged in lapses after ConnectionTimeOut.
 
 The firmware drives it: :meth:`Station.advance` to move physics to ``now``, :meth:`Station.run_visits` at
@@ -31,6 +33,7 @@ from chargewise.simulator.calls import OTHER, AuthorizeCall, CallContext
 from chargewise.simulator.composite import CompositePeriod, Context, Electrical, Limit, composite_schedule, limit_at
 from chargewise.simulator.connector import Connector, Transaction
 from chargewise.simulator.ev import EV
+from chargewise.simulator.local_auth import LocalAuth
 from chargewise.simulator.outbox import Kind, Outbox, Queued
 from chargewise.simulator.profiles import Profile, ProfileError, ProfileStore, Purpose
 from chargewise.simulator.rng import Rng
@@ -79,6 +82,7 @@ class Station:
         "_visits",
         "connectors",
         "electrical",
+        "local_auth",
         "outbox",
         "physics_at",
         "profiles",
@@ -119,6 +123,7 @@ class Station:
             evse_count=template.connectors, quirks=template.quirks, replace_same_slot=version is OcppVersion.V16
         )
         self.tx_ids: dict[int, str] = {}  # local transaction number -> the CSMS's 1.6 transactionId
+        self.local_auth = LocalAuth(settings)  # local list, authorization cache, reservations
         self.station_reported: tuple[str, str] | None = None  # last 1.6 connector-0 status sent
         self.physics_at: float | None = None  # when a plugged EV's state must next be re-evaluated
         self._visits = deque(sorted(visits, key=lambda v: v.arrive_s))
@@ -166,6 +171,8 @@ class Station:
         times += [c.authorized_at + timeout for c in self.connectors if c.authorized_at is not None and c.ev is None]
         if self._visits:
             times.append(self._visits[0].arrive_s)
+        if (expiry := self.local_auth.next_expiry()) is not None:
+            times.append(expiry)
         return min(times) if times else None
 
     def next_meter_times(self) -> list[float]:
@@ -185,6 +192,7 @@ class Station:
 
     def refresh(self, now: float) -> None:
         """Recompute every connector's limit, draw and status; report what changed (rule 2)."""
+        self._mark_reserved(now)
         for c in self.connectors:
             c.limit = self._limit(c, now)
             c.update_draw()
@@ -219,7 +227,12 @@ class Station:
         self.station_reported = None
 
     def run_visits(self, now: float) -> None:
-        """EVs whose time has come leave, then new ones arrive."""
+        """Reservations past their expiry end (2.0.1 reports it), EVs whose time has come leave, new ones arrive."""
+        for held in self.local_auth.expired(now):
+            self.uplink.note(now, f"reservation {held.id} expired")
+            if self.version is OcppVersion.V201 and self.uplink.accepted:
+                self.uplink.call("ReservationStatusUpdate", {"reservationId": held.id,
+                                                              "reservationUpdateStatus": "Expired"}, now)  # fmt: skip
         for c in self.connectors:
             if c.ev is not None and c.ev.departure <= now:
                 self._unplug(c, now)
@@ -239,6 +252,8 @@ class Station:
         """The CSMS's answer to an Authorize (or the offline rule 3): start charging or wait for the EV."""
         c = self.connectors[connector_id - 1]
         self.uplink.note(now, f"id tag {id_tag} {'accepted' if accepted else 'refused'}")
+        if self.uplink.accepted:
+            self.local_auth.remember(id_tag, accepted)
         if not accepted or c.tx is not None:
             return
         if c.ev is not None:
@@ -259,6 +274,9 @@ class Station:
     def remote_start(self, c: Connector, id_tag: str, remote_start_id: int | None, profile: Profile | None) -> bool:
         """Accept a remote start on ``c``; the transaction starts after the answer is sent (or at plug-in)."""
         if c.tx is not None or c.fault is not None or c.inoperative or c.finished:
+            return False
+        held = self.local_auth.holding(c.id, 0.0 if self._physics_last is None else self._physics_last)
+        if held is not None and not held.admits(id_tag, None):
             return False
         c.authorized_tag = id_tag
         c.remote_start_id = remote_start_id
@@ -405,8 +423,15 @@ class Station:
         self.refresh(now)
 
     def _authorize(self, c: Connector, id_tag: str, now: float) -> None:
-        if not self.uplink.accepted:
-            self.authorize_answered(c.id, id_tag, True, now)  # rule 3
+        held = self.local_auth.holding(c.id, now)
+        if held is not None and not held.admits(id_tag, None):
+            self.uplink.note(now, f"connector {c.id} is reserved (reservation {held.id}) for another token")
+            self.authorize_answered(c.id, id_tag, False, now)
+            return
+        if not self.uplink.accepted:  # rule 3
+            accepted, by = self.local_auth.offline(id_tag, now)
+            self.uplink.note(now, f"offline: id tag {id_tag} decided by the {by}")
+            self.authorize_answered(c.id, id_tag, accepted, now)
             return
         action, payload = self.reporter.authorize(id_tag)
         self.uplink.call(action, payload, now, AuthorizeCall(connector_id=c.id, id_tag=id_tag))
@@ -422,6 +447,10 @@ class Station:
             meter_start_wh=c.register_wh,
             remote_start_id=c.remote_start_id,
         )
+        held = self.local_auth.holding(c.id, now)
+        if held is not None and held.admits(id_tag, None):  # the reservation is used: it ends here
+            c.tx.reservation_id = held.id
+            self.local_auth.cancel(held.id)
         profile, c.remote_profile = c.remote_profile, None
         c.authorized_tag, c.authorized_at, c.remote_start_id = None, None, None
         c.limit = self._limit(c, now)
@@ -445,6 +474,12 @@ class Station:
         self.profiles.end_transaction(c.id)
         self.refresh(now)
         self.uplink.pump(now)
+
+    def _mark_reserved(self, now: float) -> None:
+        """Which connectors show Reserved: those with a reservation of their own, all with one of the charger's."""
+        held = {r.connector for r in self.local_auth.reservations.values() if r.expires > now}
+        for c in self.connectors:
+            c.reserved = c.id in held or 0 in held
 
     def _queue(self, item: Queued | None) -> None:
         if item is not None:

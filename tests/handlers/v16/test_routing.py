@@ -4,10 +4,11 @@ from chargewise.handlers.v16 import (
     authorize,
     boot_notification,
     data_transfer,
+    diagnostics_status_notification,
     firmware_status_notification,
     heartbeat,
+    log_status_notification,
     meter_values,
-    notifications,
     security_event_notification,
     start_transaction,
     status_notification,
@@ -52,8 +53,8 @@ def test_each_action_goes_to_its_namesake_module() -> None:
         "MeterValues": meter_values.handle,
         "DataTransfer": data_transfer.handle,
         "SecurityEventNotification": security_event_notification.handle,  # recorded for the doctor
-        **dict.fromkeys(WHITEPAPER - {"SignedFirmwareStatusNotification"} | {"DiagnosticsStatusNotification"},
-                        notifications.handle),
+        "DiagnosticsStatusNotification": diagnostics_status_notification.handle,  # the log upload's status
+        "LogStatusNotification": log_status_notification.handle,
         **dict.fromkeys({"FirmwareStatusNotification", "SignedFirmwareStatusNotification"},
                         firmware_status_notification.handle),  # the firmware campaigns
     }  # fmt: skip

@@ -7,6 +7,7 @@ from chargewise.handlers.v201 import (
     data_transfer,
     firmware_status_notification,
     heartbeat,
+    log_status_notification,
     meter_values,
     notifications,
     notify_charging_limit,
@@ -47,7 +48,7 @@ ISSUE_10 = {
     "ReservationStatusUpdate": reservation_status_update.handle,
 }
 CERTIFICATES = {"SignCertificate", "Get15118EVCertificate", "GetCertificateStatus"}
-REPORTS = {"FirmwareStatusNotification", "LogStatusNotification"}
+REPORTS = {"FirmwareStatusNotification"}
 
 
 def test_table_covers_exactly_the_issues_actions() -> None:
@@ -77,7 +78,8 @@ def test_each_action_goes_to_its_namesake_module() -> None:
         "NotifyReport": notify_report.handle,
         "NotifyEvent": notify_event.handle,  # signal strength for the doctor
         "SecurityEventNotification": security_event_notification.handle,
-        **dict.fromkeys(REPORTS - {"FirmwareStatusNotification"}, notifications.handle),
+        "LogStatusNotification": log_status_notification.handle,  # the log upload's status
+        **dict.fromkeys(REPORTS - {"FirmwareStatusNotification", "LogStatusNotification"}, notifications.handle),
         "FirmwareStatusNotification": firmware_status_notification.handle,  # the firmware campaigns
         **ISSUE_10,
     }

@@ -293,3 +293,35 @@ firmware_downloads = Table(
     Column("body", Text, nullable=False),
     Index("ix_firmware_downloads_artifact", "artifact_id", "id"),
 )
+
+
+# --- fleet operations (``services.local_lists``, ``services.reservations``; migration 0009) -----------------
+# What each charger's local authorization list holds as far as we know (the last version it accepted from us,
+# its entries as JSON) and its authorization cache policy. No foreign key: a re-added charger starts over.
+local_lists = Table(
+    "local_lists",
+    metadata,
+    Column("charger_id", String, primary_key=True),
+    Column("version", Integer),
+    Column("entries", Text),  # JSON object: id tag -> {"status", "expires_at", "parent"}
+    Column("cache_policy", String, nullable=False),
+    Column("updated_at", UtcDateTime),
+)
+
+# Reservations made with ReserveNow; the id is the OCPP reservationId (never reused).
+reservations = Table(
+    "reservations",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("charger_id", String, nullable=False),
+    Column("evse_id", Integer, nullable=False),
+    Column("id_tag", String, nullable=False),
+    Column("parent_id_tag", String),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("status", String, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("transaction_id", Integer),
+    Index("ix_reservations_charger_status", "charger_id", "status"),
+    sqlite_autoincrement=True,
+)

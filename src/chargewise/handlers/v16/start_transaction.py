@@ -13,7 +13,7 @@ async def handle(ctx: Context, payload: Payload) -> Payload:
         charger_id=ctx.charger_id, evse_id=connector, connector_id=1, id_tag=id_tag,
         started_at=parse_time(timestamp), meter_start_wh=float(meter_start),
         # a retried StartTransaction carries the same four fields: it gets the same transactionId
-        dedupe_key=f"{connector}|{id_tag}|{meter_start}|{timestamp}",
+        dedupe_key=f"{connector}|{id_tag}|{meter_start}|{timestamp}", reservation_id=payload.get("reservationId"),
     )  # fmt: skip
     tx, auth = await ctx.central.start_transaction(new)
     return {"transactionId": tx.id, "idTagInfo": id_tag_info(auth)}

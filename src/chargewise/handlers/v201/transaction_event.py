@@ -18,6 +18,7 @@ async def handle(ctx: Context, payload: Payload) -> Payload:
         trigger_reason=payload["triggerReason"], charging_state=info.get("chargingState"),
         remote_start_id=info.get("remoteStartId"), stopped_reason=info.get("stoppedReason"),
         meter_values=tuple(to_meter_values(ctx.charger_id, 0, None, payload.get("meterValue", []))),
+        reservation_id=payload.get("reservationId"),
     )  # fmt: skip
     _, auth = await ctx.central.transactions.event(event)
     return {"idTokenInfo": id_token_info(auth)} if auth is not None else {}

@@ -28,6 +28,7 @@ from chargewise.simulator.ports import Charger, Reply
 from chargewise.simulator.profiles import ProfileError, Purpose, from_v16
 from chargewise.simulator.rf import CRITICAL_DBM, RECOVERED_DBM
 from chargewise.simulator.settings import BY_KEY, SETTINGS
+from chargewise.simulator.v16 import auth_calls
 
 VENDOR_ID = "com.chargewise.net"
 _PURPOSES = {"ChargePointMaxProfile": Purpose.MAX, "TxDefaultProfile": Purpose.TX_DEFAULT, "TxProfile": Purpose.TX}
@@ -97,6 +98,8 @@ class Dialect16:
         if kind is Kind.START:
             payload = {"connectorId": c.id, "idTag": (tx.id_tag or "")[:20], "meterStart": round(tx.meter_start_wh),
                        "timestamp": stamp}  # fmt: skip
+            if tx.reservation_id is not None:
+                payload["reservationId"] = tx.reservation_id
             return Queued(action="StartTransaction", payload=payload, kind=kind, tx_local=tx.local, created=now)
         measurands = fw.settings.get("meter_measurands").split(",")
         if kind is Kind.STOP:
@@ -299,9 +302,6 @@ class Dialect16:
         status = "UnknownMessageId" if p["vendorId"] == VENDOR_ID else "UnknownVendorId"
         return Reply(payload={"status": status})
 
-    def clear_cache(self, p: Payload, now: float) -> Reply:
-        return Reply(payload={"status": "Accepted"})
-
 
 def _sampled(s: Sample, context: str) -> dict[str, Any]:
     row: dict[str, Any] = {"value": _number(s.value), "context": context, "measurand": s.measurand, "unit": s.unit,
@@ -334,6 +334,10 @@ ROUTES: dict[str, Callable[[Dialect16, Payload, float], Reply]] = {
     "GetDiagnostics": Dialect16.get_diagnostics,
     "GetLog": Dialect16.get_log,
     "DataTransfer": Dialect16.data_transfer,
-    "ClearCache": Dialect16.clear_cache,
+    "ClearCache": auth_calls.clear_cache,
+    "SendLocalList": auth_calls.send_local_list,
+    "GetLocalListVersion": auth_calls.get_local_list_version,
+    "ReserveNow": auth_calls.reserve_now,
+    "CancelReservation": auth_calls.cancel_reservation,
 }
 Dialect16.supported = frozenset(ROUTES)

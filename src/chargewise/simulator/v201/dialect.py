@@ -30,6 +30,7 @@ from chargewise.simulator.ports import Charger, Reply
 from chargewise.simulator.profiles import ProfileError, Purpose, from_v201
 from chargewise.simulator.rf import CRITICAL_DBM, RECOVERED_DBM
 from chargewise.simulator.settings import BY_VARIABLE, SETTINGS, Setting
+from chargewise.simulator.v201 import auth_calls
 
 _PURPOSES = {"ChargingStationMaxProfile": Purpose.MAX, "TxDefaultProfile": Purpose.TX_DEFAULT, "TxProfile": Purpose.TX}
 _EVENT_TYPES = {Kind.START: "Started", Kind.STOP: "Ended", Kind.METER: "Updated", Kind.EVENT: "Updated"}
@@ -80,7 +81,7 @@ class Dialect201:
         elif c.inoperative and c.tx is None:
             state = "Unavailable"
         else:
-            state = "Occupied" if c.ev is not None else "Available"
+            state = "Occupied" if c.ev is not None else "Reserved" if c.reserved and c.tx is None else "Available"
         if c.reported == (state, ""):
             return []
         c.reported = (state, "")
@@ -117,6 +118,8 @@ class Dialect201:
                 payload["idToken"] = {"idToken": tx.id_tag[:36], "type": "ISO14443"}
             if tx.remote_start_id is not None:
                 info["remoteStartId"] = tx.remote_start_id
+            if tx.reservation_id is not None:
+                payload["reservationId"] = tx.reservation_id
         if kind is Kind.STOP:
             info["stoppedReason"] = _STOP_REASONS.get(reason or "Local", reason or "Local")
         if kind is not Kind.EVENT:
@@ -417,9 +420,6 @@ class Dialect201:
     def data_transfer_unknown(self, p: Payload, now: float) -> Reply:
         return Reply(payload={"status": "UnknownVendorId"})
 
-    def clear_cache(self, p: Payload, now: float) -> Reply:
-        return Reply(payload={"status": "Accepted"})
-
 
 def _sampled(s: Sample, context: str) -> dict[str, Any]:
     row: dict[str, Any] = {"value": s.value, "context": context, "measurand": s.measurand,
@@ -449,6 +449,10 @@ ROUTES: dict[str, Callable[[Dialect201, Payload, float], Reply]] = {
     "ClearVariableMonitoring": Dialect201.clear_variable_monitoring,
     "GetTransactionStatus": Dialect201.get_transaction_status,
     "DataTransfer": Dialect201.data_transfer_unknown,
-    "ClearCache": Dialect201.clear_cache,
+    "ClearCache": auth_calls.clear_cache,
+    "SendLocalList": auth_calls.send_local_list,
+    "GetLocalListVersion": auth_calls.get_local_list_version,
+    "ReserveNow": auth_calls.reserve_now,
+    "CancelReservation": auth_calls.cancel_reservation,
 }
 Dialect201.supported = frozenset(ROUTES)
