@@ -13,6 +13,7 @@ from collections.abc import Container
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
+from typing import TYPE_CHECKING
 
 from chargewise.domain.model import (
     REAPED,
@@ -33,6 +34,9 @@ from chargewise.services.meter_writer import MeterWriter
 from chargewise.services.reports import NoReportStore, Reports
 from chargewise.services.telemetry import Telemetry
 from chargewise.services.transactions import SUPERSEDED, Transactions
+
+if TYPE_CHECKING:
+    from chargewise.services.certificates import Certificates
 
 __all__ = [
     "SUPERSEDED", "TOUCH_EVERY", "Authorization", "CentralSystem", "Policy", "UnknownChargerPolicy", "touch_phase",
@@ -81,6 +85,8 @@ class CentralSystem:
         self.reports = Reports(store=NoReportStore())
         #: link signals for the connectivity doctor; ``bootstrap`` replaces it with one over the durable store
         self.link_signals = LinkSignals(clock=clock)
+        #: signs chargers' CSRs (SignCertificate); ``bootstrap`` sets it, None: every CSR is refused
+        self.certificates: Certificates | None = None
         self.clock = clock
         self.policy = policy
         self.meters = meter_writer

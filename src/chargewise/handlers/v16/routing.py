@@ -11,6 +11,7 @@ from chargewise.handlers.v16 import (
     meter_values,
     notifications,
     security_event_notification,
+    sign_certificate,
     start_transaction,
     status_notification,
     stop_transaction,
@@ -32,4 +33,5 @@ def routes() -> dict[str, Handler]:
         "SecurityEventNotification": security_event_notification.handle,
         "LogStatusNotification": notifications.handle,
         "SignedFirmwareStatusNotification": notifications.handle,
+        "SignCertificate": sign_certificate.handle,
     }
