@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from chargewise.ocpp.frames import Payload
+from chargewise.simulator import credential_calls
 from chargewise.simulator.clock import parse_iso
 from chargewise.simulator.connector import Connector, Transaction
 from chargewise.simulator.faults import RadioSample
@@ -450,4 +451,6 @@ ROUTES: dict[str, Callable[[Dialect201, Payload, float], Reply]] = {
     "DataTransfer": Dialect201.data_transfer_unknown,
     "ClearCache": Dialect201.clear_cache,
 }
+# password, network profiles, certificates
+ROUTES.update(credential_calls.routes_201(Dialect201.set_variables, Dialect201.trigger_message))
 Dialect201.supported = frozenset(ROUTES)
