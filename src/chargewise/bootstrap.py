@@ -14,8 +14,10 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from chargewise.adapters.ca_files import CaError, ca_paths, open_authority
 from chargewise.adapters.clock import SystemClock
 from chargewise.adapters.http_api import ApiDeps, HttpServer
+from chargewise.adapters.http_certs import CertDeps
 from chargewise.adapters.http_sites import SiteDeps
 from chargewise.adapters.memory_demand import MemoryDemandEvents
 from chargewise.adapters.sql import open_store
@@ -29,9 +31,12 @@ from chargewise.handlers.dispatch import Dispatcher
 from chargewise.handlers.v16.routing import routes as v16_routes
 from chargewise.handlers.v201.routing import routes as v201_routes
 from chargewise.ocpp.schemas import schema_set
+from chargewise.security.authority import Authority
 from chargewise.services.admin import Admin
 from chargewise.services.central import CentralSystem, Policy
+from chargewise.services.certificates import Certificates
 from chargewise.services.connections import LinkSettings, Registry
+from chargewise.services.credentials import CredentialChanges
 from chargewise.services.demand_response import DemandResponse
 from chargewise.services.directory import Directory
 from chargewise.services.doctor import Doctor
@@ -84,6 +89,8 @@ class Settings:
     sites: tuple[SiteFile, ...] = ()  # serve --site FILE: sites whose chargers smart charging controls
     openadr2: Ven2Settings | None = None  # serve --openadr2 VTN_URL: a VEN feeding demand-response events
     mdns: bool = False  # serve --mdns: announce the OCPP and REST ports with DNS-SD (adapters/mdns.py)
+    ca_cert: Path | None = None  # serve --ca-cert/--ca-key: sign chargers' CSRs with this CA (default: our own)
+    ca_key: Path | None = None
 
 
 @dataclass(kw_only=True)
@@ -102,6 +109,8 @@ class App:
     charging: SmartCharging | None = None
     demand: DemandResponse | None = None  # demand-response events (REST now; OpenADR VENs feed the same service)
     ven: OpenAdr2Ven | None = None
+    certificates: Certificates | None = None  # chargers' CSRs and installed certificates (services/certificates.py)
+    credentials: CredentialChanges | None = None  # password rotation, security profile raise
     _background: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def stop(self) -> None:
@@ -115,6 +124,9 @@ class App:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await self.ocpp.stop()
+        for changes in (self.certificates, self.credentials):
+            if changes is not None:
+                await changes.drain()
         await self.central.drain()
         if self.http is not None:
             await self.http.stop()
@@ -136,13 +148,34 @@ def admin_token(settings: Settings) -> tuple[str, bool]:
     return token, True
 
 
-def tls_context(tls: TlsSettings) -> ssl.SSLContext:
+def tls_context(tls: TlsSettings, csms_ca: Path | None = None) -> ssl.SSLContext:
+    """``csms_ca``: the CA that signs chargers' CSRs, trusted for client certificates beside ``client_ca``."""
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(tls.cert, tls.key)
-    if tls.client_ca is not None:
-        context.load_verify_locations(tls.client_ca)
-        context.verify_mode = ssl.CERT_REQUIRED if tls.require_client_cert else ssl.CERT_OPTIONAL
+    for ca in (tls.client_ca, csms_ca):
+        if ca is not None:
+            context.load_verify_locations(ca)
+            context.verify_mode = ssl.CERT_REQUIRED if tls.require_client_cert else ssl.CERT_OPTIONAL
     return context
+
+
+def csms_authority(settings: Settings, clock: Clock) -> tuple[Callable[[], Authority], Path | None]:
+    """The CA that signs chargers' CSRs, opened on first use (made in ``<data_dir>/ca`` if need be), and with
+    TLS on its certificate file, opened now: client certificates it signed are trusted on the OCPP port."""
+    opened: list[Authority] = []
+
+    def authority() -> Authority:
+        if not opened:
+            opened.append(open_authority(settings.data_dir, clock.now(), cert=settings.ca_cert, key=settings.ca_key))
+        return opened[0]
+
+    if settings.tls is None:
+        return authority, None
+    try:
+        authority()
+    except CaError as exc:
+        raise StartupError(str(exc)) from None
+    return authority, settings.ca_cert or ca_paths(settings.data_dir)[0]
 
 
 async def start(settings: Settings, *, clock: Clock | None = None, with_http: bool = True) -> App:
@@ -150,8 +183,9 @@ async def start(settings: Settings, *, clock: Clock | None = None, with_http: bo
     for version in OcppVersion:
         schema_set(version)  # compile every schema now, not on a charger's first message
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    store = await open_store(settings.db_url)
     clock = clock or SystemClock()
+    authority, csms_ca = csms_authority(settings, clock)  # before the store: a bad CA file stops nothing open
+    store = await open_store(settings.db_url)
     central = CentralSystem(store=store, clock=clock, policy=settings.policy, meter_writer=MeterWriter(store))
     central.reports = Reports(store=SqlReportStore(store))
     signals = central.link_signals = LinkSignals(store=SqlLinkSignalStore(store), retention=settings.doctor,
@@ -178,13 +212,17 @@ async def start(settings: Settings, *, clock: Clock | None = None, with_http: bo
     )  # fmt: skip
     ocpp = OcppServer(
         deps, host=settings.host, port=settings.ocpp_port,
-        ssl_context=tls_context(settings.tls) if settings.tls else None, share_port=settings.share_port,
+        ssl_context=tls_context(settings.tls, csms_ca) if settings.tls else None, share_port=settings.share_port,
     )  # fmt: skip
     token, new = admin_token(settings)
     app = App(
         settings=settings, store=store, central=central, directory=directory, registry=registry, ocpp=ocpp,
         admin=admin, admin_token=token, token_is_new=new, demand=DemandResponse(MemoryDemandEvents(), {}),
     )  # fmt: skip
+    app.certificates = central.certificates = Certificates(authority=authority, registry=registry, clock=clock)
+    app.credentials = CredentialChanges(store=store, directory=directory, registry=registry,
+                                        tls=settings.tls is not None, client_certificates=settings.tls is not None)
+    directory.credentials_seen = app.credentials.seen  # connections that move a credential change on
     if settings.sites:  # smart charging: one reconcile loop per site, started with the other background jobs
         app.charging = SmartCharging(
             sites=list(settings.sites), telemetry=central.telemetry, store=store, registry=registry,
@@ -197,7 +235,8 @@ async def start(settings: Settings, *, clock: Clock | None = None, with_http: bo
             sites = SiteDeps(charging=app.charging, demand=app.demand, clock=clock)
             doctor = Doctor(store=store, signals=signals, clock=clock, connected=registry)
             api = ApiDeps(admin=admin, records=Records(store=store), ledger=Ledger(store=store), registry=registry,
-                          admin_token=token, sites=sites, doctor=doctor)  # fmt: skip
+                          admin_token=token, sites=sites, doctor=doctor,
+                          certs=CertDeps(certificates=app.certificates, credentials=app.credentials))  # fmt: skip
             app.http = HttpServer(api, host=settings.host, port=settings.http_port)
             await app.http.start()
             if settings.mdns:  # only the process with the REST API announces (serve --workers)

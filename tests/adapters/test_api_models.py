@@ -24,7 +24,7 @@ def doc() -> dict[str, Any]:
 
 def served_routes() -> set[tuple[str, str]]:
     """(method, path template) of every route ``http_api.build`` registers (HEAD is aiohttp's automatic twin)."""
-    web_app = http_api.build(cast("Any", SimpleNamespace(sites=None)))  # routing does not touch the services
+    web_app = http_api.build(cast("Any", SimpleNamespace(sites=None, certs=None)))  # routing does not touch the services
     return {
         (route.method.lower(), route.resource.canonical)
         for route in web_app.router.routes()
@@ -109,7 +109,10 @@ def test_request_bodies_and_created_statuses(doc: dict[str, Any]) -> None:
                          ("post", "/api/v1/tokens"), ("put", "/api/v1/sites/{name}/meter"),
                          ("put", "/api/v1/sites/{name}/evses/{charger}/{evse}/mode"),
                          ("put", "/api/v1/sites/{name}/evses/{charger}/{evse}/session"),
-                         ("post", "/api/v1/demand-response/events")}  # fmt: skip
+                         ("post", "/api/v1/demand-response/events"),
+                         ("post", "/api/v1/chargers/{id}/certificates"),
+                         ("post", "/api/v1/chargers/{id}/password-rotation"),
+                         ("post", "/api/v1/chargers/{id}/security-profile")}  # fmt: skip
     paths = doc["paths"]
     assert "201" in paths["/api/v1/demand-response/events"]["post"]["responses"]
     assert "201" in paths["/api/v1/chargers"]["post"]["responses"]
@@ -148,7 +151,7 @@ def test_every_list_documents_its_paging(doc: dict[str, Any]) -> None:
     lists = [(path, op) for method, path, op in operations(doc) if method == "get" and path.startswith("/api/")
              and "{" not in path]  # fmt: skip
     # sites (one per --site file) and demand-response events are short lists, answered whole
-    unpaged = {"/api/v1/sites", "/api/v1/demand-response/events"}
+    unpaged = {"/api/v1/sites", "/api/v1/demand-response/events", "/api/v1/ca"}  # the CA: one object, no list
     assert {path for path, _ in lists} - unpaged == {"/api/v1/chargers", "/api/v1/transactions", "/api/v1/tokens"}
     lists = [(path, op) for path, op in lists if path not in unpaged]
     for path, op in lists:

@@ -19,6 +19,8 @@ from typing import Any, TypeVar
 from aiohttp import web
 
 from chargewise.adapters import api_models as m
+from chargewise.adapters.http_certs import CertDeps
+from chargewise.adapters.http_certs import add_routes as add_cert_routes
 from chargewise.adapters.http_common import body, ok, problem
 from chargewise.adapters.http_sites import SiteDeps, add_routes
 from chargewise.domain.model import Registration
@@ -49,6 +51,7 @@ class ApiDeps:
     admin_token: str
     sites: SiteDeps | None = None  # smart charging's routes (adapters/http_sites.py)
     doctor: Doctor | None = None  # the connectivity doctor (``bootstrap`` builds it over the live signals)
+    certs: CertDeps | None = None  # certificates and credential changes (adapters/http_certs.py)
 
 
 DEPS: web.AppKey[ApiDeps] = web.AppKey("chargewise")
@@ -250,6 +253,7 @@ def build(deps: ApiDeps) -> web.Application:
     r.add_post("/api/v1/tokens", put_token)
     r.add_post("/api/v1/tokens/{id}/block", block_token)
     add_routes(web_app, deps.sites)  # without smart charging they answer that it is off
+    add_cert_routes(web_app, deps.certs)
     return web_app
 
 
