@@ -45,7 +45,7 @@ class Plan:
     url: str | None  # None: the start URL
     security_profile: int
     password: str | None  # None: the one the charger was started with
-    certificate: tuple[str, str] | None  # (chain PEM, key PEM): present it (profile 3, or whenever one is held)
+    certificate: tuple[str, str] | None  # (chain PEM, key PEM) to present: profile 3 only
 
 
 @dataclass(kw_only=True, slots=True)
@@ -80,7 +80,7 @@ class Credentials:
         slot = self.booted_priority[self.active]
         network = self.slots[slot]
         certificate = None
-        if self.chain_pem is not None and self.key is not None:
+        if network.security_profile == 3 and self.chain_pem is not None and self.key is not None:
             key = self.key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                          serialization.NoEncryption()).decode()  # fmt: skip
             certificate = (self.chain_pem, key)
