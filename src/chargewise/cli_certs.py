@@ -9,7 +9,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from chargewise.cli_support import UsageError, load_config, print_json
+from chargewise.cli_support import UsageError, print_json
+from chargewise.config import data_dir
 
 CHARGER_ACTIONS = frozenset({"rotate-password", "security-profile"})
 
@@ -66,11 +67,7 @@ async def rest(args: argparse.Namespace, method: str, path: str, body: dict[str,
     """Call the server's REST API; a refusal becomes a one-line UsageError (its error and fix)."""
     import aiohttp
 
-    from chargewise.bootstrap import Settings, admin_token
-
-    directory, url, _config = load_config(args)
-    token, _ = admin_token(Settings(data_dir=directory, db_url=url,
-                                    admin_token=os.environ.get("CHARGEWISE_ADMIN_TOKEN")))  # fmt: skip
+    token = _token(args)
     base = args.server or os.environ.get("CHARGEWISE_SERVER") or "http://127.0.0.1:8080"
     timeout = aiohttp.ClientTimeout(total=getattr(args, "deadline", 0) + 60)
     try:
@@ -85,6 +82,19 @@ async def rest(args: argparse.Namespace, method: str, path: str, body: dict[str,
     if response.status >= 400:
         raise UsageError(f"{answer.get('error', f'HTTP {response.status}')}; {answer.get('fix', '')}".rstrip("; "))
     return answer
+
+
+def _token(args: argparse.Namespace) -> str:
+    """``$CHARGEWISE_ADMIN_TOKEN``, else the token the server keeps in its data directory."""
+    token = os.environ.get("CHARGEWISE_ADMIN_TOKEN")
+    if token:
+        return token
+    path = data_dir(args.data_dir) / "admin-token"
+    try:
+        return path.read_text().strip()
+    except OSError:
+        raise UsageError(f"no admin token in {path}: give the server's --data-dir, or set CHARGEWISE_ADMIN_TOKEN"
+                         ) from None  # fmt: skip
 
 
 def _charger(args: argparse.Namespace) -> str:
