@@ -27,7 +27,7 @@ from typing import Any
 from chargewise.domain.model import Charger, Credentials, OcppVersion
 from chargewise.domain.ports import ChargerStore
 from chargewise.security import commands
-from chargewise.services.admin_errors import InvalidRequest, NotFound
+from chargewise.services.admin_errors import InvalidRequest, NotFound, storable
 from chargewise.services.connections import CallOutcome, CallTimeout, ChargerOffline, Registry
 from chargewise.services.directory import Directory, entry_for
 from chargewise.services.passwords import check_new_password, hash_password
@@ -202,7 +202,7 @@ class CredentialChanges:
 
     # ------------------------------------------------------------------ helpers
     async def _live(self, charger_id: str) -> tuple[Charger, OcppVersion]:
-        charger = await self._store.get_charger(charger_id) if len(charger_id) <= 1000 else None
+        charger = await self._store.get_charger(charger_id) if storable(charger_id) else None
         if charger is None:
             raise NotFound(f"no charger {charger_id[:60]!r}", fix="list the chargers to see their ids")
         link = self._registry.get(charger_id)
