@@ -23,7 +23,9 @@ def valid(version: OcppVersion, call: tuple[str, dict[str, Any]]) -> tuple[str, 
 
 def test_a_new_password_is_authorization_key_or_basic_auth_password() -> None:
     assert valid(V16, commands.password_change(V16, "p" * 20)) == (
-        "ChangeConfiguration", {"key": "AuthorizationKey", "value": "p" * 20})  # fmt: skip
+        "ChangeConfiguration", {"key": "AuthorizationKey", "value": "70" * 20})  # hex (whitepaper, TC_073)  # fmt: skip
+    assert commands.password_problem(V16, "p" * 21) is not None and commands.password_problem(V201, "p" * 21) is None
+    assert commands.password_problem(V201, "p" * 15) is not None
     action, payload = valid(V201, commands.password_change(V201, "p" * 20))
     assert action == "SetVariables"
     [item] = payload["setVariableData"]

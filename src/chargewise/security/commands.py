@@ -3,7 +3,8 @@
 =====================  ==============================================  =============================================
 change                 OCPP 1.6 (security whitepaper)                  OCPP 2.0.1
 =====================  ==============================================  =============================================
-new Basic password     ChangeConfiguration AuthorizationKey            SetVariables SecurityCtrlr.BasicAuthPassword
+new Basic password     ChangeConfiguration AuthorizationKey (hex of    SetVariables SecurityCtrlr.BasicAuthPassword
+                       the password's 16-20 bytes)
 raise security profile ChangeConfiguration SecurityProfile, Reset Hard SetNetworkProfile (new slot), SetVariables
                                                                        OCPPCommCtrlr.NetworkConfigurationPriority
                                                                        (new slot first, the old one after), Reset
@@ -64,9 +65,20 @@ def neutral_kind(ocpp_name: str) -> str:
     return ocpp_name
 
 
+def password_problem(version: OcppVersion, password: str) -> str | None:
+    """Why ``password`` cannot be a Basic-auth password of a charger of ``version``, or None. 2.0.1: 16 to 40
+    characters; 1.6 (whitepaper): 16 to 20 bytes, sent hex-encoded in AuthorizationKey."""
+    if version is V16 and not 16 <= len(password.encode()) <= 20:
+        return "a 1.6 charger's password must be 16 to 20 bytes (AuthorizationKey carries it hex-encoded)"
+    if not 16 <= len(password) <= 40:
+        return "a charger password must be 16 to 40 characters (OCPP security profile 1/2)"
+    return None
+
+
 def password_change(version: OcppVersion, password: str) -> Call:
+    """1.6: the password's bytes hex-encoded (security whitepaper, OCTT TC_073); 2.0.1: the password itself."""
     if version is V16:
-        return "ChangeConfiguration", {"key": "AuthorizationKey", "value": password}
+        return "ChangeConfiguration", {"key": "AuthorizationKey", "value": password.encode().hex()}
     return "SetVariables", {"setVariableData": [{"component": {"name": "SecurityCtrlr"},
                                                  "variable": {"name": "BasicAuthPassword"},
                                                  "attributeValue": password}]}  # fmt: skip

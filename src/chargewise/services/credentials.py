@@ -5,7 +5,8 @@ Rules (``security.commands`` says which message carries each change in each vers
 1. A rotation never locks a charger out. Before the new password is sent, its hash is stored as the
    previous password (both open the link while the charger answers); the moment the charger takes it, the new
    hash is the one in force and the old one the previous. The previous password keeps working until the
-   charger connects with the new one, then it is dropped (``seen``). Refused: the old credentials are put back.
+   charger connects with the new one, then it is dropped (``seen``; also when it reconnected with the new one
+   before its answer arrived, as a 1.6 charger does at once). Refused: the old credentials are put back.
    No answer (timeout, link lost): both stay valid, the new one in force, as the charger may have taken it.
 2. A raise keeps the old profile as the fallback. The profile being raised to is stored as pending; the
    charger is admitted with its old credentials or with the new profile (``services.gatekeeper`` rule 6). It
@@ -63,6 +64,7 @@ class CredentialChanges:
         self._busy: set[str] = set()
         self._raises: dict[str, tuple[int, asyncio.Future[None]]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self._early: set[str] = set()  # reconnected with the new password before its rotation was answered
 
     # ------------------------------------------------------------------ password rotation (rule 1)
     async def rotate_password(self, charger_id: str, password: str | None = None) -> ChangeResult:
@@ -74,10 +76,14 @@ class CredentialChanges:
                 fix = "choose a password of 16 to 40 characters, or let one be made"
                 raise InvalidRequest(str(exc), fix=fix) from None
         charger, version = await self._live(charger_id)
-        new = password if password is not None else secrets.token_urlsafe(18)
+        new = password if password is not None else secrets.token_urlsafe(15)  # 20 characters: fits 1.6 too
+        problem = commands.password_problem(version, new)
+        if problem is not None:
+            raise InvalidRequest(f"password: {problem}", fix="choose a shorter one, or let one be made")
         new_hash = await asyncio.to_thread(hash_password, new)
         before = charger.credentials
         with self._turn(charger_id):
+            self._early.discard(charger_id)
             await self._write(charger_id, replace(before, previous_password_hash=new_hash))
             try:
                 outcome = await self._registry.call(charger_id, *commands.password_change(version, new))
@@ -93,8 +99,9 @@ class CredentialChanges:
                 await self._write(charger_id, before)
                 return ChangeResult(charger_id=charger_id, change="password", done=False, status=status,
                                     detail=f"the charger answered {status}: it keeps its old password")  # fmt: skip
+            early = charger_id in self._early  # it reconnected with the new one while the answer was on its way
             await self._write(charger_id, replace(before, password_hash=new_hash,
-                                                  previous_password_hash=before.password_hash))  # fmt: skip
+                                                  previous_password_hash=None if early else before.password_hash))
         kept = " and the old one stays valid until it connects with the new one" if before.password_hash else ""
         return ChangeResult(charger_id=charger_id, change="password", done=True, status=status,
                             detail=f"the charger took the new password; it is stored hashed{kept}")  # fmt: skip
@@ -174,8 +181,12 @@ class CredentialChanges:
     def seen(self, charger_id: str, what: str) -> None:
         """``Directory.credentials_seen``: the charger connected with the current password, or meeting the
         profile it is raised to; finish the change in the store (a task, kept until it is done)."""
-        if what == "password" and charger_id in self._busy:
-            return  # a rotation is being answered: it writes the outcome itself
+        if what in ("password", "previous password") and charger_id in self._busy:
+            if what == "previous password":  # during a rotation the previous one is the new password
+                self._early.add(charger_id)
+            return  # the rotation writes the outcome itself
+        if what == "previous password":
+            return  # the old password still opens the link: nothing moves on
         task = asyncio.get_running_loop().create_task(self._complete(charger_id, what))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)

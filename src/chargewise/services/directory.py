@@ -29,7 +29,8 @@ class Entry:
 
 
 #: told when a charger connects during a credential change (``services.credentials``): ``(charger id, what)``,
-#: ``what`` "password" (it used the password in force) or "profile N" (it met the profile it is raised to)
+#: ``what`` "password" (it used the password in force), "previous password" (the other one), or "profile N" (it met
+#: the profile it is raised to)
 CredentialsSeen = Callable[[str, str], None]
 
 

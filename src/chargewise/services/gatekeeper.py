@@ -119,8 +119,10 @@ class Gatekeeper:
             self.directory.seen(entry.charger_id, "profile 3")
         elif pending == 2 and knock.secure:
             self.directory.seen(entry.charger_id, "profile 2")
-        if entry.previous_password_hash is not None and self.directory.uses_current(entry, _password(knock)):
-            self.directory.seen(entry.charger_id, "password")
+        password = _password(knock)
+        if entry.previous_password_hash is not None and password is not None:
+            current = self.directory.uses_current(entry, password)
+            self.directory.seen(entry.charger_id, "password" if current else "previous password")
         return None
 
     def _failed(self, knock: Knock) -> Denial:

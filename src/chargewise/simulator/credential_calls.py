@@ -59,8 +59,15 @@ def delete_certificate(d: Speaker, p: Payload, now: float) -> Reply:
 def routes_16(change_configuration: Route) -> dict[str, Route]:
     def change(d: Speaker, p: Payload, now: float) -> Reply:
         key = p["key"].lower()
-        if key == "authorizationkey":
-            return Reply(payload={"status": _creds(d).set_password(p["value"])})
+        if key == "authorizationkey":  # hex of 16-20 bytes; it reconnects with them at once (TC_073_CS)
+            try:
+                password = bytes.fromhex(p["value"]).decode()
+            except (ValueError, UnicodeDecodeError):
+                return Reply(payload={"status": "Rejected"})
+            if not 16 <= len(password.encode()) <= 20:
+                return Reply(payload={"status": "Rejected"})
+            status = _creds(d).set_password(password)
+            return Reply(payload={"status": status}, after=lambda t: d.fw.reconnect(t, "new AuthorizationKey"))
         if key == "securityprofile":
             value = p["value"].strip()
             return Reply(payload={"status": _creds(d).raise_profile(int(value)) if value.isdigit() else "Rejected"})

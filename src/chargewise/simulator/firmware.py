@@ -347,6 +347,11 @@ class Firmware:
 
         return go
 
+    def reconnect(self, now: float, reason: str) -> None:
+        """Close the link and connect again (with new credentials): no reboot, transactions go on."""
+        self.note(now, f"reconnecting: {reason}")
+        self._out_effects.append(Disconnect(reason=reason))
+
     def trigger(self, what: str, connector_id: int | None) -> Callable[[float], None] | None:
         """A TriggerMessage: the function that sends the message after the answer (None: not implemented)."""
         if what == "BootNotification":
