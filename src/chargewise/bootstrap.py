@@ -220,8 +220,13 @@ async def start(settings: Settings, *, clock: Clock | None = None, with_http: bo
         admin=admin, admin_token=token, token_is_new=new, demand=DemandResponse(MemoryDemandEvents(), {}),
     )  # fmt: skip
     app.certificates = central.certificates = Certificates(authority=authority, registry=registry, clock=clock)
-    app.credentials = CredentialChanges(store=store, directory=directory, registry=registry,
-                                        tls=settings.tls is not None, client_certificates=settings.tls is not None)
+    app.credentials = CredentialChanges(
+        store=store,
+        directory=directory,
+        registry=registry,
+        tls=settings.tls is not None,
+        client_certificates=settings.tls is not None,
+    )
     directory.credentials_seen = app.credentials.seen  # connections that move a credential change on
     if settings.sites:  # smart charging: one reconcile loop per site, started with the other background jobs
         app.charging = SmartCharging(

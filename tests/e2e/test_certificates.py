@@ -311,8 +311,13 @@ async def test_bad_input_gets_one_line_naming_the_field(tls_server: RunningServe
     try:
         await until(lambda: "BAD" in tls_server.app.registry and runner.drivers[0].fw.accepted, 15)
         cases = [
-            ("POST", "/api/v1/chargers/BAD/certificates", {"type": "csms-root", "certificate": "not a PEM"}, 400,
-             "certificate"),
+            (
+                "POST",
+                "/api/v1/chargers/BAD/certificates",
+                {"type": "csms-root", "certificate": "not a PEM"},
+                400,
+                "certificate",
+            ),
             ("POST", "/api/v1/chargers/BAD/certificates", {"type": "v2g-root", "certificate": None}, 400, "v2g-root"),
             ("POST", "/api/v1/chargers/NOPE/password-rotation", {}, 404, "NOPE"),
             ("POST", "/api/v1/chargers/BAD/password-rotation", {"password": "short"}, 400, "16 to 40"),

@@ -67,7 +67,9 @@ def test_certificate_kinds_per_version() -> None:
     with pytest.raises(commands.Unsupported, match="unknown"):
         commands.install(V201, "nonsense", "PEM")
     assert [c[1] for c in commands.list_installed(V16, [])] == [
-        {"certificateType": "CentralSystemRootCertificate"}, {"certificateType": "ManufacturerRootCertificate"}]
+        {"certificateType": "CentralSystemRootCertificate"},
+        {"certificateType": "ManufacturerRootCertificate"},
+    ]
     assert [valid(V201, c)[1] for c in commands.list_installed(V201, [])] == [{}]
     valid(V16, commands.delete(HASH))
     valid(V201, commands.delete(HASH))

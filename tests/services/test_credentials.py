@@ -76,7 +76,9 @@ def taken(action: str, payload: dict[str, Any]) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("version", [V16, V201])
-async def test_a_taken_password_is_in_force_and_the_old_one_stays_until_seen(old_hash: str, version: OcppVersion) -> None:
+async def test_a_taken_password_is_in_force_and_the_old_one_stays_until_seen(
+    old_hash: str, version: OcppVersion
+) -> None:
     during: list[Any] = []
     world: World
 
@@ -124,7 +126,11 @@ async def test_a_made_password_is_never_returned(old_hash: str) -> None:
     await world.add(password_hash=old_hash, security_profile=1)
     result = await world.changes.rotate_password("CP")
     sent = world.link.sent[0][1]["setVariableData"][0]["attributeValue"]
-    assert 16 <= len(sent) <= 40 and sent not in result.detail and verify_password(sent, (await world.creds()).password_hash)
+    assert (
+        16 <= len(sent) <= 40
+        and sent not in result.detail
+        and verify_password(sent, (await world.creds()).password_hash)
+    )
 
 
 async def test_a_raise_completes_when_the_charger_is_back_with_the_profile(old_hash: str) -> None:

@@ -310,8 +310,15 @@ def _operation(path: str, method: str, summary: str, request: Any, response: Any
         parameters.append({"name": "since", "in": "query", "required": False, "schema": {"type": "string"},
                            "description": since})  # fmt: skip
     if path.endswith("/certificates") and method == "get":  # adapters/http_certs.py
-        parameters.append({"name": "type", "in": "query", "required": False, "schema": {"type": "string"},
-                           "description": "csms-root, manufacturer-root, v2g-root, mo-root or v2g-chain; repeatable"})
+        parameters.append(
+            {
+                "name": "type",
+                "in": "query",
+                "required": False,
+                "schema": {"type": "string"},
+                "description": "csms-root, manufacturer-root, v2g-root, mo-root or v2g-chain; repeatable",
+            }
+        )
     listing = method == "get" and path in PAGED
     if listing:
         parameters += PAGE_PARAMETERS + (TRANSACTION_FILTERS if path.endswith("/transactions") else [])

@@ -107,6 +107,7 @@ def hash_data(certificate: x509.Certificate, issuer: x509.Certificate | None = N
 
 def _subject_public_key(spki_der: bytes) -> bytes:
     """The BIT STRING contents of a DER SubjectPublicKeyInfo (what RFC 6960 hashes as the issuer key)."""
+
     # SEQUENCE { SEQUENCE algorithm, BIT STRING key }: skip the outer header and the algorithm element
     def length(data: bytes, at: int) -> tuple[int, int]:
         first = data[at]

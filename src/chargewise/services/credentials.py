@@ -100,8 +100,10 @@ class CredentialChanges:
                 return ChangeResult(charger_id=charger_id, change="password", done=False, status=status,
                                     detail=f"the charger answered {status}: it keeps its old password")  # fmt: skip
             early = charger_id in self._early  # it reconnected with the new one while the answer was on its way
-            await self._write(charger_id, replace(before, password_hash=new_hash,
-                                                  previous_password_hash=None if early else before.password_hash))
+            await self._write(
+                charger_id,
+                replace(before, password_hash=new_hash, previous_password_hash=None if early else before.password_hash),
+            )
         kept = " and the old one stays valid until it connects with the new one" if before.password_hash else ""
         return ChangeResult(charger_id=charger_id, change="password", done=True, status=status,
                             detail=f"the charger took the new password; it is stored hashed{kept}")  # fmt: skip
@@ -131,8 +133,13 @@ class CredentialChanges:
                         else str(outcome.error_code)  # fmt: skip
                     if status not in commands.TAKEN:
                         await self._call_off(charger_id, profile)
-                        return ChangeResult(charger_id=charger_id, change=change, done=False, status=status,
-                                            detail=f"the charger answered {action} {status}: it keeps profile {old}")
+                        return ChangeResult(
+                            charger_id=charger_id,
+                            change=change,
+                            done=False,
+                            status=status,
+                            detail=f"the charger answered {action} {status}: it keeps profile {old}",
+                        )
                 try:
                     await asyncio.wait_for(asyncio.shield(back), deadline)
                 except TimeoutError:
@@ -163,8 +170,10 @@ class CredentialChanges:
             raise InvalidRequest(f"profile {profile} needs TLS on the OCPP port",
                                  fix="start the server with --tls-cert and --tls-key")  # fmt: skip
         if profile == 3 and not self._client_certificates:
-            raise InvalidRequest("profile 3 needs client certificates verified on the OCPP port",
-                                 fix="start the server with TLS (the CSMS CA is trusted then) or --tls-client-ca")
+            raise InvalidRequest(
+                "profile 3 needs client certificates verified on the OCPP port",
+                fix="start the server with TLS (the CSMS CA is trusted then) or --tls-client-ca",
+            )
         if profile == 2 and charger.password_hash is None:
             raise InvalidRequest(f"profile 2 needs a password and {cid} has none",
                                  fix=f"rotate one first: chargewise chargers rotate-password {cid}")  # fmt: skip
