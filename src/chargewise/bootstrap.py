@@ -15,9 +15,11 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from chargewise.adapters.ca_files import CaError, ca_paths, open_authority
 from chargewise.adapters.clock import SystemClock
 from chargewise.adapters.firmware_files import ImageFiles
 from chargewise.adapters.http_api import ApiDeps, HttpServer
+from chargewise.adapters.http_certs import CertDeps
 from chargewise.adapters.http_firmware import FirmwareDeps, linker
 from chargewise.adapters.http_sites import SiteDeps
 from chargewise.adapters.log_files import FileLogArchive
@@ -37,11 +39,14 @@ from chargewise.handlers.dispatch import Dispatcher
 from chargewise.handlers.v16.routing import routes as v16_routes
 from chargewise.handlers.v201.routing import routes as v201_routes
 from chargewise.ocpp.schemas import schema_set
+from chargewise.security.authority import Authority
 from chargewise.services.admin import Admin
 from chargewise.services.artifacts import Artifacts
 from chargewise.services.campaigns import Campaigns
 from chargewise.services.central import CentralSystem, Policy
+from chargewise.services.certificates import Certificates
 from chargewise.services.connections import LinkSettings, Registry
+from chargewise.services.credentials import CredentialChanges
 from chargewise.services.demand_response import DemandResponse
 from chargewise.services.directory import Directory
 from chargewise.services.doctor import Doctor
@@ -108,6 +113,8 @@ class Settings:
     logs: LogRetention = field(default_factory=LogRetention)  # uploaded logs kept, and the size limit
     local_list_every: float = 30.0  # s between checks that every connected charger's local list is up to date
     local_lists_everywhere: bool = False  # push local lists to every charger, not only to those pushed to once
+    ca_cert: Path | None = None  # serve --ca-cert/--ca-key: sign chargers' CSRs with this CA (default: our own)
+    ca_key: Path | None = None
 
 
 @dataclass(kw_only=True)
@@ -128,6 +135,8 @@ class App:
     ven: OpenAdr2Ven | None = None
     campaigns: Campaigns | None = None  # OTA campaigns (in the process serving the REST API)
     local_lists: LocalLists | None = None  # local authorization lists pushed from the token store
+    certificates: Certificates | None = None  # chargers' CSRs and installed certificates (services/certificates.py)
+    credentials: CredentialChanges | None = None  # password rotation, security profile raise
     _background: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def stop(self) -> None:
@@ -141,6 +150,9 @@ class App:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await self.ocpp.stop()
+        for changes in (self.certificates, self.credentials):
+            if changes is not None:
+                await changes.drain()
         await self.central.drain()
         if self.http is not None:
             await self.http.stop()
@@ -213,13 +225,34 @@ def _http_url(host: str, port: int) -> str:
     return f"http://{f'[{host}]' if ':' in host else host}:{port}"
 
 
-def tls_context(tls: TlsSettings) -> ssl.SSLContext:
+def tls_context(tls: TlsSettings, csms_ca: Path | None = None) -> ssl.SSLContext:
+    """``csms_ca``: the CA that signs chargers' CSRs, trusted for client certificates beside ``client_ca``."""
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(tls.cert, tls.key)
-    if tls.client_ca is not None:
-        context.load_verify_locations(tls.client_ca)
-        context.verify_mode = ssl.CERT_REQUIRED if tls.require_client_cert else ssl.CERT_OPTIONAL
+    for ca in (tls.client_ca, csms_ca):
+        if ca is not None:
+            context.load_verify_locations(ca)
+            context.verify_mode = ssl.CERT_REQUIRED if tls.require_client_cert else ssl.CERT_OPTIONAL
     return context
+
+
+def csms_authority(settings: Settings, clock: Clock) -> tuple[Callable[[], Authority], Path | None]:
+    """The CA that signs chargers' CSRs, opened on first use (made in ``<data_dir>/ca`` if need be), and with
+    TLS on its certificate file, opened now: client certificates it signed are trusted on the OCPP port."""
+    opened: list[Authority] = []
+
+    def authority() -> Authority:
+        if not opened:
+            opened.append(open_authority(settings.data_dir, clock.now(), cert=settings.ca_cert, key=settings.ca_key))
+        return opened[0]
+
+    if settings.tls is None:
+        return authority, None
+    try:
+        authority()
+    except CaError as exc:
+        raise StartupError(str(exc)) from None
+    return authority, settings.ca_cert or ca_paths(settings.data_dir)[0]
 
 
 async def start(settings: Settings, *, clock: Clock | None = None, with_http: bool = True) -> App:
@@ -227,8 +260,9 @@ async def start(settings: Settings, *, clock: Clock | None = None, with_http: bo
     for version in OcppVersion:
         schema_set(version)  # compile every schema now, not on a charger's first message
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    store = await open_store(settings.db_url)
     clock = clock or SystemClock()
+    authority, csms_ca = csms_authority(settings, clock)  # before the store: a bad CA file stops nothing open
+    store = await open_store(settings.db_url)
     central = CentralSystem(store=store, clock=clock, policy=settings.policy, meter_writer=MeterWriter(store))
     central.reports = Reports(store=SqlReportStore(store))
     signals = central.link_signals = LinkSignals(store=SqlLinkSignalStore(store), retention=settings.doctor,
@@ -257,7 +291,7 @@ async def start(settings: Settings, *, clock: Clock | None = None, with_http: bo
     )  # fmt: skip
     ocpp = OcppServer(
         deps, host=settings.host, port=settings.ocpp_port,
-        ssl_context=tls_context(settings.tls) if settings.tls else None, share_port=settings.share_port,
+        ssl_context=tls_context(settings.tls, csms_ca) if settings.tls else None, share_port=settings.share_port,
     )  # fmt: skip
     token, new = admin_token(settings)
     app = App(
@@ -265,6 +299,15 @@ async def start(settings: Settings, *, clock: Clock | None = None, with_http: bo
         admin=admin, admin_token=token, token_is_new=new, demand=DemandResponse(MemoryDemandEvents(), {}),
         local_lists=app_lists,
     )  # fmt: skip
+    app.certificates = central.certificates = Certificates(authority=authority, registry=registry, clock=clock)
+    app.credentials = CredentialChanges(
+        store=store,
+        directory=directory,
+        registry=registry,
+        tls=settings.tls is not None,
+        client_certificates=settings.tls is not None,
+    )
+    directory.credentials_seen = app.credentials.seen  # connections that move a credential change on
     # smart charging: one reconcile loop per site (--site, or PUT /api/v1/sites/{name}), with the other jobs
     app.charging = SmartCharging(
         sites=list(settings.sites), telemetry=central.telemetry, store=store, registry=registry,
@@ -282,8 +325,8 @@ async def start(settings: Settings, *, clock: Clock | None = None, with_http: bo
             central.log_uploads = logs = _log_uploads(settings, registry, clock)
             api = ApiDeps(admin=admin, records=Records(store=store), ledger=Ledger(store=store), registry=registry,
                           admin_token=token, sites=sites, doctor=doctor, firmware=firmware,
-                          events=central.events, logs=logs, local_lists=app_lists,
-                          reservations=central.reservations)  # fmt: skip
+                          events=central.events, logs=logs, local_lists=app_lists, reservations=central.reservations,
+                          certs=CertDeps(certificates=app.certificates, credentials=app.credentials))  # fmt: skip
             app.http = HttpServer(api, host=settings.host, port=settings.http_port)
             await app.http.start()
             host = settings.host if settings.host not in ("0.0.0.0", "::", "") else socket.gethostname()

@@ -72,6 +72,10 @@ def build_parser() -> argparse.ArgumentParser:
     qs.add_argument("charger_id")
     qs.add_argument("quirks", help="comma-separated (see README); '' for none (strict)")
     _store_options(qs)
+    from chargewise import cli_certs
+
+    cli_certs.add_charger_actions(csub)  # rotate-password, security-profile (through the running server)
+    cli_certs.add_arguments(sub.add_parser("certs", help="charger certificates: ca, list, install, delete, renew"))
 
     tokens = sub.add_parser("tokens", help="id tokens (RFID cards, app tokens)")
     tsub = tokens.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -148,6 +152,8 @@ def _server_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--tls-key", type=Path, help="PEM private key for --tls-cert")
     p.add_argument("--tls-client-ca", type=Path, help="CA for charger client certificates (security profile 3)")
     p.add_argument("--require-client-cert", action="store_true", help="refuse chargers without a client cert")
+    p.add_argument("--ca-cert", type=Path, help="CA certificate that signs chargers' CSRs (default: DATA_DIR/ca, made)")
+    p.add_argument("--ca-key", type=Path, help="unencrypted PEM key of --ca-cert")
     p.add_argument(
         "--site", action="append", type=Path, default=[], metavar="SITE_FILE",
         help="control the chargers of this site file (limits, load balancing; see docs/sites.md); repeatable",

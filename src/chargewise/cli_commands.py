@@ -93,6 +93,9 @@ def settings_from(args: argparse.Namespace) -> Settings:
                           require_client_cert=args.require_client_cert)  # fmt: skip
     elif args.tls_client_ca:
         raise UsageError("--tls-client-ca needs --tls-cert and --tls-key (client certificates only work over TLS)")
+    ca_cert, ca_key = getattr(args, "ca_cert", None), getattr(args, "ca_key", None)
+    if (ca_cert is None) != (ca_key is None):
+        raise UsageError("--ca-cert and --ca-key go together: give both, or neither for chargewise's own CA")
     policy = Policy(
         unknown_chargers=UnknownChargerPolicy(args.unknown_chargers or server.unknown_chargers),
         heartbeat_interval=server.heartbeat_interval, free_charging=args.free_charging or server.free_charging,
@@ -107,6 +110,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         admin_token=os.environ.get("CHARGEWISE_ADMIN_TOKEN"), share_port=getattr(args, "workers", 1) > 1,
         mdns=getattr(args, "mdns", False), sites=_sites(getattr(args, "site", [])), openadr2=_ven(args),
         public_url=getattr(args, "public_url", None),
+        ca_cert=ca_cert, ca_key=ca_key,
         auth=AuthLimits(charger_failures=server.auth_failures_per_charger,
                         address_failures=server.auth_failures_per_address, window=server.auth_failure_window),
         doctor=Retention(days=config.doctor.retention_days, rows_per_charger=config.doctor.rows_per_charger,
@@ -186,6 +190,10 @@ def _stop_children(children: list[int]) -> None:
 # ---------------------------------------------------------------------- chargers
 async def chargers(args: argparse.Namespace) -> int:
     """``chargers ACTION``: the admin service on the store; a running server applies the change within 2 s."""
+    from chargewise import cli_certs
+
+    if args.action in cli_certs.CHARGER_ACTIONS:  # on the live charger: through the running server
+        return await cli_certs.charger_action(args)
     async with opened_store(args) as store:
         admin = Admin(store=store)
         if args.action == "list":
@@ -341,6 +349,12 @@ async def doctor(args: argparse.Namespace) -> int:
     return await cli_doctor.run(args)
 
 
+async def certs(args: argparse.Namespace) -> int:
+    from chargewise import cli_certs
+
+    return await cli_certs.run(args)
+
+
 async def sites(args: argparse.Namespace) -> int:
     from chargewise import cli_sites
 
@@ -372,5 +386,5 @@ async def logs(args: argparse.Namespace) -> int:
 COMMANDS: dict[str, Callable[[argparse.Namespace], Awaitable[int]]] = {
     "serve": serve, "demo": demo, "chargers": chargers, "tokens": tokens, "transactions": transactions,
     "call": call, "simulate": simulate, "doctor": doctor, "sites": sites, "firmware": firmware,
-    "campaign": campaign, "logs": logs, "reservations": reservations,
+    "campaign": campaign, "logs": logs, "reservations": reservations, "certs": certs,
 }  # fmt: skip

@@ -26,7 +26,8 @@ def doc() -> dict[str, Any]:
 
 def served_routes() -> set[tuple[str, str]]:
     """(method, path template) of every route ``http_api.build`` registers (HEAD is aiohttp's automatic twin)."""
-    services = SimpleNamespace(sites=None, firmware=None, events=None, logs=None, local_lists=None, reservations=None)
+    services = SimpleNamespace(sites=None, firmware=None, events=None, logs=None, local_lists=None,
+                               reservations=None, certs=None)  # fmt: skip
     web_app = http_api.build(cast("Any", services))  # routing does not touch the services
     return {
         (route.method.lower(), route.resource.canonical)
@@ -125,6 +126,9 @@ def test_request_bodies_and_created_statuses(doc: dict[str, Any]) -> None:
         ("post", "/api/v1/local-lists/push"),
         ("put", "/api/v1/chargers/{id}/local-list/cache-policy"),
         ("post", "/api/v1/chargers/{id}/reservations"),
+        ("post", "/api/v1/chargers/{id}/certificates"),
+        ("post", "/api/v1/chargers/{id}/password-rotation"),
+        ("post", "/api/v1/chargers/{id}/security-profile"),
     }  # fmt: skip
     paths = doc["paths"]
     assert "201" in paths["/api/v1/demand-response/events"]["post"]["responses"]
@@ -167,6 +171,7 @@ def test_every_list_documents_its_paging(doc: dict[str, Any]) -> None:
     unpaged = {"/api/v1/sites", "/api/v1/demand-response/events", "/api/v1/events"}  # the last: an endless stream
     unpaged |= {"/api/v1/firmware/artifacts", "/api/v1/firmware/campaigns"}  # a few images and campaigns
     unpaged |= {"/api/v1/logs", "/api/v1/reservations"}
+    unpaged |= {"/api/v1/ca"}  # the CA: one object, no list
     assert {path for path, _ in lists} - unpaged == {"/api/v1/chargers", "/api/v1/transactions", "/api/v1/tokens"}
     lists = [(path, op) for path, op in lists if path not in unpaged]
     for path, op in lists:

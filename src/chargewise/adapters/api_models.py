@@ -11,6 +11,7 @@ import msgspec
 
 from chargewise import __version__
 from chargewise.adapters import api_fleet_models
+from chargewise.adapters.api_cert_models import ROUTES as CERT_ROUTES
 from chargewise.adapters.api_event_models import add_event_stream
 from chargewise.adapters.api_firmware_models import ROUTES as FIRMWARE_ROUTES
 from chargewise.adapters.api_firmware_models import CampaignStart
@@ -313,6 +314,16 @@ def _operation(path: str, method: str, summary: str, request: Any, response: Any
         since = "a duration back from now (90m, 24h, 7d, 2w) or an ISO 8601 time"
         parameters.append({"name": "since", "in": "query", "required": False, "schema": {"type": "string"},
                            "description": since})  # fmt: skip
+    if path.endswith("/certificates") and method == "get":  # adapters/http_certs.py
+        parameters.append(
+            {
+                "name": "type",
+                "in": "query",
+                "required": False,
+                "schema": {"type": "string"},
+                "description": "csms-root, manufacturer-root, v2g-root, mo-root or v2g-chain; repeatable",
+            }
+        )
     listing = method == "get" and path in PAGED
     if listing:
         parameters += PAGE_PARAMETERS + (TRANSACTION_FILTERS if path.endswith("/transactions") else [])
@@ -333,7 +344,7 @@ def _operation(path: str, method: str, summary: str, request: Any, response: Any
 
 
 def openapi_document() -> dict[str, Any]:
-    routes = _ROUTES + SITE_ROUTES + SITE_PLAN_ROUTES + FIRMWARE_ROUTES + api_fleet_models.ROUTES
+    routes = _ROUTES + SITE_ROUTES + SITE_PLAN_ROUTES + FIRMWARE_ROUTES + api_fleet_models.ROUTES + CERT_ROUTES
     types = [t for route in routes for t in (route[3], route[4]) if t is not None] + [Problem]
     schemas, components = msgspec.json.schema_components(types, ref_template="#/components/schemas/{name}")
     refs = dict(zip(types, schemas, strict=True))

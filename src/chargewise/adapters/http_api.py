@@ -27,6 +27,8 @@ from chargewise.adapters import (
     http_logs,
     http_site_plan,
 )
+from chargewise.adapters.http_certs import CertDeps
+from chargewise.adapters.http_certs import add_routes as add_cert_routes
 from chargewise.adapters.http_common import body, ok, problem
 from chargewise.adapters.http_sites import SiteDeps, add_routes
 from chargewise.domain.model import Registration
@@ -66,6 +68,7 @@ class ApiDeps:
     logs: LogUploads | None = None  # log uploads and the upload endpoint (adapters/http_logs.py)
     local_lists: LocalLists | None = None  # local authorization lists (adapters/http_authorization.py)
     reservations: Reservations | None = None  # reservations (adapters/http_authorization.py)
+    certs: CertDeps | None = None  # certificates and credential changes (adapters/http_certs.py)
 
 
 DEPS: web.AppKey[ApiDeps] = web.AppKey("chargewise")
@@ -273,6 +276,7 @@ def build(deps: ApiDeps) -> web.Application:
     http_dashboard.add_routes(web_app)  # the web dashboard at /
     http_logs.add_routes(web_app, deps.logs)
     http_authorization.add_routes(web_app, deps.local_lists, deps.reservations)
+    add_cert_routes(web_app, deps.certs)
     return web_app
 
 

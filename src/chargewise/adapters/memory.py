@@ -20,6 +20,7 @@ from chargewise.domain.model import (
     Charger,
     ConnectorState,
     ConnectorStatus,
+    Credentials,
     IdToken,
     MeterValue,
     OcppVersion,
@@ -96,6 +97,14 @@ class MemoryStore:
 
     async def set_password_hash(self, charger_id: str, password_hash: str | None) -> None:
         self._charger(charger_id).password_hash = password_hash
+        self._revision += 1
+
+    async def set_credentials(self, charger_id: str, credentials: Credentials) -> None:
+        charger = self._charger(charger_id)
+        charger.password_hash = credentials.password_hash
+        charger.previous_password_hash = credentials.previous_password_hash
+        charger.security_profile = credentials.security_profile
+        charger.pending_security_profile = credentials.pending_security_profile
         self._revision += 1
 
     async def remove_charger(self, charger_id: str) -> None:

@@ -90,6 +90,26 @@ class Charger:
     # OCPP security profile the charger must connect with: 1 Basic auth, 2 TLS + Basic auth, 3 TLS client
     # certificate naming the charger; None: a password if one is set (as before profiles were stored)
     security_profile: int | None = None
+    # during a credential change (``services.credentials``): the other password that also opens the link, and
+    # the profile being raised to (the old credentials stay valid until the charger connects with the new)
+    previous_password_hash: str | None = None
+    pending_security_profile: int | None = None
+
+    @property
+    def credentials(self) -> Credentials:
+        return Credentials(password_hash=self.password_hash, previous_password_hash=self.previous_password_hash,
+                           security_profile=self.security_profile,
+                           pending_security_profile=self.pending_security_profile)  # fmt: skip
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Credentials:
+    """What admits a charger, written together (``ChargerStore.set_credentials``)."""
+
+    password_hash: str | None = None
+    previous_password_hash: str | None = None
+    security_profile: int | None = None
+    pending_security_profile: int | None = None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

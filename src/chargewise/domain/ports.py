@@ -16,6 +16,7 @@ from chargewise.domain.model import (
     BootInfo,
     Charger,
     ConnectorStatus,
+    Credentials,
     IdToken,
     MeterValue,
     OcppVersion,
@@ -122,6 +123,11 @@ class ChargerStore(Protocol):
         ...
 
     async def set_password_hash(self, charger_id: str, password_hash: str | None) -> None: ...
+
+    async def set_credentials(self, charger_id: str, credentials: Credentials) -> None:
+        """Replace the password hashes and security profiles at once (a rotation or a profile raise); raise
+        ``KeyError`` for an unknown charger."""
+        ...
 
     async def remove_charger(self, charger_id: str) -> None: ...
 

@@ -13,6 +13,7 @@ from collections.abc import Callable, Container
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
+from typing import TYPE_CHECKING
 
 from chargewise.domain.model import (
     REAPED,
@@ -37,6 +38,9 @@ from chargewise.services.reports import NoReportStore, Reports
 from chargewise.services.reservations import Reservations
 from chargewise.services.telemetry import Telemetry
 from chargewise.services.transactions import SUPERSEDED, Transactions
+
+if TYPE_CHECKING:
+    from chargewise.services.certificates import Certificates
 
 __all__ = [
     "SUPERSEDED", "TOUCH_EVERY", "Authorization", "CentralSystem", "Policy", "UnknownChargerPolicy", "touch_phase",
@@ -87,6 +91,8 @@ class CentralSystem:
         self.link_signals = LinkSignals(clock=clock)
         #: firmware statuses and boots, for the OTA campaigns; ``bootstrap`` puts the campaign service here
         self.firmware: FirmwareEvents = NoCampaigns()
+        #: signs chargers' CSRs (SignCertificate); ``bootstrap`` sets it, None: every CSR is refused
+        self.certificates: Certificates | None = None
         self.clock = clock
         #: log and diagnostics uploads (``services.log_uploads``); ``bootstrap`` sets it, None in unit tests
         self.log_uploads: LogUploads | None = None

@@ -24,6 +24,14 @@ class Entry:
     password_hash: str | None = None
     quirks: frozenset[str] = frozenset()
     security_profile: int | None = None  # see domain.model.Charger.security_profile
+    previous_password_hash: str | None = None  # also admits, during a password rotation (services.credentials)
+    pending_security_profile: int | None = None  # being raised to: a connection meeting it completes the raise
+
+
+#: told when a charger connects during a credential change (``services.credentials``): ``(charger id, what)``,
+#: ``what`` "password" (it used the password in force), "previous password" (the other one), or "profile N" (it met
+#: the profile it is raised to)
+CredentialsSeen = Callable[[str, str], None]
 
 
 Offload = Callable[[Callable[[], bool]], Awaitable[bool]]  # runs a CPU-bound check off the event loop
@@ -37,6 +45,8 @@ class Directory:
         self._verified: dict[str, tuple[str, bytes]] = {}
         self._changes = 0  # puts and removes so far
         self._changed_at: dict[str, int] = {}  # charger id -> self._changes at its last put or remove
+        self._verified_previous: dict[str, tuple[str, bytes]] = {}  # the same for the previous password
+        self.credentials_seen: CredentialsSeen | None = None  # ``bootstrap`` sets it (services.credentials)
 
     def reloading(self) -> int:
         """Call just before reading the chargers for a reload, and pass the number to :meth:`load`."""
@@ -63,6 +73,11 @@ class Directory:
             for cid, cached in self._verified.items()
             if (entry := self._entries.get(cid)) is not None and entry.password_hash == cached[0]
         }
+        self._verified_previous = {
+            cid: cached
+            for cid, cached in self._verified_previous.items()
+            if (entry := self._entries.get(cid)) is not None and entry.previous_password_hash == cached[0]
+        }
         self._pending = sum(e.registration is Registration.PENDING for e in self._entries.values())
 
     def get(self, charger_id: str) -> Entry | None:
@@ -72,6 +87,9 @@ class Directory:
         cached = self._verified.get(entry.charger_id)
         if cached is not None and cached[0] != entry.password_hash:
             del self._verified[entry.charger_id]
+        cached = self._verified_previous.get(entry.charger_id)
+        if cached is not None and cached[0] != entry.previous_password_hash:
+            del self._verified_previous[entry.charger_id]
         old = self._entries.get(entry.charger_id)
         self._entries[entry.charger_id] = entry
         self._pending += _pending(entry) - _pending(old)
@@ -80,6 +98,7 @@ class Directory:
     def remove(self, charger_id: str) -> None:
         self._pending -= _pending(self._entries.pop(charger_id, None))
         self._verified.pop(charger_id, None)
+        self._verified_previous.pop(charger_id, None)
         self._changed(charger_id)
 
     def _changed(self, charger_id: str) -> None:
@@ -101,10 +120,24 @@ class Directory:
             return True
         if password is None:
             return False
-        cached = self._verified.get(entry.charger_id)
-        if cached is None or cached[0] != entry.password_hash:
-            return None
-        return hmac.compare_digest(cached[1], _digest(password))
+        current = _known(self._verified.get(entry.charger_id), entry.password_hash, password)
+        if current or entry.previous_password_hash is None:
+            return current
+        previous = _known(self._verified_previous.get(entry.charger_id), entry.previous_password_hash, password)
+        if previous:
+            return True
+        return None if current is None or previous is None else False
+
+    def uses_current(self, entry: Entry, password: str | None) -> bool:
+        """Whether ``password`` is the one in force (not the previous one), as far as checks so far show."""
+        return password is not None and _known(self._verified.get(entry.charger_id), entry.password_hash or "",
+                                               password) is True  # fmt: skip
+
+    def seen(self, charger_id: str, what: str) -> None:
+        """The gatekeeper admitted ``charger_id`` in a way that moves a credential change on (see
+        :data:`CredentialsSeen`)."""
+        if self.credentials_seen is not None:
+            self.credentials_seen(charger_id, what)
 
     async def verify(self, entry: Entry, password: str | None, offload: Offload) -> bool:
         """True if ``password`` opens ``entry``. scrypt (~40 ms of CPU) runs through ``offload``, once per
@@ -114,10 +147,21 @@ class Directory:
             return known
         assert password is not None and entry.password_hash is not None
         stored = entry.password_hash
-        if not await offload(partial(verify_password, password, stored)):
+        if await offload(partial(verify_password, password, stored)):
+            self._verified[entry.charger_id] = (stored, _digest(password))
+            return True
+        previous = entry.previous_password_hash  # during a rotation: the other password (a second scrypt)
+        if previous is None or not await offload(partial(verify_password, password, previous)):
             return False
-        self._verified[entry.charger_id] = (stored, _digest(password))
+        self._verified_previous[entry.charger_id] = (previous, _digest(password))
         return True
+
+
+def _known(cached: tuple[str, bytes] | None, stored: str, password: str) -> bool | None:
+    """Whether ``password`` is the one cached for ``stored``; None when nothing is cached for that hash."""
+    if cached is None or cached[0] != stored:
+        return None
+    return hmac.compare_digest(cached[1], _digest(password))
 
 
 def _digest(password: str) -> bytes:
@@ -135,4 +179,6 @@ def entry_for(charger: Charger) -> Entry:
         password_hash=charger.password_hash,
         quirks=frozenset(charger.quirks),
         security_profile=charger.security_profile,
+        previous_password_hash=charger.previous_password_hash,
+        pending_security_profile=charger.pending_security_profile,
     )

@@ -11,6 +11,10 @@ then (:class:`Knock`); a :class:`Denial` becomes the HTTP answer. Rules, in orde
    carrier NAT address are not locked out by a neighbour's attacker. Any other password from a charger id
    or address over its failure limit is refused with 429 without running scrypt.
 5. scrypt runs off the event loop (``offload``); at most ``max_pending`` checks wait for it, the rest get 503.
+6. During a credential change (``services.credentials``) the old credentials keep working: the previous
+   password opens the link as the current one does, and a charger being raised to profile 3 is also admitted
+   with a client certificate naming it. Admissions that move the change on are told to the directory
+   (``Directory.seen``): the current password while a previous one is kept, or the profile raised to met.
 """
 
 from __future__ import annotations
@@ -76,12 +80,14 @@ class Gatekeeper:
         entry = self.directory.get(cid)
         if entry is None:
             return None  # unknown chargers have nothing to check here
+        if entry.pending_security_profile == 3 and cid in names and knock.secure:  # rule 6
+            return self._admitted(entry, knock)
         denial = profile_denial(entry, knock)
         if denial is not None or entry.security_profile == 3 or entry.password_hash is None:
             return denial
         known = self.directory.known_password(entry, _password(knock))
         if known is not None:
-            return None if known else self._failed(knock)
+            return self._admitted(entry, knock) if known else self._failed(knock)
         wait = self._retry_after(knock)
         if wait is not None:
             return Denial(status=429, reason="too many wrong passwords; retry later",
@@ -104,7 +110,20 @@ class Gatekeeper:
             self._pending -= 1
         if self.directory.get(knock.charger_id) != entry:  # changed while scrypt ran: judge the new one
             return await self.check(knock)
-        return None if right else self._failed(knock)
+        return self._admitted(entry, knock) if right else self._failed(knock)
+
+    def _admitted(self, entry: Entry, knock: Knock) -> Denial | None:
+        """Admit ``knock`` (None: no denial); tell the directory if that moves a credential change on (rule 6)."""
+        pending = entry.pending_security_profile
+        if pending == 3 and entry.charger_id in knock.certificate_names and knock.secure:
+            self.directory.seen(entry.charger_id, "profile 3")
+        elif pending == 2 and knock.secure:
+            self.directory.seen(entry.charger_id, "profile 2")
+        password = _password(knock)
+        if entry.previous_password_hash is not None and password is not None:
+            current = self.directory.uses_current(entry, password)
+            self.directory.seen(entry.charger_id, "password" if current else "previous password")
+        return None
 
     def _failed(self, knock: Knock) -> Denial:
         now = self._monotonic()

@@ -18,7 +18,7 @@ import ssl
 from collections.abc import Awaitable, Callable
 from urllib.parse import urlsplit
 
-from chargewise.simulator import transport
+from chargewise.simulator import tls, transport
 from chargewise.simulator.clock import SimClock
 from chargewise.simulator.faults import ConnectorFault, FlowsBlackholed, LinkLost, NetworkPath
 from chargewise.simulator.files import Files
@@ -316,12 +316,13 @@ class ChargerDriver:
                 if self.path.wan and _loopback(self.url)
                 else {}
             )
+            url, authorization, ssl_context = self._credentials()
             try:
                 link = await self._connect_fn(
-                    self.url,
+                    url,
                     subprotocol=self.fw.version.subprotocol,
-                    authorization=self.authorization,
-                    ssl_context=self.ssl_context,
+                    authorization=authorization,
+                    ssl_context=ssl_context,
                     **moved,
                 )
             except transport.ConnectError as exc:
@@ -345,6 +346,21 @@ class ChargerDriver:
             self._connecting = None
             if not self.closed:
                 self._guard(lambda: None)
+
+    def _credentials(self) -> tuple[str, str | None, ssl.SSLContext | None]:
+        """URL, Authorization header and TLS context of the next connection: the start ones, changed by what
+        the CSMS set (the firmware's ``credentials``: network profile, password, client certificate)."""
+        plan, cid = self.fw.credentials.plan(), self.fw.charger_id
+        url = self.url if plan.url is None else plan.url.rstrip("/") + "/" + cid
+        authorization = self.authorization if plan.password is None else transport.basic_auth(cid, plan.password)
+        if plan.security_profile >= 2 and url.startswith("ws://"):
+            url = "wss://" + url.removeprefix("ws://")  # profiles 2 and 3 are TLS (same host and port assumed)
+        if plan.security_profile == 3:
+            authorization = None  # the certificate alone says who it is
+        context = self.ssl_context
+        if plan.certificate is not None and url.startswith("wss:"):
+            context = tls.with_client_certificate(self.ssl_context, *plan.certificate)
+        return url, authorization, context
 
     # ------------------------------------------------------------ file transfers
     def _spawn(self, coro: Awaitable[None]) -> None:

@@ -32,6 +32,7 @@ from chargewise.simulator import maintenance
 from chargewise.simulator.calls import OTHER, CallContext, HeartbeatCall
 from chargewise.simulator.clock import iso
 from chargewise.simulator.connector import Connector
+from chargewise.simulator.credentials import Credentials
 from chargewise.simulator.faults import RadioSample
 from chargewise.simulator.lifecycle import Phase, reconnect_wait
 from chargewise.simulator.link import Link
@@ -72,6 +73,7 @@ class Firmware:
         "boot_reason",
         "charger_id",
         "connect_at",
+        "credentials",
         "dialect",
         "failures",
         "firmware_version",
@@ -114,6 +116,7 @@ class Firmware:
         self.firmware_version = template.firmware_version
         self.serial = f"{template.serial_prefix}{self.rng.randrange(10**8):08d}"
         self.log: deque[str] = deque(maxlen=LOG_LINES)
+        self.credentials = Credentials(charger_id=charger_id, profile=template.security_profile)
         self.dialect: Dialect = _dialect(version, self)
         self.station = Station(
             template=template,
@@ -172,6 +175,7 @@ class Firmware:
         self.station.advance(now)
         self.stats["connects"] += 1
         self._attempt = 0
+        self.credentials.connected()
         self.connect_at = None
         self.note(now, "connected")
         if self._needs_boot or not self.registered or self.template.quirks.boot_on_reconnect:
@@ -187,6 +191,9 @@ class Firmware:
         if stage == "tls":
             self._security.tls_failed(now, detail)
         self.note(now, f"connect failed at {stage}: {detail}")
+        fallback = self.credentials.connect_failed()
+        if fallback is not None:
+            self.note(now, fallback)
         self._schedule_reconnect(now)
 
     def disconnected(self, now: float, *, closed_by_server: bool = False) -> None:
@@ -340,6 +347,11 @@ class Firmware:
 
         return go
 
+    def reconnect(self, now: float, reason: str) -> None:
+        """Close the link and connect again (with new credentials): no reboot, transactions go on."""
+        self.note(now, f"reconnecting: {reason}")
+        self._out_effects.append(Disconnect(reason=reason))
+
     def trigger(self, what: str, connector_id: int | None) -> Callable[[float], None] | None:
         """A TriggerMessage: the function that sends the message after the answer (None: not implemented)."""
         if what == "BootNotification":
@@ -449,6 +461,7 @@ class Firmware:
         self._needs_boot = True
         self.station.forget_reported()
         self.radio.reboot()
+        self.credentials.rebooted()
         installed = self.maintenance.rebooted()
         if installed is not None and self._new_version:
             self.firmware_version = self._new_version

@@ -17,6 +17,7 @@ from typing import Protocol
 
 from chargewise.ocpp.frames import Payload
 from chargewise.simulator.connector import Connector, Transaction
+from chargewise.simulator.credentials import Credentials
 from chargewise.simulator.faults import RadioSample
 from chargewise.simulator.outbox import Kind, Outbox, Queued
 from chargewise.simulator.settings import Settings
@@ -106,6 +107,7 @@ class Charger(Protocol):
 
     station: Station
     weak_signal: bool  # the dialect decides when the signal counts as weak (its messages say so)
+    credentials: Credentials  # network profiles, password, certificates (``credentials.py``)
 
     @property
     def template(self) -> Template: ...
@@ -140,6 +142,8 @@ class Charger(Protocol):
     def reset(self, now: float, *, reason: str, stop_reason: str, on_idle: bool = False) -> str: ...
 
     def after_reset(self) -> Callable[[float], None]: ...
+
+    def reconnect(self, now: float, reason: str) -> None: ...
 
     def trigger(self, what: str, connector_id: int | None) -> Callable[[float], None] | None: ...
 

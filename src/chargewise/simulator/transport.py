@@ -184,6 +184,9 @@ async def connect(
         raise ConnectError("tls", exc.reason or str(exc)) from None
     except (TimeoutError, OSError) as exc:
         raise ConnectError("tcp", str(exc) or type(exc).__name__) from None
+    if transport.response is None:  # closed before the upgrade answer: with TLS 1.3, a refused client certificate
+        stage = "tls" if ssl_context is not None or url.startswith("wss:") else "handshake"
+        raise ConnectError(stage, "connection closed before the upgrade was answered")
     chosen = transport.response.headers.get("Sec-WebSocket-Protocol")
     if chosen != subprotocol:
         transport.disconnect(graceful=False)

@@ -22,6 +22,7 @@ from chargewise.handlers.v201 import (
     report_charging_profiles,
     reservation_status_update,
     security_event_notification,
+    sign_certificate,
     status_notification,
     transaction_event,
 )
@@ -47,12 +48,14 @@ ISSUE_10 = {
     "PublishFirmwareStatusNotification": publish_firmware_status_notification.handle,
     "ReservationStatusUpdate": reservation_status_update.handle,
 }
-CERTIFICATES = {"SignCertificate", "Get15118EVCertificate", "GetCertificateStatus"}
-REPORTS = {"FirmwareStatusNotification"}
+# issue 13, point 4: a charging station asks for its own certificate
+ISSUE_13 = {"SignCertificate": sign_certificate.handle}
+CERTIFICATES = {"Get15118EVCertificate", "GetCertificateStatus"}  # ISO 15118 Plug & Charge: not here
+REPORTS = {"FirmwareStatusNotification", "LogStatusNotification"}
 
 
 def test_table_covers_exactly_the_issues_actions() -> None:
-    assert set(routes()) == ISSUE | set(ISSUE_10)
+    assert set(routes()) == ISSUE | set(ISSUE_10) | set(ISSUE_13)
 
 
 def test_every_charger_action_but_the_certificates_is_answered() -> None:
@@ -82,4 +85,5 @@ def test_each_action_goes_to_its_namesake_module() -> None:
         **dict.fromkeys(REPORTS - {"FirmwareStatusNotification", "LogStatusNotification"}, notifications.handle),
         "FirmwareStatusNotification": firmware_status_notification.handle,  # the firmware campaigns
         **ISSUE_10,
+        **ISSUE_13,
     }

@@ -39,6 +39,8 @@ def charger(row: Row[Any], connectors: list[ConnectorState]) -> Charger:
         quirks=tuple(json.loads(row.quirks)),
         connectors=connectors,
         security_profile=row.security_profile,
+        previous_password_hash=row.previous_password_hash,
+        pending_security_profile=row.pending_security_profile,
     )
 
 

@@ -63,6 +63,7 @@ from chargewise.domain.model import (
     BootInfo,
     Charger,
     ConnectorStatus,
+    Credentials,
     IdToken,
     MeterValue,
     OcppVersion,
@@ -277,6 +278,15 @@ class SqlStore:
     @_shielded
     async def set_password_hash(self, charger_id: str, password_hash: str | None) -> None:
         await self._update_charger(charger_id, listed=True, password_hash=password_hash)
+
+    @_shielded
+    async def set_credentials(self, charger_id: str, credentials: Credentials) -> None:
+        await self._update_charger(
+            charger_id, listed=True, password_hash=credentials.password_hash,
+            previous_password_hash=credentials.previous_password_hash,
+            security_profile=credentials.security_profile,
+            pending_security_profile=credentials.pending_security_profile,
+        )  # fmt: skip
 
     @_shielded
     async def remove_charger(self, charger_id: str) -> None:

@@ -88,6 +88,8 @@ chargers = Table(
     Column("offline_since", UtcDateTime),
     Column("quirks", Text, nullable=False),  # JSON array of strings
     Column("security_profile", SmallInteger),  # 1-3; NULL: a password if one is set
+    Column("previous_password_hash", Text),  # also admits, during a password rotation (migration 0010)
+    Column("pending_security_profile", SmallInteger),  # being raised to (migration 0010)
 )
 
 connectors = Table(

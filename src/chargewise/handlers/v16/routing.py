@@ -13,6 +13,7 @@ from chargewise.handlers.v16 import (
     log_status_notification,
     meter_values,
     security_event_notification,
+    sign_certificate,
     start_transaction,
     status_notification,
     stop_transaction,
@@ -34,4 +35,5 @@ def routes() -> dict[str, Handler]:
         "SecurityEventNotification": security_event_notification.handle,
         "LogStatusNotification": log_status_notification.handle,
         "SignedFirmwareStatusNotification": firmware_status_notification.handle,
+        "SignCertificate": sign_certificate.handle,
     }

@@ -24,6 +24,7 @@ from chargewise.handlers.v201 import (
     report_charging_profiles,
     reservation_status_update,
     security_event_notification,
+    sign_certificate,
     status_notification,
     transaction_event,
 )
@@ -53,4 +54,5 @@ def routes() -> dict[str, Handler]:
         "NotifyDisplayMessages": notify_display_messages.handle,
         "PublishFirmwareStatusNotification": publish_firmware_status_notification.handle,
         "ReservationStatusUpdate": reservation_status_update.handle,
+        "SignCertificate": sign_certificate.handle,
     }

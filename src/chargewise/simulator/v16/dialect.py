@@ -19,6 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 from chargewise.ocpp.frames import Payload
+from chargewise.simulator import credential_calls
 from chargewise.simulator.clock import parse_iso
 from chargewise.simulator.connector import Connector, Transaction
 from chargewise.simulator.faults import RadioSample
@@ -340,4 +341,5 @@ ROUTES: dict[str, Callable[[Dialect16, Payload, float], Reply]] = {
     "ReserveNow": auth_calls.reserve_now,
     "CancelReservation": auth_calls.cancel_reservation,
 }
+ROUTES.update(credential_calls.routes_16(Dialect16.change_configuration))  # password, profile, certificates
 Dialect16.supported = frozenset(ROUTES)

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from chargewise.ocpp.frames import Payload
+from chargewise.simulator import credential_calls
 from chargewise.simulator.clock import parse_iso
 from chargewise.simulator.connector import Connector, Transaction
 from chargewise.simulator.faults import RadioSample
@@ -455,4 +456,6 @@ ROUTES: dict[str, Callable[[Dialect201, Payload, float], Reply]] = {
     "ReserveNow": auth_calls.reserve_now,
     "CancelReservation": auth_calls.cancel_reservation,
 }
+# password, network profiles, certificates
+ROUTES.update(credential_calls.routes_201(Dialect201.set_variables, Dialect201.trigger_message))
 Dialect201.supported = frozenset(ROUTES)
