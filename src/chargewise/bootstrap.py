@@ -19,8 +19,10 @@ from chargewise.adapters.http_api import ApiDeps, HttpServer
 from chargewise.adapters.http_sites import SiteDeps
 from chargewise.adapters.memory_demand import MemoryDemandEvents
 from chargewise.adapters.sql import open_store
+from chargewise.adapters.sql.api_clients import SqlApiClientStore
 from chargewise.adapters.sql.link_signals import SqlLinkSignalStore
 from chargewise.adapters.sql.reports import SqlReportStore
+from chargewise.adapters.webhook_sender import WebhookSender
 from chargewise.adapters.ws_server import OcppServer, ServerDeps
 from chargewise.charging.sitefile import SiteFile
 from chargewise.domain.model import OcppVersion
@@ -30,12 +32,15 @@ from chargewise.handlers.v16.routing import routes as v16_routes
 from chargewise.handlers.v201.routing import routes as v201_routes
 from chargewise.ocpp.schemas import schema_set
 from chargewise.services.admin import Admin
+from chargewise.services.api_tokens import ApiTokens
 from chargewise.services.central import CentralSystem, Policy
 from chargewise.services.connections import LinkSettings, Registry
+from chargewise.services.deliveries import Backoff
 from chargewise.services.demand_response import DemandResponse
 from chargewise.services.directory import Directory
 from chargewise.services.doctor import Doctor
 from chargewise.services.gatekeeper import AuthLimits
+from chargewise.services.jobs import Jobs
 from chargewise.services.link_signals import LinkSignals, Retention
 from chargewise.services.meter_writer import MeterWriter
 from chargewise.services.newcomers import Newcomers
@@ -43,6 +48,7 @@ from chargewise.services.profile_applier import ProfileApplier
 from chargewise.services.records import Ledger, Records
 from chargewise.services.reports import Reports
 from chargewise.services.smart_charging import SmartCharging
+from chargewise.services.webhooks import Webhooks
 
 if TYPE_CHECKING:
     from chargewise.adapters.mdns import Advertiser
@@ -84,6 +90,8 @@ class Settings:
     sites: tuple[SiteFile, ...] = ()  # serve --site FILE: sites whose chargers smart charging controls
     openadr2: Ven2Settings | None = None  # serve --openadr2 VTN_URL: a VEN feeding demand-response events
     mdns: bool = False  # serve --mdns: announce the OCPP and REST ports with DNS-SD (adapters/mdns.py)
+    http_tls: TlsSettings | None = None  # serve --http-tls-cert/--http-tls-key: the REST port serves HTTPS
+    webhook_backoff: Backoff = field(default_factory=Backoff)  # retries of webhooks and job callbacks
 
 
 @dataclass(kw_only=True)
@@ -102,6 +110,9 @@ class App:
     charging: SmartCharging | None = None
     demand: DemandResponse | None = None  # demand-response events (REST now; OpenADR VENs feed the same service)
     ven: OpenAdr2Ven | None = None
+    webhooks: Webhooks | None = None  # outgoing webhooks (REST /api/v1/webhooks), fed by central.events
+    jobs: Jobs | None = None  # asynchronous commands (REST /api/v1/jobs)
+    sender: WebhookSender | None = None
     _background: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def stop(self) -> None:
@@ -118,6 +129,12 @@ class App:
         await self.central.drain()
         if self.http is not None:
             await self.http.stop()
+        if self.webhooks is not None:
+            await self.webhooks.stop()
+        if self.jobs is not None:
+            await self.jobs.stop()
+        if self.sender is not None:
+            await self.sender.close()
         await self.store.close()
 
 
@@ -197,9 +214,16 @@ async def start(settings: Settings, *, clock: Clock | None = None, with_http: bo
         if with_http:
             sites = SiteDeps(charging=app.charging, demand=app.demand, clock=clock)
             doctor = Doctor(store=store, signals=signals, clock=clock, connected=registry)
+            clients, app.sender = SqlApiClientStore(store), WebhookSender()
+            app.webhooks = Webhooks(store=clients, hub=central.events, post=app.sender.post, now=clock.now,
+                                    backoff=settings.webhook_backoff)  # fmt: skip
+            await app.webhooks.start()
+            app.jobs = Jobs(call=registry.call, post=app.sender.post, now=clock.now, backoff=settings.webhook_backoff)
             api = ApiDeps(admin=admin, records=Records(store=store), ledger=Ledger(store=store), registry=registry,
-                          admin_token=token, sites=sites, doctor=doctor)  # fmt: skip
-            app.http = HttpServer(api, host=settings.host, port=settings.http_port)
+                          admin_token=token, sites=sites, doctor=doctor, webhooks=app.webhooks, jobs=app.jobs,
+                          tokens=ApiTokens(store=clients, now=clock.now, admin_token=token))  # fmt: skip
+            http_tls = tls_context(settings.http_tls) if settings.http_tls else None
+            app.http = HttpServer(api, host=settings.host, port=settings.http_port, ssl_context=http_tls)
             await app.http.start()
             if settings.mdns:  # only the process with the REST API announces (serve --workers)
                 from chargewise.adapters.mdns import advertise
