@@ -109,6 +109,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     cli_sites.add_arguments(sub.add_parser("sites", help="smart-charging sites: check, show, allocate"))
 
+    from chargewise import cli_api_tokens
+
+    cli_api_tokens.add_arguments(
+        sub.add_parser("api-tokens", help="REST bearer tokens with a role: create, list, revoke"), _store_options
+    )
+
     simulator_cli.add_arguments(sub.add_parser("simulate", help="simulated chargers against any CSMS URL"))
     return parser
 
@@ -136,6 +142,8 @@ def _server_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--tls-key", type=Path, help="PEM private key for --tls-cert")
     p.add_argument("--tls-client-ca", type=Path, help="CA for charger client certificates (security profile 3)")
     p.add_argument("--require-client-cert", action="store_true", help="refuse chargers without a client cert")
+    p.add_argument("--http-tls-cert", type=Path, help="PEM certificate chain: serve the REST API over HTTPS")
+    p.add_argument("--http-tls-key", type=Path, help="PEM private key for --http-tls-cert")
     p.add_argument(
         "--site", action="append", type=Path, default=[], metavar="SITE_FILE",
         help="control the chargers of this site file (limits, load balancing; see docs/sites.md); repeatable",

@@ -93,6 +93,14 @@ def settings_from(args: argparse.Namespace) -> Settings:
                           require_client_cert=args.require_client_cert)  # fmt: skip
     elif args.tls_client_ca:
         raise UsageError("--tls-client-ca needs --tls-cert and --tls-key (client certificates only work over TLS)")
+    http_tls = None
+    if args.http_tls_cert or args.http_tls_key:
+        if not (args.http_tls_cert and args.http_tls_key):
+            raise UsageError("--http-tls-cert and --http-tls-key go together")
+        for path in (args.http_tls_cert, args.http_tls_key):
+            if not path.is_file():
+                raise UsageError(f"no such file: {path}")
+        http_tls = TlsSettings(cert=args.http_tls_cert, key=args.http_tls_key)
     policy = Policy(
         unknown_chargers=UnknownChargerPolicy(args.unknown_chargers or server.unknown_chargers),
         heartbeat_interval=server.heartbeat_interval, free_charging=args.free_charging or server.free_charging,
@@ -103,7 +111,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         data_dir=directory, db_url=url, host=args.host or server.host,
         ocpp_port=args.ocpp_port if args.ocpp_port is not None else server.ocpp_port,
         http_port=args.http_port if args.http_port is not None else server.http_port,
-        policy=policy, link=base, per_charger=per_charger, tls=tls,
+        policy=policy, link=base, per_charger=per_charger, tls=tls, http_tls=http_tls,
         admin_token=os.environ.get("CHARGEWISE_ADMIN_TOKEN"), share_port=getattr(args, "workers", 1) > 1,
         mdns=getattr(args, "mdns", False), sites=_sites(getattr(args, "site", [])), openadr2=_ven(args),
         auth=AuthLimits(charger_failures=server.auth_failures_per_charger,
@@ -341,7 +349,13 @@ async def sites(args: argparse.Namespace) -> int:
     return await cli_sites.run(args)
 
 
+async def api_tokens(args: argparse.Namespace) -> int:
+    from chargewise import cli_api_tokens
+
+    return await cli_api_tokens.run(args)
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], Awaitable[int]]] = {
     "serve": serve, "demo": demo, "chargers": chargers, "tokens": tokens, "transactions": transactions,
-    "call": call, "simulate": simulate, "doctor": doctor, "sites": sites,
+    "call": call, "simulate": simulate, "doctor": doctor, "sites": sites, "api-tokens": api_tokens,
 }  # fmt: skip
