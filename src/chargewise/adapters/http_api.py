@@ -25,7 +25,7 @@ from chargewise.adapters import api_models as m
 from chargewise.adapters import http_clients, http_configuration, http_exports, http_jobs
 from chargewise.adapters.api_client_models import JobRequest
 from chargewise.adapters.http_access import ACCESS, ADMIN_ACTIONS, access, require
-from chargewise.adapters.http_common import InvalidBody, body, flag, listed, ok, problem, query
+from chargewise.adapters.http_common import BODY_READ, InvalidBody, body, flag, listed, ok, problem, query
 from chargewise.adapters.http_sites import SiteDeps, add_routes
 from chargewise.adapters.memory_api_clients import MemoryApiClientStore
 from chargewise.domain.api_clients import Role
@@ -46,7 +46,6 @@ log = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 STATUS = {InvalidRequest: 400, InvalidBody: 422, NotFound: 404, AlreadyExists: 409}
 PAGING = frozenset({"limit", "cursor"})
-WITH_BODY = frozenset({"POST", "PUT", "PATCH"})
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -73,9 +72,9 @@ async def problems(request: web.Request, handler: Handler) -> web.StreamResponse
     """Every refusal as a JSON Problem; aiohttp's own (unknown route, wrong method, body too large) too."""
     try:
         return await handler(request)
-    except AdminError as exc:  # a refusal of a request with a body is the body's fault: 422
+    except AdminError as exc:  # a refusal once the body was read is the body's fault: 422
         status = STATUS.get(type(exc), 400)
-        if status == 400 and request.method in WITH_BODY:
+        if status == 400 and request.get(BODY_READ, False):
             status = 422
         return problem(status, exc.message, exc.fix, field=exc.field if isinstance(exc, InvalidBody) else None)
     except web.HTTPException as exc:

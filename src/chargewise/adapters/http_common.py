@@ -3,8 +3,8 @@
 
 A Problem is ``{"code", "message", "fix"}`` (plus ``field`` when one field is to blame, and ``error``, the
 message again under the name clients of the first version read). A body that does not decode into its model is
-refused 422 naming the field (:class:`InvalidBody`); so is any other refusal of a request that carries a body
-(the API's middleware); a bad query parameter or path is 400.
+refused 422 naming the field (:class:`InvalidBody`); so is any other refusal once the body was read (the API's
+middleware, by :data:`BODY_READ`: a value the service refuses); a bad query parameter or path is 400.
 """
 
 from __future__ import annotations
@@ -24,6 +24,8 @@ T = TypeVar("T")
 CODES = {400: "invalid_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
          409: "conflict", 413: "too_large", 415: "unsupported_media_type", 422: "invalid_body", 500: "internal",
          503: "unavailable", 504: "timeout"}  # fmt: skip
+#: Set once the request's body was read: a refusal after that is the body's fault (422), before it the query's.
+BODY_READ: web.RequestKey[bool] = web.RequestKey("chargewise-body-read", bool)
 _AT = re.compile(r"at `\$\.?([^`]*)`")
 _NAMED = re.compile(r"field `([^`]+)`")
 
@@ -59,6 +61,7 @@ def blamed_field(exc: msgspec.ValidationError) -> str | None:
 
 async def body(request: web.Request, model: type[T]) -> T:
     fix = "send the JSON object /openapi.json shows"
+    request[BODY_READ] = True
     try:
         return msgspec.json.decode(await request.read(), type=model)
     except msgspec.ValidationError as exc:

@@ -11,7 +11,7 @@ from typing import Any
 from aiohttp import web
 
 from chargewise.adapters import api_charger_models as m
-from chargewise.adapters.http_common import InvalidBody, flag, ok, query
+from chargewise.adapters.http_common import BODY_READ, InvalidBody, flag, ok, query
 from chargewise.adapters.http_sites import SITES
 from chargewise.services import exports
 from chargewise.services.admin_errors import InvalidRequest
@@ -77,6 +77,7 @@ async def export_tokens(request: web.Request) -> web.StreamResponse:
 async def import_tokens(request: web.Request) -> web.Response:
     """Up to the API's body limit (1 MiB: about 20,000 tokens); split a larger file."""
     query(request, ())
+    request[BODY_READ] = True
     try:
         text = (await request.read()).decode("utf-8-sig")
     except UnicodeDecodeError:
