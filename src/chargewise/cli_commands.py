@@ -162,7 +162,8 @@ async def serve(args: argparse.Namespace) -> int:
     print(f"chargewise {settings.db_url.split('://')[0]} store: {settings.db_url}")
     print(f"OCPP   {scheme}://{settings.host}:{app.ocpp.port}/ocpp/{{charger_id}}  (ocpp1.6, ocpp2.0.1)")
     http_port = app.http.port if app.http is not None else settings.http_port
-    print(f"REST   http://{settings.host}:{http_port}/api/v1  (OpenAPI at /openapi.json)")
+    web = "https" if settings.http_tls else "http"
+    print(f"REST   {web}://{settings.host}:{http_port}/api/v1  (OpenAPI at /openapi.json)")
     if app.mdns is not None:
         print("mDNS   announced as _ocpp._tcp and _http._tcp (see: chargewise doctor mdns)")
     if settings.ocpp_port and getattr(args, "children", None):
