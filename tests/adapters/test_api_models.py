@@ -25,8 +25,17 @@ def doc() -> dict[str, Any]:
 
 def served_routes() -> set[tuple[str, str]]:
     """(method, path template) of every route ``http_api.build`` registers (HEAD is aiohttp's automatic twin)."""
-    deps = SimpleNamespace(sites=None, tokens=None, webhooks=None, jobs=None, registry=Registry(), admin=None,
-                           records=None, ledger=None, admin_token="x")  # routing does not touch the services
+    deps = SimpleNamespace(
+        sites=None,
+        tokens=None,
+        webhooks=None,
+        jobs=None,
+        registry=Registry(),
+        admin=None,
+        records=None,
+        ledger=None,
+        admin_token="x",
+    )  # routing does not touch the services
     web_app = http_api.build(cast("Any", deps))
     return {
         (route.method.lower(), route.resource.canonical)
@@ -121,9 +130,9 @@ def test_request_bodies_and_created_statuses(doc: dict[str, Any]) -> None:
     assert "201" in paths["/api/v1/chargers"]["post"]["responses"]
     assert "201" in paths["/api/v1/tokens"]["post"]["responses"]
     assert "202" in paths["/api/v1/chargers/{id}/jobs"]["post"]["responses"]
-    assert set(paths["/api/v1/chargers/{id}"]["delete"]["responses"]) == {"204", "401", "403", "404"}
+    assert set(paths["/api/v1/chargers/{id}"]["delete"]["responses"]) == {"204", "401", "403", "404", "503"}
     assert set(paths["/api/v1/chargers/{id}/calls"]["post"]["responses"]) == {"200", "202", "400", "401", "403",
-                                                                              "409", "422", "504"}  # fmt: skip
+                                                                              "409", "422", "503", "504"}  # fmt: skip
 
 
 def test_operations_with_a_body_document_the_422_they_answer_to_a_bad_one(doc: dict[str, Any]) -> None:

@@ -42,7 +42,7 @@ VIEWER_ROUTES: frozenset[tuple[str, str]] = frozenset()
 #: OCPP actions sent through ``/calls`` or ``/jobs`` that only an admin may send.
 ADMIN_ACTIONS = frozenset({
     "ChangeConfiguration", "SetVariables", "SetNetworkProfile", "InstallCertificate", "DeleteCertificate",
-    "CertificateSigned", "UpdateFirmware", "SignedUpdateFirmware", "ExtendedTriggerMessage", "SendLocalList",
+    "CertificateSigned", "UpdateFirmware", "SignedUpdateFirmware", "SendLocalList",
 })  # fmt: skip
 
 ACCESS: web.AppKey[ApiTokens] = web.AppKey("chargewise-access")
