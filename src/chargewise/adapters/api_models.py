@@ -324,8 +324,11 @@ PAGE_HEADERS = {
     "Link": {"description": 'the next page: `<URL>; rel="next"` (none on the last)', "schema": {"type": "string"}},
 }
 #: Answers every operation of a kind may give, besides its own.
-SECURED = {401: "missing or wrong bearer token", 403: "the token's role may not do this",
-           503: "the database is busy (every connection taken): retry in a few seconds"}
+SECURED = {
+    401: "missing or wrong bearer token",
+    403: "the token's role may not do this",
+    503: "the database is busy (every connection taken): retry in a few seconds",
+}
 BAD_BODY = {422: "malformed body (the problem's field names the culprit), or a value refused"}
 BAD_QUERY = {400: "a bad query parameter (unknown, malformed or out of range)"}
 
