@@ -81,6 +81,7 @@ def test_missing_config_file_and_bad_database_url(tmp_path: Path) -> None:
 def test_tls_options_are_checked(tmp_path: Path) -> None:
     one_line_error(cli("serve", "--tls-cert", str(tmp_path / "c.pem"), "--data-dir", str(tmp_path)), "go together")
     one_line_error(cli("serve", "--tls-client-ca", "ca.pem", "--data-dir", str(tmp_path)), "needs --tls-cert")
+    one_line_error(cli("serve", "--http-tls-key", str(tmp_path / "k.pem"), "--data-dir", str(tmp_path)), "go together")
 
 
 def test_charger_and_token_admin(tmp_path: Path) -> None:

@@ -25,11 +25,13 @@ from chargewise.adapters.http_sites import SiteDeps
 from chargewise.adapters.log_files import FileLogArchive
 from chargewise.adapters.memory_demand import MemoryDemandEvents
 from chargewise.adapters.sql import open_store
+from chargewise.adapters.sql.api_clients import SqlApiClientStore
 from chargewise.adapters.sql.firmware import SqlFirmwareStore
 from chargewise.adapters.sql.fleet import SqlFleetStore
 from chargewise.adapters.sql.link_signals import SqlLinkSignalStore
 from chargewise.adapters.sql.reports import SqlReportStore
 from chargewise.adapters.sql.store import SqlStore
+from chargewise.adapters.webhook_sender import WebhookSender
 from chargewise.adapters.ws_server import OcppServer, ServerDeps
 from chargewise.charging.sitefile import SiteFile
 from chargewise.domain.model import OcppVersion
@@ -41,16 +43,19 @@ from chargewise.handlers.v201.routing import routes as v201_routes
 from chargewise.ocpp.schemas import schema_set
 from chargewise.security.authority import Authority
 from chargewise.services.admin import Admin
+from chargewise.services.api_tokens import ApiTokens
 from chargewise.services.artifacts import Artifacts
 from chargewise.services.campaigns import Campaigns
 from chargewise.services.central import CentralSystem, Policy
 from chargewise.services.certificates import Certificates
 from chargewise.services.connections import LinkSettings, Registry
 from chargewise.services.credentials import CredentialChanges
+from chargewise.services.deliveries import Backoff
 from chargewise.services.demand_response import DemandResponse
 from chargewise.services.directory import Directory
 from chargewise.services.doctor import Doctor
 from chargewise.services.gatekeeper import AuthLimits
+from chargewise.services.jobs import Jobs
 from chargewise.services.link_signals import LinkSignals, Retention
 from chargewise.services.local_lists import LocalLists
 from chargewise.services.log_uploads import LogUploads
@@ -61,6 +66,7 @@ from chargewise.services.records import Ledger, Records
 from chargewise.services.reports import Reports
 from chargewise.services.reservations import Reservations
 from chargewise.services.smart_charging import SmartCharging
+from chargewise.services.webhooks import Webhooks
 
 if TYPE_CHECKING:
     from chargewise.adapters.mdns import Advertiser
@@ -115,6 +121,8 @@ class Settings:
     local_lists_everywhere: bool = False  # push local lists to every charger, not only to those pushed to once
     ca_cert: Path | None = None  # serve --ca-cert/--ca-key: sign chargers' CSRs with this CA (default: our own)
     ca_key: Path | None = None
+    http_tls: TlsSettings | None = None  # serve --http-tls-cert/--http-tls-key: the REST port serves HTTPS
+    webhook_backoff: Backoff = field(default_factory=Backoff)  # retries of webhooks and job callbacks
 
 
 @dataclass(kw_only=True)
@@ -137,6 +145,9 @@ class App:
     local_lists: LocalLists | None = None  # local authorization lists pushed from the token store
     certificates: Certificates | None = None  # chargers' CSRs and installed certificates (services/certificates.py)
     credentials: CredentialChanges | None = None  # password rotation, security profile raise
+    webhooks: Webhooks | None = None  # outgoing webhooks (REST /api/v1/webhooks), fed by central.events
+    jobs: Jobs | None = None  # asynchronous commands (REST /api/v1/jobs)
+    sender: WebhookSender | None = None
     _background: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def stop(self) -> None:
@@ -156,6 +167,12 @@ class App:
         await self.central.drain()
         if self.http is not None:
             await self.http.stop()
+        if self.webhooks is not None:
+            await self.webhooks.stop()
+        if self.jobs is not None:
+            await self.jobs.stop()
+        if self.sender is not None:
+            await self.sender.close()
         await self.store.close()
 
 
@@ -323,11 +340,19 @@ async def start(settings: Settings, *, clock: Clock | None = None, with_http: bo
             doctor = Doctor(store=store, signals=signals, clock=clock, connected=registry)
             firmware = _firmware(app, clock)
             central.log_uploads = logs = _log_uploads(settings, registry, clock)
+            clients, app.sender = SqlApiClientStore(store), WebhookSender()
+            app.webhooks = Webhooks(store=clients, hub=central.events, post=app.sender.post, now=clock.now,
+                                    backoff=settings.webhook_backoff)  # fmt: skip
+            await app.webhooks.start()
+            app.jobs = Jobs(call=registry.call, post=app.sender.post, now=clock.now, backoff=settings.webhook_backoff)
             api = ApiDeps(admin=admin, records=Records(store=store), ledger=Ledger(store=store), registry=registry,
                           admin_token=token, sites=sites, doctor=doctor, firmware=firmware,
                           events=central.events, logs=logs, local_lists=app_lists, reservations=central.reservations,
-                          certs=CertDeps(certificates=app.certificates, credentials=app.credentials))  # fmt: skip
-            app.http = HttpServer(api, host=settings.host, port=settings.http_port)
+                          certs=CertDeps(certificates=app.certificates, credentials=app.credentials),
+                          webhooks=app.webhooks, jobs=app.jobs,
+                          tokens=ApiTokens(store=clients, now=clock.now, admin_token=token))  # fmt: skip
+            http_tls = tls_context(settings.http_tls) if settings.http_tls else None
+            app.http = HttpServer(api, host=settings.host, port=settings.http_port, ssl_context=http_tls)
             await app.http.start()
             host = settings.host if settings.host not in ("0.0.0.0", "::", "") else socket.gethostname()
             base = settings.firmware.base_url or f"http://{host}:{app.http.port}"

@@ -123,6 +123,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     cli_firmware.add_arguments(sub.add_parser("firmware", help="firmware images the server serves to chargers"),
                                sub.add_parser("campaign", help="staged OTA firmware campaigns"), _store_options)
+    from chargewise import cli_api_tokens
+
+    cli_api_tokens.add_arguments(
+        sub.add_parser("api-tokens", help="REST bearer tokens with a role: create, list, revoke"), _store_options
+    )
 
     simulator_cli.add_arguments(sub.add_parser("simulate", help="simulated chargers against any CSMS URL"))
     cli_logs.add_arguments(sub.add_parser("logs", help="charger logs: request an upload, list, get"), _store_options)
@@ -154,6 +159,8 @@ def _server_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--require-client-cert", action="store_true", help="refuse chargers without a client cert")
     p.add_argument("--ca-cert", type=Path, help="CA certificate that signs chargers' CSRs (default: DATA_DIR/ca, made)")
     p.add_argument("--ca-key", type=Path, help="unencrypted PEM key of --ca-cert")
+    p.add_argument("--http-tls-cert", type=Path, help="PEM certificate chain: serve the REST API over HTTPS")
+    p.add_argument("--http-tls-key", type=Path, help="PEM private key for --http-tls-cert")
     p.add_argument(
         "--site", action="append", type=Path, default=[], metavar="SITE_FILE",
         help="control the chargers of this site file (limits, load balancing; see docs/sites.md); repeatable",

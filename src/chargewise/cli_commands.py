@@ -96,6 +96,14 @@ def settings_from(args: argparse.Namespace) -> Settings:
     ca_cert, ca_key = getattr(args, "ca_cert", None), getattr(args, "ca_key", None)
     if (ca_cert is None) != (ca_key is None):
         raise UsageError("--ca-cert and --ca-key go together: give both, or neither for chargewise's own CA")
+    http_tls = None
+    if args.http_tls_cert or args.http_tls_key:
+        if not (args.http_tls_cert and args.http_tls_key):
+            raise UsageError("--http-tls-cert and --http-tls-key go together")
+        for path in (args.http_tls_cert, args.http_tls_key):
+            if not path.is_file():
+                raise UsageError(f"no such file: {path}")
+        http_tls = TlsSettings(cert=args.http_tls_cert, key=args.http_tls_key)
     policy = Policy(
         unknown_chargers=UnknownChargerPolicy(args.unknown_chargers or server.unknown_chargers),
         heartbeat_interval=server.heartbeat_interval, free_charging=args.free_charging or server.free_charging,
@@ -106,7 +114,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         data_dir=directory, db_url=url, host=args.host or server.host,
         ocpp_port=args.ocpp_port if args.ocpp_port is not None else server.ocpp_port,
         http_port=args.http_port if args.http_port is not None else server.http_port,
-        policy=policy, link=base, per_charger=per_charger, tls=tls,
+        policy=policy, link=base, per_charger=per_charger, tls=tls, http_tls=http_tls,
         admin_token=os.environ.get("CHARGEWISE_ADMIN_TOKEN"), share_port=getattr(args, "workers", 1) > 1,
         mdns=getattr(args, "mdns", False), sites=_sites(getattr(args, "site", [])), openadr2=_ven(args),
         public_url=getattr(args, "public_url", None),
@@ -160,7 +168,8 @@ async def serve(args: argparse.Namespace) -> int:
     print(f"chargewise {settings.db_url.split('://')[0]} store: {settings.db_url}")
     print(f"OCPP   {scheme}://{settings.host}:{app.ocpp.port}/ocpp/{{charger_id}}  (ocpp1.6, ocpp2.0.1)")
     http_port = app.http.port if app.http is not None else settings.http_port
-    print(f"REST   http://{settings.host}:{http_port}/api/v1  (OpenAPI at /openapi.json)")
+    web = "https" if settings.http_tls else "http"
+    print(f"REST   {web}://{settings.host}:{http_port}/api/v1  (OpenAPI at /openapi.json)")
     if app.mdns is not None:
         print("mDNS   announced as _ocpp._tcp and _http._tcp (see: chargewise doctor mdns)")
     if settings.ocpp_port and getattr(args, "children", None):
@@ -371,6 +380,8 @@ async def campaign(args: argparse.Namespace) -> int:
     from chargewise import cli_firmware
 
     return await cli_firmware.run_campaign(args)
+
+
 async def reservations(args: argparse.Namespace) -> int:
     from chargewise import cli_authorization
 
@@ -383,8 +394,14 @@ async def logs(args: argparse.Namespace) -> int:
     return await cli_logs.run(args)
 
 
+async def api_tokens(args: argparse.Namespace) -> int:
+    from chargewise import cli_api_tokens
+
+    return await cli_api_tokens.run(args)
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], Awaitable[int]]] = {
     "serve": serve, "demo": demo, "chargers": chargers, "tokens": tokens, "transactions": transactions,
     "call": call, "simulate": simulate, "doctor": doctor, "sites": sites, "firmware": firmware,
-    "campaign": campaign, "logs": logs, "reservations": reservations, "certs": certs,
+    "campaign": campaign, "logs": logs, "reservations": reservations, "certs": certs, "api-tokens": api_tokens,
 }  # fmt: skip

@@ -12,6 +12,7 @@ import pytest
 from chargewise import __version__
 from chargewise.adapters import http_api
 from chargewise.adapters.api_models import openapi_document
+from chargewise.services.connections import Registry
 
 METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
 UNDOCUMENTED = {("get", "/openapi.json")}  # the document does not describe itself (as FastAPI's does not)
@@ -26,9 +27,24 @@ def doc() -> dict[str, Any]:
 
 def served_routes() -> set[tuple[str, str]]:
     """(method, path template) of every route ``http_api.build`` registers (HEAD is aiohttp's automatic twin)."""
-    services = SimpleNamespace(sites=None, firmware=None, events=None, logs=None, local_lists=None,
-                               reservations=None, certs=None)  # fmt: skip
-    web_app = http_api.build(cast("Any", services))  # routing does not touch the services
+    deps = SimpleNamespace(
+        sites=None,
+        tokens=None,
+        webhooks=None,
+        jobs=None,
+        registry=Registry(),
+        admin=None,
+        records=None,
+        ledger=None,
+        admin_token="x",
+        firmware=None,
+        events=None,
+        logs=None,
+        local_lists=None,
+        reservations=None,
+        certs=None,
+    )  # routing does not touch the services
+    web_app = http_api.build(cast("Any", deps))
     return {
         (route.method.lower(), route.resource.canonical)
         for route in web_app.router.routes()
@@ -129,20 +145,34 @@ def test_request_bodies_and_created_statuses(doc: dict[str, Any]) -> None:
         ("post", "/api/v1/chargers/{id}/certificates"),
         ("post", "/api/v1/chargers/{id}/password-rotation"),
         ("post", "/api/v1/chargers/{id}/security-profile"),
+        ("post", "/api/v1/api-tokens"),
+        ("post", "/api/v1/webhooks"),
+        ("post", "/api/v1/chargers/{id}/jobs"),
+        ("put", "/api/v1/chargers/{id}/configuration"),
+        ("post", "/api/v1/tokens.csv"),
     }  # fmt: skip
     paths = doc["paths"]
     assert "201" in paths["/api/v1/demand-response/events"]["post"]["responses"]
     assert "201" in paths["/api/v1/chargers"]["post"]["responses"]
     assert "201" in paths["/api/v1/tokens"]["post"]["responses"]
-    assert set(paths["/api/v1/chargers/{id}"]["delete"]["responses"]) == {"204", "404"}
-    assert set(paths["/api/v1/chargers/{id}/calls"]["post"]["responses"]) == {"200", "400", "409", "504"}
+    assert "202" in paths["/api/v1/chargers/{id}/jobs"]["post"]["responses"]
+    assert set(paths["/api/v1/chargers/{id}"]["delete"]["responses"]) == {"204", "401", "403", "404", "503"}
+    assert set(paths["/api/v1/chargers/{id}/calls"]["post"]["responses"]) == {"200", "202", "400", "401", "403",
+                                                                              "409", "422", "503", "504"}  # fmt: skip
 
 
-def test_operations_with_a_body_document_the_400_they_answer_to_a_bad_one(doc: dict[str, Any]) -> None:
-    # http_api.body() answers 400 with a Problem to any body that does not decode into the request model
-    # (and add_charger answers 400 to a password outside 16-40 characters)
-    with_body = [(m, p, op) for m, p, op in operations(doc) if "requestBody" in op]
-    missing = [f"{m.upper()} {p}" for m, p, op in with_body if "400" not in op["responses"]]
+def test_operations_with_a_body_document_the_422_they_answer_to_a_bad_one(doc: dict[str, Any]) -> None:
+    # http_common.body() answers 422 with a Problem to any body that does not decode into the request model
+    # (and add_charger answers 422 to a password outside 16-40 characters)
+    with_body = [(m, p, op) for m, p, op in operations(doc)
+                 if "application/json" in op.get("requestBody", {}).get("content", {})]  # fmt: skip
+    missing = [f"{m.upper()} {p}" for m, p, op in with_body if "422" not in op["responses"]]
+    assert missing == []
+
+
+def test_every_api_operation_documents_401_and_403(doc: dict[str, Any]) -> None:
+    missing = [f"{m} {p}" for m, p, op in operations(doc) if p.startswith("/api/")
+               and not {"401", "403"} <= set(op["responses"])]  # fmt: skip
     assert missing == []
 
 
@@ -161,7 +191,7 @@ def test_errors_are_problems(doc: dict[str, Any]) -> None:
             if status.startswith(("4", "5")):
                 schema = response["content"]["application/json"]["schema"]
                 assert schema == {"$ref": "#/components/schemas/Problem"}, f"{method} {path} {status}"
-    assert resolve(doc, "#/components/schemas/Problem")["required"] == ["error", "fix"]
+    assert resolve(doc, "#/components/schemas/Problem")["required"] == ["code", "message", "fix", "error"]
 
 
 def test_every_list_documents_its_paging(doc: dict[str, Any]) -> None:
@@ -172,7 +202,10 @@ def test_every_list_documents_its_paging(doc: dict[str, Any]) -> None:
     unpaged |= {"/api/v1/firmware/artifacts", "/api/v1/firmware/campaigns"}  # a few images and campaigns
     unpaged |= {"/api/v1/logs", "/api/v1/reservations"}
     unpaged |= {"/api/v1/ca"}  # the CA: one object, no list
-    assert {path for path, _ in lists} - unpaged == {"/api/v1/chargers", "/api/v1/transactions", "/api/v1/tokens"}
+    # so are API tokens and webhooks (an admin's few), and the CSV exports (every row, streamed)
+    unpaged |= {"/api/v1/api-tokens", "/api/v1/webhooks", "/api/v1/tokens.csv", "/api/v1/transactions.csv"}
+    assert {path for path, _ in lists} - unpaged == {"/api/v1/chargers", "/api/v1/transactions", "/api/v1/tokens",
+                                                     "/api/v1/jobs"}  # fmt: skip
     lists = [(path, op) for path, op in lists if path not in unpaged]
     for path, op in lists:
         assert [p["name"] for p in op["parameters"]][:2] == ["limit", "cursor"], path

@@ -54,31 +54,35 @@ async def test_openapi_document_is_served(server: RunningServer) -> None:
     assert set(listing["responses"]["200"]["headers"]) == {"X-Total-Count", "Link"}
 
 
-async def test_bad_bodies_get_400_with_the_reason(server: RunningServer) -> None:
+async def test_bad_bodies_get_422_naming_the_field(server: RunningServer) -> None:
     status, body = await request(server, "POST", "/api/v1/chargers", data=b"{not json")
-    assert status == 400 and "invalid request body" in body["error"]
+    assert status == 422 and "invalid request body" in body["message"] and body["code"] == "invalid_body"
     status, body = await request(server, "POST", "/api/v1/chargers", json={"id": "X", "colour": "red"})
-    assert status == 400 and "colour" in body["error"]
+    assert status == 422 and "colour" in body["error"] and body["field"] == "colour"
+    status, body = await request(server, "POST", "/api/v1/chargers", json={"id": 5})
+    assert status == 422 and body["field"] == "id"
+    status, body = await request(server, "POST", "/api/v1/chargers/X/calls", json={"action": "Reset", "payload": []})
+    assert status == 422 and body["field"] == "payload"
     status, body = await request(server, "POST", "/api/v1/chargers", json={"id": "X", "password": "short"})
-    assert status == 400 and "16 to 40" in body["error"]
+    assert status == 422 and "16 to 40" in body["error"]
     status, body = await request(server, "POST", "/api/v1/chargers", json={"id": "X", "registration": "Maybe"})
-    assert status == 400 and "Accepted, Pending, Rejected" in body["fix"]
+    assert status == 422 and "Accepted, Pending, Rejected" in body["fix"]
     status, body = await request(server, "POST", "/api/v1/tokens", json={"id_tag": "T", "status": "Bogus"})
-    assert status == 400 and "Accepted" in body["error"]
+    assert status == 422 and "Accepted" in body["error"]
     status, body = await request(
         server, "POST", "/api/v1/tokens", json={"id_tag": "T", "expires_at": "2030-01-01T00:00:00"}
     )
-    assert status == 400 and "time zone" in body["error"]
+    assert status == 422 and "time zone" in body["error"]
     status, body = await request(server, "GET", "/api/v1/transactions?active=maybe")
     assert status == 400 and "true or false" in body["error"]
     assert (await request(server, "GET", "/api/v1/transactions/abc"))[0] == 400
-    assert (await request(server, "POST", "/api/v1/chargers/X/calls", json={"payload": {}}))[0] == 400
+    assert (await request(server, "POST", "/api/v1/chargers/X/calls", json={"payload": {}}))[0] == 422
 
 
 @pytest.mark.parametrize("bad", [".", "..", "a b", "x" * 49, "CP:1", ""])
 async def test_adding_a_charger_applies_the_handshakes_id_rule(server: RunningServer, bad: str) -> None:
     status, body = await request(server, "POST", "/api/v1/chargers", json={"id": bad})
-    assert status == 400 and "1-48 characters" in body["error"]
+    assert status == 422 and "1-48 characters" in body["error"]
     assert (await request(server, "GET", "/api/v1/chargers"))[1] == []
 
 
@@ -99,7 +103,7 @@ async def test_charger_lifecycle(server: RunningServer) -> None:
     status, charger = await request(server, "PUT", "/api/v1/chargers/LIFE/quirks", json={"quirks": ["enum-case"]})
     assert status == 200 and charger["quirks"] == ["enum-case"]
     status, body = await request(server, "PUT", "/api/v1/chargers/LIFE/quirks", json={"quirks": ["be-nice"]})
-    assert status == 400 and "unknown quirk" in body["error"]
+    assert status == 422 and "unknown quirk" in body["error"]
     assert (await request(server, "DELETE", "/api/v1/chargers/LIFE"))[0] == 204
     assert (await request(server, "GET", "/api/v1/chargers/LIFE"))[0] == 404
     assert (await request(server, "DELETE", "/api/v1/chargers/LIFE"))[0] == 404

@@ -14,13 +14,13 @@ from tests.conftest import RunningServer
 CP = "/api/v1/chargers/CP1"
 BAD: list[tuple[str, str, Any, int, str]] = [
     # bodies that do not decode into the model
-    ("POST", f"{CP}/certificates", b"not json", 400, "invalid request body"),
-    ("POST", f"{CP}/certificates", {"certificate": "x"}, 400, "type"),
-    ("POST", f"{CP}/certificates", {"type": "csms-root", "extra": 1}, 400, "extra"),
-    ("POST", f"{CP}/certificates", DEEP, 400, "invalid request body"),
-    ("POST", f"{CP}/password-rotation", {"password": 5}, 400, "password"),
-    ("POST", f"{CP}/security-profile", {}, 400, "profile"),
-    ("POST", f"{CP}/security-profile", {"profile": "three"}, 400, "profile"),
+    ("POST", f"{CP}/certificates", b"not json", 422, "invalid request body"),
+    ("POST", f"{CP}/certificates", {"certificate": "x"}, 422, "type"),
+    ("POST", f"{CP}/certificates", {"type": "csms-root", "extra": 1}, 422, "extra"),
+    ("POST", f"{CP}/certificates", DEEP, 422, "invalid request body"),
+    ("POST", f"{CP}/password-rotation", {"password": 5}, 422, "password"),
+    ("POST", f"{CP}/security-profile", {}, 422, "profile"),
+    ("POST", f"{CP}/security-profile", {"profile": "three"}, 422, "profile"),
     # unknown chargers (ids the store cannot even hold among them)
     ("POST", "/api/v1/chargers/NOPE/password-rotation", {}, 404, "no charger"),
     ("POST", "/api/v1/chargers/%00/password-rotation", {}, 404, "no charger"),

@@ -51,7 +51,7 @@ async def test_upload_bad_input_and_campaign_commands(server: RunningServer) -> 
         ({"version": "2.0.0", "max_failures": "half"}, "max_failures: 'half' is neither"),
     ):
         status, problem = await call(server, "POST", "/campaigns", json=body)
-        assert status == 400 and problem["error"].startswith(field), problem
+        assert status == 422 and problem["error"].startswith(field), problem
         assert "\n" not in problem["error"] and problem["fix"]
     status, started = await call(
         server, "POST", "/campaigns", json={"version": "2.0.0", "canary": 1, "window": "01:00-05:00", "timezone": "UTC"}

@@ -53,7 +53,7 @@ async def test_sites_modes_meter_and_demand_response(tmp_path: Path) -> None:
             assert status == 200 and evse["mode"] == "solar"
             assert app.charging.sites["home"].modes["wallbox/1"].value == "solar"
             status, problem = await call(http, "PUT", f"{base}/sites/home/evses/wallbox/1/mode", {"mode": "fast"})
-            assert status == 400 and "min+solar" in problem["fix"]
+            assert status == 422 and "min+solar" in problem["fix"]
             status, problem = await call(http, "PUT", f"{base}/sites/home/evses/wallbox/9/mode", {"mode": "now"})
             assert status == 404
             needs = {"energy_kwh": 20.0, "departure": "2030-01-05T07:30:00Z"}
@@ -62,11 +62,11 @@ async def test_sites_modes_meter_and_demand_response(tmp_path: Path) -> None:
             assert evse["departure"] == "2030-01-05T07:30:00Z"
             status, problem = await call(http, "PUT", f"{base}/sites/home/evses/wallbox/1/session",
                                          {"energy_kwh": -3})  # fmt: skip
-            assert status == 400 and "0 to 1000" in problem["fix"]
+            assert status == 422 and "0 to 1000" in problem["fix"]
             status, site = await call(http, "PUT", f"{base}/sites/home/meter", {"power_w": 2300.0})
             assert status == 200 and site["nodes"][0]["drawn_kw"] == 2.3  # the meter at main counts everything
             status, problem = await call(http, "PUT", f"{base}/sites/home/meter", {"phase_a": [1, 2]})
-            assert status == 400 and "three" in problem["error"]
+            assert status == 422 and "three" in problem["error"]
             event = {"id": "peak-1", "node": "main", "start": "2030-01-05T16:00:00Z", "end": "2030-01-05T18:00:00Z",
                      "cap_kw": 4.0}  # fmt: skip
             status, held = await call(http, "POST", f"{base}/demand-response/events", event)
@@ -76,7 +76,7 @@ async def test_sites_modes_meter_and_demand_response(tmp_path: Path) -> None:
             )
             assert status == 201 and held["opt"] == "optOut" and "nope" in held["opt_reason"]
             status, problem = await call(http, "POST", f"{base}/demand-response/events", {**event, "start": "soon"})
-            assert status == 400 and "start" in problem["error"]
+            assert status == 422 and "start" in problem["error"]
             status, events = await call(http, "GET", f"{base}/demand-response/events")
             assert status == 200 and {e["id"] for e in events} >= {"peak-1"}
     finally:
@@ -118,14 +118,14 @@ async def test_sites_are_put_planned_and_deleted_through_rest(tmp_path: Path) ->
             bad = {**document, "chargers": {"wb": {"parent": "mian"}}}
             status, problem = await call(http, "PUT", f"{base}/sites/garage", bad)
             assert (
-                status == 400 and problem["error"] == "chargers.wb.parent: 'mian' is not a node (did you mean 'main'?)"
+                status == 422 and problem["error"] == "chargers.wb.parent: 'mian' is not a node (did you mean 'main'?)"
             )
             status, problem = await call(http, "PUT", f"{base}/sites/garage", {**document, "site": {"name": "x"}})
-            assert status == 400 and problem["error"].startswith("site.name")
+            assert status == 422 and problem["error"].startswith("site.name")
             status, problem = await call(
                 http, "PUT", f"{base}/sites/garage", {**document, "tariff": {"file": "no.toml"}}
             )
-            assert status == 400 and problem["error"].startswith("tariff.file")
+            assert status == 422 and problem["error"].startswith("tariff.file")
             status, problem = await call(http, "PUT", f"{base}/sites/shop", document)
             assert status == 409 and "garage" in problem["error"]
             status, plan = await call(http, "GET", f"{base}/sites/garage/plan")

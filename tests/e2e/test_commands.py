@@ -64,7 +64,7 @@ async def test_v16_commands_return_the_chargers_answer(server: RunningServer) ->
         assert status == 200 and answer["error"]["code"] == "NotImplemented"
         # an invalid payload is refused before anything is sent
         status, answer = await post_call(server, "CMD16", "Reset", {"type": "Gentle"})
-        assert status == 400 and "type" in answer["error"]
+        assert status == 422 and "type" in answer["error"]
         task.cancel()
     status, answer = await post_call(server, "CMD16", "Reset", {"type": "Soft"})
     assert status == 409 and "not connected" in answer["error"]

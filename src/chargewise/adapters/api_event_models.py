@@ -72,6 +72,7 @@ def add_event_stream(document: dict[str, Any]) -> None:
                 "schema": {"type": "string"}, "x-event-data": schemas[0], "x-dropped-data": schemas[1]}}},
             "400": {"description": "unknown kind or query parameter, bad Last-Event-ID", "content": problem},
             "401": {"description": "missing or wrong bearer token", "content": problem},
+            "403": {"description": "the token's role may not read this", "content": problem},
             "503": {"description": "no event hub in this process", "content": problem},
         },
     }}  # fmt: skip

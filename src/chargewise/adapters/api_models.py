@@ -12,12 +12,17 @@ import msgspec
 from chargewise import __version__
 from chargewise.adapters import api_fleet_models
 from chargewise.adapters.api_cert_models import ROUTES as CERT_ROUTES
+from chargewise.adapters.api_charger_models import EXTRAS as CHARGER_EXTRAS
+from chargewise.adapters.api_charger_models import ROUTES as CHARGER_ROUTES
+from chargewise.adapters.api_charger_models import TRANSACTION_FILTERS
+from chargewise.adapters.api_client_models import EXTRAS as CLIENT_EXTRAS
+from chargewise.adapters.api_client_models import ROUTES as CLIENT_ROUTES
+from chargewise.adapters.api_client_models import JobView
 from chargewise.adapters.api_event_models import add_event_stream
 from chargewise.adapters.api_firmware_models import ROUTES as FIRMWARE_ROUTES
-from chargewise.adapters.api_firmware_models import CampaignStart
 from chargewise.adapters.api_site_models import ROUTES as SITE_ROUTES
-from chargewise.adapters.api_site_models import DemandRequest
 from chargewise.adapters.api_site_plan_models import ROUTES as SITE_PLAN_ROUTES
+from chargewise.adapters.openapi_parts import Extra, param
 from chargewise.doctor.explain import timeline
 from chargewise.domain.model import IdToken, MeterValue, Transaction
 from chargewise.services import link_summary
@@ -27,11 +32,16 @@ from chargewise.services.doctor import Explained
 from chargewise.services.paging import DEFAULT_LIMIT, MAX_LIMIT
 
 
-class Problem(msgspec.Struct, kw_only=True):
-    """What is wrong (``error``) and what to do instead (``fix``)."""
+class Problem(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """What is wrong (``code``: stable, for programs; ``message``: for people) and what to do instead (``fix``);
+    ``field``: the request body's field to blame, if one is; ``error``: ``message`` again (the first version's
+    name for it)."""
 
-    error: str
+    code: str
+    message: str
     fix: str
+    error: str
+    field: str | None = None
 
 
 class Health(msgspec.Struct, kw_only=True):
@@ -255,7 +265,7 @@ _ROUTES: list[tuple[str, str, str, type | None, Any, dict[int, str]]] = [
     ("/api/v1/chargers", "get", "Chargers, a page at a time, in code-point order of their ids", None,
      list[ChargerView], {400: "bad limit or cursor"}),
     ("/api/v1/chargers", "post", "Add a charger (with a password: profile 1/2; quirks: accepted deviations)",
-     NewCharger, ChargerView, {400: "invalid body, id, registration, quirk or password (16-40 characters)",
+     NewCharger, ChargerView, {422: "invalid body, id, registration, quirk or password (16-40 characters)",
                                409: "exists"}),
     ("/api/v1/chargers/{id}", "get", "One charger with its connectors", None, ChargerView, CHARGER_404),
     ("/api/v1/chargers/{id}", "delete", "Remove a charger (closes its link)", None, None, CHARGER_404),
@@ -266,28 +276,50 @@ _ROUTES: list[tuple[str, str, str, type | None, Any, dict[int, str]]] = [
     ("/api/v1/chargers/{id}/reject", "post", "Reject the charger (closes its link if connected)", None,
      ChargerView, CHARGER_404),
     ("/api/v1/chargers/{id}/password", "put", "Set the charger's HTTP Basic password (from its next connection)",
-     NewPassword, ChargerView, {400: "invalid body or password (16-40 characters)", **CHARGER_404}),
+     NewPassword, ChargerView, {422: "invalid body or password (16-40 characters)", **CHARGER_404}),
     ("/api/v1/chargers/{id}/password", "delete", "Clear the charger's password (from its next connection)", None,
      ChargerView, CHARGER_404),
     ("/api/v1/chargers/{id}/quirks", "put", "Replace the schema deviations accepted from the charger ([]: strict)",
-     NewQuirks, ChargerView, {400: "invalid body or unknown quirk", **CHARGER_404}),
+     NewQuirks, ChargerView, {422: "invalid body or unknown quirk", **CHARGER_404}),
+    ("/api/v1/chargers/{id}/connectors", "get", "The charger's connectors with their status (Offline while it is "
+     "disconnected; last_status: what it last reported)", None, list[ConnectorView], CHARGER_404),
     ("/api/v1/chargers/{id}/doctor", "get", "Why the charger is offline or flaky: the connectivity doctor's findings "
      "(cause, confidence, evidence, fix) and its link timeline (?since=24h|7d|ISO time, default 7 days)", None,
      DoctorView, {400: "bad since", **CHARGER_404}),
     ("/api/v1/chargers/{id}/calls", "post", "Send an OCPP command; returns the charger's CallResult or CallError",
-     CallRequest, CallView, {400: "invalid payload", 409: "charger offline", 504: "charger did not answer"}),
-    ("/api/v1/transactions", "get", "Transactions, newest first, a page at a time (?charger_id=&active=true|false)",
-     None, list[TransactionView], {400: "bad limit, cursor or active"}),
+     CallRequest, CallView, {422: "invalid body or payload (the action's OCPP schema)", 409: "charger offline",
+                            504: "charger did not answer"}),
+    ("/api/v1/transactions", "get", "Transactions, newest first, a page at a time; filtered by charger, active, "
+     "id tag, site and start time", None, list[TransactionView], {400: "bad limit, cursor, active, site or time"}),
     ("/api/v1/transactions/{id}", "get", "One transaction with energy and meter samples", None, TransactionView,
      {400: "not an integer", 404: "no such transaction"}),
     ("/api/v1/tokens", "get", "Id tokens, a page at a time, in code-point order", None, list[TokenView],
      {400: "bad limit or cursor"}),
     ("/api/v1/tokens", "post", "Add or replace an id token", NewToken, TokenView,
-     {400: "invalid body, id tag, status or expiry"}),
+     {422: "invalid body, id tag, status or expiry"}),
     ("/api/v1/tokens/{id}/block", "post", "Block an id token", None, TokenView, {404: "no such token"}),
 ]  # fmt: skip
 
-PAGED = frozenset({"/api/v1/chargers", "/api/v1/transactions", "/api/v1/tokens"})  # ?limit=&cursor=
+OWN_EXTRAS = {
+    ("get", "/api/v1/chargers"): Extra(paged=True),
+    ("get", "/api/v1/tokens"): Extra(paged=True),
+    ("get", "/api/v1/transactions"): Extra(paged=True, query=TRANSACTION_FILTERS),
+    ("get", "/api/v1/chargers/{id}/doctor"): Extra(query=[param(
+        "since", "a duration back from now (90m, 24h, 7d, 2w) or an ISO 8601 time")]),
+    ("post", "/api/v1/chargers/{id}/calls"): Extra(query=[param(
+        "async", "true: answer 202 with a job at once (GET /api/v1/jobs/{id} for the charger's answer)",
+        {"type": "string", "enum": ["true", "false"]})]),
+    ("post", "/api/v1/chargers"): Extra(status="201"),
+    ("post", "/api/v1/tokens"): Extra(status="201"),
+    ("post", "/api/v1/demand-response/events"): Extra(status="201"),
+    ("post", "/api/v1/firmware/campaigns"): Extra(status="201"),
+    ("post", "/api/v1/firmware/artifacts"): Extra(status="201"),
+    ("get", "/api/v1/chargers/{id}/certificates"): Extra(query=[param(  # adapters/http_certs.py
+        "type", "csms-root, manufacturer-root, v2g-root, mo-root or v2g-chain; repeatable")]),
+}  # fmt: skip
+EXTRAS = {**OWN_EXTRAS, **CLIENT_EXTRAS, **CHARGER_EXTRAS}
+#: More than one success: (method, path) -> {status: (description, model)}
+ALSO = {("post", "/api/v1/chargers/{id}/calls"): {"202": ("?async=true: the job, answered later", JobView)}}
 PAGE_PARAMETERS = [
     {"name": "limit", "in": "query", "required": False,
      "description": f"items per page, 1 to {MAX_LIMIT} (default {DEFAULT_LIMIT})",
@@ -296,62 +328,60 @@ PAGE_PARAMETERS = [
      "description": "where the page starts: the cursor in the previous page's Link header (rel=next)",
      "schema": {"type": "string"}},
 ]  # fmt: skip
-TRANSACTION_FILTERS = [
-    {"name": "charger_id", "in": "query", "required": False, "schema": {"type": "string"}},
-    {"name": "active", "in": "query", "required": False, "schema": {"type": "string", "enum": ["true", "false"]}},
-]
 PAGE_HEADERS = {
     "X-Total-Count": {"description": "how many items match, on every page", "schema": {"type": "integer"}},
     "Link": {"description": 'the next page: `<URL>; rel="next"` (none on the last)', "schema": {"type": "string"}},
 }
+#: Answers every operation of a kind may give, besides its own.
+SECURED = {
+    401: "missing or wrong bearer token",
+    403: "the token's role may not do this",
+    503: "the database is busy (every connection taken): retry in a few seconds",
+}
+BAD_BODY = {422: "malformed body (the problem's field names the culprit), or a value refused"}
+BAD_QUERY = {400: "a bad query parameter (unknown, malformed or out of range)"}
+
+
+def _content(schema: Any, csv: bool) -> dict[str, Any]:
+    return {"text/csv" if csv else "application/json": {"schema": {"type": "string"} if csv else schema}}
 
 
 def _operation(path: str, method: str, summary: str, request: Any, response: Any, refs: dict[Any, Any]) -> Any:
+    extra = EXTRAS.get((method, path), Extra())
     op: dict[str, Any] = {"summary": summary, "responses": {}}
     parameters = [{"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
                   for name in re.findall(r"{(\w+)}", path)]  # fmt: skip
-    if path.endswith("/doctor"):
-        since = "a duration back from now (90m, 24h, 7d, 2w) or an ISO 8601 time"
-        parameters.append({"name": "since", "in": "query", "required": False, "schema": {"type": "string"},
-                           "description": since})  # fmt: skip
-    if path.endswith("/certificates") and method == "get":  # adapters/http_certs.py
-        parameters.append(
-            {
-                "name": "type",
-                "in": "query",
-                "required": False,
-                "schema": {"type": "string"},
-                "description": "csms-root, manufacturer-root, v2g-root, mo-root or v2g-chain; repeatable",
-            }
-        )
-    listing = method == "get" and path in PAGED
-    if listing:
-        parameters += PAGE_PARAMETERS + (TRANSACTION_FILTERS if path.endswith("/transactions") else [])
+    parameters += (PAGE_PARAMETERS if extra.paged else []) + extra.query
     if parameters:
         op["parameters"] = parameters
     if request is not None:
-        op["requestBody"] = {"required": True, "content": {"application/json": {"schema": refs[request]}}}
+        op["requestBody"] = {"required": True, "content": _content(refs.get(request), extra.csv_in)}
     if response is None:
         op["responses"]["204"] = {"description": "done"}
     else:
-        created = request in (NewCharger, NewToken, DemandRequest, CampaignStart) or path.endswith("/artifacts")
-        ok_status = "201" if method == "post" and created else "200"
-        answer: dict[str, Any] = {"description": "ok", "content": {"application/json": {"schema": refs[response]}}}
-        if listing:
+        ok_status = extra.status or "200"
+        answer: dict[str, Any] = {"description": "ok", "content": _content(refs.get(response), extra.csv_out)}
+        if extra.paged:
             answer["headers"] = PAGE_HEADERS
         op["responses"][ok_status] = answer
+    for status, (text, model) in ALSO.get((method, path), {}).items():
+        op["responses"][status] = {"description": text, "content": _content(refs[model], False)}
     return op
 
 
 def openapi_document() -> dict[str, Any]:
-    routes = _ROUTES + SITE_ROUTES + SITE_PLAN_ROUTES + FIRMWARE_ROUTES + api_fleet_models.ROUTES + CERT_ROUTES
-    types = [t for route in routes for t in (route[3], route[4]) if t is not None] + [Problem]
+    routes = (_ROUTES + SITE_ROUTES + SITE_PLAN_ROUTES + FIRMWARE_ROUTES + api_fleet_models.ROUTES + CERT_ROUTES
+              + CLIENT_ROUTES + CHARGER_ROUTES)  # fmt: skip
+    models = [t for route in routes for t in (route[3], route[4]) if t is not None and t is not str]
+    types = [*models, *(model for also in ALSO.values() for _, model in also.values()), Problem]
     schemas, components = msgspec.json.schema_components(types, ref_template="#/components/schemas/{name}")
     refs = dict(zip(types, schemas, strict=True))
     paths: dict[str, dict[str, Any]] = {}
     for path, method, summary, request, response, others in routes:
         op = _operation(path, method, summary, request, response, refs)
-        for status, text in others.items():
+        generic = {**(SECURED if path.startswith("/api/") else {}), **(BAD_BODY if request is not None else {}),
+                   **(BAD_QUERY if any(p["in"] == "query" for p in op.get("parameters", [])) else {})}  # fmt: skip
+        for status, text in {**generic, **others}.items():
             op["responses"][str(status)] = {
                 "description": text,
                 "content": {"application/json": {"schema": refs[Problem]}},

@@ -1,54 +1,67 @@
 """The REST API (``/api/v1``), health check and OpenAPI document, on aiohttp.
 
-Every ``/api/v1`` route needs ``Authorization: Bearer <admin token>``. Handlers are thin: they parse the
-request, call a service (``Admin`` for chargers, ``Records`` for tokens, ``Ledger`` for transactions) and render
-a response model from ``api_models``. Every refusal is a JSON ``Problem`` (``error`` and ``fix``) with a 4xx
-status; a 500 means a bug of ours. Lists are paged: ``?limit=&cursor=``, the total in ``X-Total-Count`` and the
-next page in a ``Link: <...>; rel="next"`` header (the body stays a JSON array).
+Every ``/api/v1`` route needs ``Authorization: Bearer <token>`` of a role high enough for it (``http_access``:
+the one table of roles). Handlers are thin: they parse the request, call a service (``Admin`` for chargers,
+``Records`` for tokens, ``Ledger`` for transactions) and render a response model from ``api_models``. Every
+refusal is a JSON ``Problem`` (``code``, ``message``, ``fix``): 401/403 for the token, 422 for a bad body (naming
+the field), 400 for a bad query or path, 404/409 as the case is; a 500 means a bug of ours. Lists are paged:
+``?limit=&cursor=``, the total in ``X-Total-Count`` and the next page in a ``Link: <...>; rel="next"`` header
+(the body stays a JSON array). Times are UTC, ISO 8601. Other modules add their routes to the same app
+(``http_sites``, ``http_clients``, ``http_jobs``, ``http_configuration``, ``http_exports``, ...).
 """
 
 from __future__ import annotations
 
-import hmac
 import logging
 import re
-from collections.abc import Awaitable, Callable, Iterable
+import ssl
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from datetime import UTC, datetime
 
 from aiohttp import web
 
 from chargewise.adapters import api_models as m
 from chargewise.adapters import (
     http_authorization,
+    http_clients,
+    http_configuration,
     http_dashboard,
     http_events,
+    http_exports,
     http_firmware,
+    http_jobs,
     http_logs,
     http_site_plan,
 )
+from chargewise.adapters.api_client_models import JobRequest
+from chargewise.adapters.http_access import ACCESS, ADMIN_ACTIONS, access, require
 from chargewise.adapters.http_certs import CertDeps
 from chargewise.adapters.http_certs import add_routes as add_cert_routes
-from chargewise.adapters.http_common import body, ok, problem
+from chargewise.adapters.http_common import BODY_READ, InvalidBody, body, flag, listed, ok, problem, query
 from chargewise.adapters.http_sites import SiteDeps, add_routes
+from chargewise.adapters.memory_api_clients import MemoryApiClientStore
+from chargewise.domain.api_clients import Role
 from chargewise.domain.model import Registration
 from chargewise.domain.ports import StoreBusy
 from chargewise.ocpp.errors import LocalProtocolError
 from chargewise.services.admin import Admin, parse_registration
 from chargewise.services.admin_errors import AdminError, AlreadyExists, InvalidRequest, NotFound
+from chargewise.services.api_tokens import ApiTokens
 from chargewise.services.connections import CallTimeout, ChargerOffline, NotAccepted, Registry
 from chargewise.services.doctor import Doctor
 from chargewise.services.events import EventHub
+from chargewise.services.jobs import Jobs
 from chargewise.services.local_lists import LocalLists
 from chargewise.services.log_uploads import LogUploads
-from chargewise.services.paging import Listing, parse_limit
+from chargewise.services.paging import parse_limit
 from chargewise.services.records import Ledger, Records, parse_status
 from chargewise.services.reservations import Reservations
+from chargewise.services.webhooks import Webhooks
 
 log = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-T = TypeVar("T")
-STATUS = {InvalidRequest: 400, NotFound: 404, AlreadyExists: 409}
+STATUS = {InvalidRequest: 400, InvalidBody: 422, NotFound: 404, AlreadyExists: 409}
 PAGING = frozenset({"limit", "cursor"})
 
 
@@ -63,6 +76,9 @@ class ApiDeps:
     admin_token: str
     sites: SiteDeps | None = None  # smart charging's routes (adapters/http_sites.py)
     doctor: Doctor | None = None  # the connectivity doctor (``bootstrap`` builds it over the live signals)
+    tokens: ApiTokens | None = None  # role tokens; None: the admin token alone (kept in memory)
+    webhooks: Webhooks | None = None  # outgoing webhooks fed by the event hub; None: off
+    jobs: Jobs | None = None  # asynchronous commands; None: made here over the registry, without callbacks
     firmware: http_firmware.FirmwareDeps | None = None  # artifacts, downloads, campaigns (adapters/http_firmware.py)
     events: EventHub | None = None  # the event hub behind GET /api/v1/events (``central.events``)
     logs: LogUploads | None = None  # log uploads and the upload endpoint (adapters/http_logs.py)
@@ -74,30 +90,16 @@ class ApiDeps:
 DEPS: web.AppKey[ApiDeps] = web.AppKey("chargewise")
 
 
-def query(request: web.Request, allowed: Iterable[str]) -> dict[str, str]:
-    """The query parameters, refusing unknown ones (a misspelt ``limt`` would silently be ignored)."""
-    known = frozenset(allowed)
-    unknown = sorted(set(request.query) - known)
-    if unknown:
-        raise InvalidRequest(f"unknown query parameter {unknown[0][:40]!r}", fix=f"use {', '.join(sorted(known))}")
-    return {key: request.query[key] for key in request.query}
-
-
-def listed(request: web.Request, listing: Listing[T], render: Callable[[T], Any]) -> web.Response:
-    headers = {"X-Total-Count": str(listing.total)}
-    if listing.next_cursor is not None:
-        following = request.rel_url.update_query(limit=str(listing.limit), cursor=listing.next_cursor)
-        headers["Link"] = f'<{following}>; rel="next"'
-    return ok([render(item) for item in listing.items], headers=headers)
-
-
 @web.middleware
 async def problems(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Every refusal as a JSON Problem; aiohttp's own (unknown route, wrong method, body too large) too."""
     try:
         return await handler(request)
-    except AdminError as exc:
-        return problem(STATUS.get(type(exc), 400), exc.message, exc.fix)
+    except AdminError as exc:  # a refusal once the body was read is the body's fault: 422
+        status = STATUS.get(type(exc), 400)
+        if status == 400 and request.get(BODY_READ, False):
+            status = 422
+        return problem(status, exc.message, exc.fix, field=exc.field if isinstance(exc, InvalidBody) else None)
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
@@ -110,15 +112,6 @@ async def problems(request: web.Request, handler: Handler) -> web.StreamResponse
     except Exception:  # a bug of ours: logged with its traceback, the client told no more
         log.exception("%s %s failed", request.method, request.path)
         return problem(500, "internal error", "retry later; if it persists, report it with the server log")
-
-
-@web.middleware
-async def bearer_auth(request: web.Request, handler: Handler) -> web.StreamResponse:
-    if request.path.startswith("/api/"):
-        expected = f"Bearer {request.app[DEPS].admin_token}"
-        if not hmac.compare_digest(request.headers.get("Authorization", "").encode(), expected.encode()):
-            return problem(401, "missing or wrong bearer token", "send Authorization: Bearer <admin token>")
-    return await handler(request)
 
 
 # ---------------------------------------------------------------------- chargers
@@ -173,8 +166,14 @@ async def remove_charger(request: web.Request) -> web.Response:
 
 
 async def call_charger(request: web.Request) -> web.Response:
+    """Synchronous: the charger's CallResult or CallError; with ``?async=true`` a job at once (``http_jobs``)."""
     charger_id = request.match_info["id"]
+    asynchronous = flag(query(request, {"async"}), "async")
     command = await body(request, m.CallRequest)
+    if asynchronous:
+        return http_jobs.accepted(request, charger_id, JobRequest(action=command.action, payload=command.payload))
+    if command.action in ADMIN_ACTIONS and (refused := require(request, Role.ADMIN, command.action)) is not None:
+        return refused
     try:
         outcome = await request.app[DEPS].registry.call(charger_id, command.action, command.payload)
     except ChargerOffline as exc:
@@ -184,8 +183,13 @@ async def call_charger(request: web.Request) -> web.Response:
     except CallTimeout as exc:
         return problem(504, str(exc), "retry; check the charger's connection if it keeps happening")
     except LocalProtocolError as exc:
-        return problem(400, str(exc), "send a payload the OCPP schema of this action allows")
+        return problem(422, str(exc), "send a payload the OCPP schema of this action allows", field="payload")
     return ok(m.call_view(outcome))
+
+
+async def list_connectors(request: web.Request) -> web.Response:
+    query(request, ())
+    return ok(m.charger_view(await request.app[DEPS].admin.charger(request.match_info["id"])).connectors)
 
 
 async def explain_charger(request: web.Request) -> web.Response:
@@ -198,14 +202,10 @@ async def explain_charger(request: web.Request) -> web.Response:
 
 # ---------------------------------------------------------------------- transactions
 async def list_transactions(request: web.Request) -> web.Response:
-    params = query(request, PAGING | {"charger_id", "active"})
-    active_arg = params.get("active")
-    if active_arg not in (None, "true", "false"):
-        raise InvalidRequest(f"active {active_arg[:20]!r} is not true or false", fix="give active=true or active=false")
-    listing = await request.app[DEPS].ledger.transactions(
-        limit=parse_limit(params.get("limit")), cursor=params.get("cursor"),
-        charger_id=params.get("charger_id") or None, active=None if active_arg is None else active_arg == "true",
-    )  # fmt: skip
+    params = query(request, PAGING | http_exports.FILTERS)
+    filters = http_exports.transaction_filters(request, params)
+    listing = await request.app[DEPS].ledger.transactions(limit=parse_limit(params.get("limit")),
+                                                          cursor=params.get("cursor"), **filters)  # fmt: skip
     return listed(request, listing, lambda tx: m.transaction_view(tx, None))
 
 
@@ -247,8 +247,10 @@ async def openapi(request: web.Request) -> web.Response:
 
 
 def build(deps: ApiDeps) -> web.Application:
-    web_app = web.Application(middlewares=[problems, bearer_auth])
+    web_app = web.Application(middlewares=[problems, access])
     web_app[DEPS] = deps
+    web_app[ACCESS] = deps.tokens or ApiTokens(store=MemoryApiClientStore(), now=lambda: datetime.now(UTC),
+                                               admin_token=deps.admin_token)  # fmt: skip
     r = web_app.router
     r.add_get("/healthz", healthz)
     r.add_get("/openapi.json", openapi)
@@ -263,6 +265,7 @@ def build(deps: ApiDeps) -> web.Application:
     r.add_delete("/api/v1/chargers/{id}/password", clear_password)
     r.add_put("/api/v1/chargers/{id}/quirks", set_quirks)
     r.add_post("/api/v1/chargers/{id}/calls", call_charger)
+    r.add_get("/api/v1/chargers/{id}/connectors", list_connectors)
     r.add_get("/api/v1/chargers/{id}/doctor", explain_charger)
     r.add_get("/api/v1/transactions", list_transactions)
     r.add_get("/api/v1/transactions/{id}", get_transaction)
@@ -270,6 +273,11 @@ def build(deps: ApiDeps) -> web.Application:
     r.add_post("/api/v1/tokens", put_token)
     r.add_post("/api/v1/tokens/{id}/block", block_token)
     add_routes(web_app, deps.sites)  # without smart charging they answer that it is off
+    http_clients.add_routes(web_app, http_clients.ClientDeps(tokens=web_app[ACCESS], webhooks=deps.webhooks))
+    jobs = deps.jobs or Jobs(call=deps.registry.call, post=None, now=lambda: datetime.now(UTC))
+    http_jobs.add_routes(web_app, jobs)
+    http_configuration.add_routes(web_app, deps.registry, deps.admin)
+    http_exports.add_routes(web_app, http_exports.ExportDeps(records=deps.records, ledger=deps.ledger))
     http_site_plan.add_routes(web_app)  # a site's plan; sites PUT and DELETE through REST
     http_firmware.add_routes(web_app, deps.firmware)
     http_events.add_routes(web_app, deps.events)  # the SSE stream (its query-token middleware goes first)
@@ -281,13 +289,16 @@ def build(deps: ApiDeps) -> web.Application:
 
 
 class HttpServer:
-    def __init__(self, deps: ApiDeps, *, host: str, port: int) -> None:
+    """``ssl_context``: serve HTTPS (``serve --http-tls-cert/--http-tls-key``)."""
+
+    def __init__(self, deps: ApiDeps, *, host: str, port: int, ssl_context: ssl.SSLContext | None = None) -> None:
         self.runner = web.AppRunner(build(deps), access_log=None)
         self.host, self.port = host, port
+        self.ssl_context = ssl_context
 
     async def start(self) -> None:
         await self.runner.setup()
-        site = web.TCPSite(self.runner, self.host, self.port, reuse_address=True)
+        site = web.TCPSite(self.runner, self.host, self.port, reuse_address=True, ssl_context=self.ssl_context)
         await site.start()
         if self.port == 0:
             server = site._server

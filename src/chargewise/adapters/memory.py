@@ -8,7 +8,7 @@ copies, never its own objects; it normalises times to UTC and refuses naive ones
 from __future__ import annotations
 
 import itertools
-from collections.abc import Container, Sequence
+from collections.abc import Collection, Container, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -248,9 +248,23 @@ class MemoryStore:
         return found[:limit]
 
     async def page_transactions(
-        self, *, limit: int, before: int | None = None, charger_id: str | None = None, active: bool | None = None
+        self,
+        *,
+        limit: int,
+        before: int | None = None,
+        charger_id: str | None = None,
+        active: bool | None = None,
+        chargers: Collection[str] | None = None,
+        id_tag: str | None = None,
+        started_from: datetime | None = None,
+        started_before: datetime | None = None,
     ) -> Page[Transaction, int]:
-        found = await self.list_transactions(charger_id=charger_id, active=active, limit=len(self._transactions))
+        found = [
+            t for t in await self.list_transactions(charger_id=charger_id, active=active, limit=len(self._transactions))
+            if (chargers is None or t.charger_id in chargers) and (id_tag is None or t.id_tag == id_tag)
+            and (started_from is None or t.started_at >= started_from)
+            and (started_before is None or t.started_at < started_before)
+        ]  # fmt: skip
         page = [t for t in found if before is None or t.id < before][: limit + 1]
         return Page(items=page[:limit], total=len(found), next_key=page[limit - 1].id if len(page) > limit else None)
 

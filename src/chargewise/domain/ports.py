@@ -7,7 +7,7 @@ Every method that writes returns only after the write is durable (committed).
 
 from __future__ import annotations
 
-from collections.abc import Container, Sequence
+from collections.abc import Collection, Container, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Generic, Protocol, TypeVar
@@ -210,10 +210,20 @@ class TransactionStore(Protocol):
     ) -> list[Transaction]: ...
 
     async def page_transactions(
-        self, *, limit: int, before: int | None = None, charger_id: str | None = None, active: bool | None = None
+        self,
+        *,
+        limit: int,
+        before: int | None = None,
+        charger_id: str | None = None,
+        active: bool | None = None,
+        chargers: Collection[str] | None = None,
+        id_tag: str | None = None,
+        started_from: datetime | None = None,
+        started_before: datetime | None = None,
     ) -> Page[Transaction, int]:
         """Up to ``limit`` transactions with ids below ``before``, newest (highest id) first; ``total`` counts
-        every transaction that matches ``charger_id`` and ``active``."""
+        every transaction that matches the filters: ``charger_id``, ``active``, ``chargers`` (one of them), ``id_tag``,
+        and a start at or after ``started_from`` and before ``started_before``."""
         ...
 
     async def active_transactions(self, charger_id: str) -> list[Transaction]: ...

@@ -5,6 +5,7 @@ Lists come a page at a time (``paging``); every refusal is an ``AdminError`` (``
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -36,14 +37,19 @@ def parse_status(text: str) -> TokenStatus:
 
 def check_expiry(at: datetime) -> datetime:
     """``at`` in UTC, if it has a zone and lies between 1970 and 9999."""
+    return check_time(at, "the expiry")
+
+
+def check_time(at: datetime, what: str) -> datetime:
+    """``at`` in UTC, if it has a zone and lies between 1970 and 9999."""
     if at.tzinfo is None:
-        raise InvalidRequest("the expiry has no time zone", fix="add one, e.g. 2027-01-01T00:00:00Z")
+        raise InvalidRequest(f"{what} has no time zone", fix="add one, e.g. 2027-01-01T00:00:00Z")
     try:
         utc = at.astimezone(UTC)
     except OverflowError:
         utc = None
     if utc is None or not EARLIEST <= utc <= LATEST:
-        raise InvalidRequest(f"expiry {at.isoformat()} is out of range", fix="give a time between 1970 and 9999")
+        raise InvalidRequest(f"{what} {at.isoformat()} is out of range", fix="give a time between 1970 and 9999")
     return utc
 
 
@@ -117,16 +123,24 @@ class Ledger:
         cursor: str | None = None,
         charger_id: str | None = None,
         active: bool | None = None,
+        chargers: Collection[str] | None = None,
+        id_tag: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
     ) -> Listing[Transaction]:
-        """One page, newest first; ``charger_id`` and ``active`` filter (``total`` counts what matches)."""
+        """One page, newest first; ``charger_id``, ``active``, ``chargers`` (one of them: a site's), ``id_tag``
+        and a start in [``since``, ``until``) filter (``total`` counts what matches)."""
         size = check_limit(limit)
         before = read_cursor("transactions", cursor)
         if before is not None and not (before.isdecimal() and 1 <= int(before) <= MAX_TRANSACTION_ID + 1):
             raise InvalidRequest("the cursor is not one this listing gave", fix="start again without cursor")
-        if charger_id is not None and not storable(charger_id):
-            return Listing(items=[], total=0, limit=size, next_cursor=None)  # no charger has such an id
+        unstorable = [c for c in (charger_id, id_tag, *(chargers or ())) if c is not None and not storable(c)]
+        if unstorable:
+            return Listing(items=[], total=0, limit=size, next_cursor=None)  # no charger or tag has such an id
         page = await self._store.page_transactions(
-            limit=size, before=None if before is None else int(before), charger_id=charger_id, active=active
-        )
+            limit=size, before=None if before is None else int(before), charger_id=charger_id, active=active,
+            chargers=chargers, id_tag=id_tag, started_from=None if since is None else check_time(since, "since"),
+            started_before=None if until is None else check_time(until, "until"),
+        )  # fmt: skip
         cursor_next = make_cursor("transactions", page.next_key)
         return Listing(items=page.items, total=page.total, limit=size, next_cursor=cursor_next)

@@ -15,7 +15,7 @@ import functools
 import json
 import logging
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Container, Coroutine, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Container, Coroutine, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, Protocol, TypeVar
 
@@ -497,7 +497,16 @@ class SqlStore:
 
     @_shielded
     async def page_transactions(
-        self, *, limit: int, before: int | None = None, charger_id: str | None = None, active: bool | None = None
+        self,
+        *,
+        limit: int,
+        before: int | None = None,
+        charger_id: str | None = None,
+        active: bool | None = None,
+        chargers: Collection[str] | None = None,
+        id_tag: str | None = None,
+        started_from: datetime | None = None,
+        started_before: datetime | None = None,
     ) -> Page[Transaction, int]:
         matches: list[ColumnElement[bool]] = []
         if charger_id is not None:
@@ -505,6 +514,14 @@ class SqlStore:
         if active is not None:
             stopped = transactions.c.stopped_at
             matches.append(stopped.is_(None) if active else stopped.is_not(None))
+        if chargers is not None:
+            matches.append(transactions.c.charger_id.in_(sorted(chargers)))
+        if id_tag is not None:
+            matches.append(transactions.c.id_tag == id_tag)
+        if started_from is not None:
+            matches.append(transactions.c.started_at >= started_from)
+        if started_before is not None:
+            matches.append(transactions.c.started_at < started_before)
         query = select(transactions).where(*matches).order_by(transactions.c.id.desc()).limit(limit + 1)
         if before is not None:
             query = query.where(transactions.c.id < before)

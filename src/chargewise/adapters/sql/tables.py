@@ -327,3 +327,22 @@ reservations = Table(
     Index("ix_reservations_charger_status", "charger_id", "status"),
     sqlite_autoincrement=True,
 )
+
+
+# --- who uses the REST API: role tokens (hashed) and webhooks (``domain.api_clients``, ``sql.api_clients``) --
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", String, primary_key=True),
+    Column("name", String, nullable=False, unique=True),
+    Column("role", String, nullable=False),
+    Column("secret_hash", String, nullable=False, unique=True),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+webhooks = Table(
+    "webhooks",
+    metadata,
+    Column("id", String, primary_key=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("body", Text, nullable=False),  # the Webhook as JSON (url, kinds, chargers, secret)
+)
