@@ -6,7 +6,9 @@ import asyncio
 import contextlib
 import gc
 import logging
+import os
 import secrets
+import socket
 import ssl
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -17,25 +19,30 @@ from typing import TYPE_CHECKING
 from chargewise.adapters.clock import SystemClock
 from chargewise.adapters.http_api import ApiDeps, HttpServer
 from chargewise.adapters.http_sites import SiteDeps
+from chargewise.adapters.memory_bus import MemoryBus
 from chargewise.adapters.memory_demand import MemoryDemandEvents
 from chargewise.adapters.sql import open_store
 from chargewise.adapters.sql.link_signals import SqlLinkSignalStore
 from chargewise.adapters.sql.reports import SqlReportStore
 from chargewise.adapters.ws_server import OcppServer, ServerDeps
 from chargewise.charging.sitefile import SiteFile
+from chargewise.domain.bus import Bus, BusError
 from chargewise.domain.model import OcppVersion
 from chargewise.domain.ports import Clock, Store
 from chargewise.handlers.dispatch import Dispatcher
 from chargewise.handlers.v16.routing import routes as v16_routes
 from chargewise.handlers.v201.routing import routes as v201_routes
 from chargewise.ocpp.schemas import schema_set
+from chargewise.services import remote_telemetry
 from chargewise.services.admin import Admin
 from chargewise.services.central import CentralSystem, Policy
+from chargewise.services.cluster import Cluster
 from chargewise.services.connections import LinkSettings, Registry
 from chargewise.services.demand_response import DemandResponse
 from chargewise.services.directory import Directory
 from chargewise.services.doctor import Doctor
 from chargewise.services.gatekeeper import AuthLimits
+from chargewise.services.leases import Leases
 from chargewise.services.link_signals import LinkSignals, Retention
 from chargewise.services.meter_writer import MeterWriter
 from chargewise.services.newcomers import Newcomers
@@ -84,6 +91,8 @@ class Settings:
     sites: tuple[SiteFile, ...] = ()  # serve --site FILE: sites whose chargers smart charging controls
     openadr2: Ven2Settings | None = None  # serve --openadr2 VTN_URL: a VEN feeding demand-response events
     mdns: bool = False  # serve --mdns: announce the OCPP and REST ports with DNS-SD (adapters/mdns.py)
+    bus_url: str | None = None  # serve --bus nats://HOST:PORT: join a cluster (None: the in-process bus, one node)
+    node: str | None = None  # this node's name in the cluster (default: host name and process id)
 
 
 @dataclass(kw_only=True)
@@ -102,6 +111,10 @@ class App:
     charging: SmartCharging | None = None
     demand: DemandResponse | None = None  # demand-response events (REST now; OpenADR VENs feed the same service)
     ven: OpenAdr2Ven | None = None
+    bus: Bus | None = None
+    cluster: Cluster | None = None
+    leases: Leases | None = None
+    draining: bool = False  # SIGTERM: the readiness check fails while links close (services.cluster)
     _background: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def stop(self) -> None:
@@ -110,15 +123,26 @@ class App:
             await self.ven.stop()
         if self.mdns is not None:
             await self.mdns.stop()  # goodbyes first: nobody discovers a server that is going away
+        if self.leases is not None:
+            with contextlib.suppress(Exception):
+                await self.leases.release()  # other nodes take this node's singleton jobs over at once
         for task in self._background:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await self.ocpp.stop()
         await self.central.drain()
+        if self.cluster is not None:
+            await self.cluster.stop()
+        if self.bus is not None:
+            await self.bus.close()
         if self.http is not None:
             await self.http.stop()
         await self.store.close()
+
+    def ready(self) -> bool:
+        """Whether a load balancer may send chargers here: not draining, and the bus is up."""
+        return not self.draining and (self.bus is None or self.bus.healthy())
 
 
 def admin_token(settings: Settings) -> tuple[str, bool]:
@@ -145,8 +169,10 @@ def tls_context(tls: TlsSettings) -> ssl.SSLContext:
     return context
 
 
-async def start(settings: Settings, *, clock: Clock | None = None, with_http: bool = True) -> App:
-    """Open the store, start both ports; the returned :class:`App` must be stopped with ``await app.stop()``."""
+async def start(settings: Settings, *, clock: Clock | None = None, with_http: bool = True,
+                bus: Bus | None = None) -> App:  # fmt: skip
+    """Open the store, start both ports; the returned :class:`App` must be stopped with ``await app.stop()``.
+    ``bus``: a bus to join instead of the one ``settings.bus_url`` names (tests: nodes of one process)."""
     for version in OcppVersion:
         schema_set(version)  # compile every schema now, not on a charger's first message
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -185,21 +211,39 @@ async def start(settings: Settings, *, clock: Clock | None = None, with_http: bo
         settings=settings, store=store, central=central, directory=directory, registry=registry, ocpp=ocpp,
         admin=admin, admin_token=token, token_is_new=new, demand=DemandResponse(MemoryDemandEvents(), {}),
     )  # fmt: skip
+    try:
+        app.bus = bus or await _connect_bus(settings)
+    except BusError as exc:
+        await store.close()
+        raise StartupError(f"{exc} (start it, or serve without --bus for a single node)") from None
+    node = settings.node or f"{socket.gethostname()}-{os.getpid()}"
+    app.cluster = Cluster(bus=app.bus, node=node, registry=registry, events=central.events, now=clock.now,
+                          call_timeout=settings.link.call_timeout)  # fmt: skip
+    app.cluster.on_remote = partial(remote_telemetry.feed, central.telemetry, linked_here=registry)
+    app.leases = Leases(app.bus, node)
+    app.leases.want("reapers")  # closing abandoned transactions and silent links: one node at a time
     if settings.sites:  # smart charging: one reconcile loop per site, started with the other background jobs
         app.charging = SmartCharging(
             sites=list(settings.sites), telemetry=central.telemetry, store=store, registry=registry,
             applier=ProfileApplier(call=registry.call), clock=clock, demand=app.demand,
         )  # fmt: skip
         central.reports.take_needs = app.charging.take_ev_needs
+        leases = app.leases
+        for site_name in app.charging.sites:
+            leases.want(f"site:{site_name}")
+        app.charging.gate = lambda name: leases.holds(f"site:{name}")
+        app.charging.remote_version = app.cluster.version_elsewhere
         app.charging.events = central.events
     try:
+        await app.cluster.start()
+        await app.leases.refresh()  # take what is free now: a lone node runs its sites from its first second
         await ocpp.start()
         if with_http:
             sites = SiteDeps(charging=app.charging, demand=app.demand, clock=clock)
             doctor = Doctor(store=store, signals=signals, clock=clock, connected=registry)
             api = ApiDeps(admin=admin, records=Records(store=store), ledger=Ledger(store=store), registry=registry,
-                          admin_token=token, sites=sites, doctor=doctor)  # fmt: skip
-            app.http = HttpServer(api, host=settings.host, port=settings.http_port)
+                          admin_token=token, sites=sites, doctor=doctor, ready=app.ready)  # fmt: skip
+            app.http = HttpServer(api, host=settings.host, port=settings.http_port, share_port=settings.share_port)
             await app.http.start()
             if settings.mdns:  # only the process with the REST API announces (serve --workers)
                 from chargewise.adapters.mdns import advertise
@@ -224,6 +268,8 @@ async def start(settings: Settings, *, clock: Clock | None = None, with_http: bo
     loop = asyncio.get_running_loop()
     app._background = [
         loop.create_task(_refresh_directory(app)),
+        loop.create_task(app.cluster.run()),
+        loop.create_task(app.leases.run()),
         loop.create_task(signals.run(clock.now)),
         loop.create_task(_periodically(partial(_reap_offline, app), REAP_EVERY,
                                        "closing transactions of offline chargers", at_start=False)),
@@ -233,6 +279,17 @@ async def start(settings: Settings, *, clock: Clock | None = None, with_http: bo
     if app.charging is not None:
         app._background.append(loop.create_task(app.charging.run()))
     return app
+
+
+async def _connect_bus(settings: Settings) -> Bus:
+    """The bus ``--bus`` names (NATS), else the in-process one (a single node: nothing to install)."""
+    if settings.bus_url is None:
+        return MemoryBus()
+    if not settings.bus_url.startswith(("nats://", "tls://")):
+        raise BusError(f"--bus {settings.bus_url!r} is not a NATS URL (nats://HOST:PORT)")
+    from chargewise.adapters.nats_bus import connect  # nats-py only when a cluster is asked for
+
+    return await connect(settings.bus_url, name=settings.node or socket.gethostname())
 
 
 def keep_gc_off_the_hot_path() -> None:
@@ -264,6 +321,8 @@ async def _reap_offline(app: App) -> None:
     """Close what chargers long silent left open (``CentralSystem.reap_offline``), sparing those with a live
     link here. With ``--workers`` every worker looks; a charger connected to another worker speaks
     (Heartbeats), so its last_seen stays recent."""
+    if app.leases is not None and not app.leases.holds("reapers"):
+        return  # another node of the cluster runs the reapers
     for tx in await app.central.reap_offline(connected=app.registry):
         log.info("transaction %s of %s closed: %s", tx.id, tx.charger_id, tx.stop_reason)
 
@@ -272,6 +331,8 @@ async def _clear_silent_links(app: App) -> None:
     """Flag offline the chargers whose connected flag no live link backs (``CentralSystem.clear_silent_links``):
     after a server was killed, those that never came back. With ``--workers`` every worker looks; a charger
     connected to another worker speaks, so its last_seen stays recent."""
+    if app.leases is not None and not app.leases.holds("reapers"):
+        return
     for charger_id in await app.central.clear_silent_links(connected=app.registry):
         log.info("%s: flagged connected, but no link here and not heard from for %s: recorded as offline",
                  charger_id, app.central.silent_after())  # fmt: skip

@@ -246,6 +246,8 @@ CHARGER_404 = {404: "no such charger"}
 _ROUTES: list[tuple[str, str, str, type | None, Any, dict[int, str]]] = [
     # path, method, summary, request body, response model, other statuses
     ("/healthz", "get", "Liveness and connected-charger count", None, Health, {}),
+    ("/readyz", "get", "Readiness for a load balancer: 503 while draining or with the bus down", None, Health,
+     {503: "draining (SIGTERM) or the cluster bus is down"}),
     ("/api/v1/chargers", "get", "Chargers, a page at a time, in code-point order of their ids", None,
      list[ChargerView], {400: "bad limit or cursor"}),
     ("/api/v1/chargers", "post", "Add a charger (with a password: profile 1/2; quirks: accepted deviations)",

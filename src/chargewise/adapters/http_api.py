@@ -49,6 +49,7 @@ class ApiDeps:
     admin_token: str
     sites: SiteDeps | None = None  # smart charging's routes (adapters/http_sites.py)
     doctor: Doctor | None = None  # the connectivity doctor (``bootstrap`` builds it over the live signals)
+    ready: Callable[[], bool] = lambda: True  # GET /readyz: takes chargers (not draining, bus up)
 
 
 DEPS: web.AppKey[ApiDeps] = web.AppKey("chargewise")
@@ -222,6 +223,13 @@ async def healthz(request: web.Request) -> web.Response:
     return ok(m.Health(status="ok", connected_chargers=len(request.app[DEPS].registry)))
 
 
+async def readyz(request: web.Request) -> web.Response:
+    """For a load balancer: 200 while this node takes chargers, 503 while it drains or its bus is down."""
+    if not request.app[DEPS].ready():
+        return problem(503, "not ready: draining, or the cluster bus is down", "send chargers to another node")
+    return ok(m.Health(status="ready", connected_chargers=len(request.app[DEPS].registry)))
+
+
 async def openapi(request: web.Request) -> web.Response:
     return ok(m.openapi_document())
 
@@ -231,6 +239,7 @@ def build(deps: ApiDeps) -> web.Application:
     web_app[DEPS] = deps
     r = web_app.router
     r.add_get("/healthz", healthz)
+    r.add_get("/readyz", readyz)
     r.add_get("/openapi.json", openapi)
     r.add_get("/api/v1/chargers", list_chargers)
     r.add_post("/api/v1/chargers", add_charger)
@@ -254,13 +263,14 @@ def build(deps: ApiDeps) -> web.Application:
 
 
 class HttpServer:
-    def __init__(self, deps: ApiDeps, *, host: str, port: int) -> None:
+    def __init__(self, deps: ApiDeps, *, host: str, port: int, share_port: bool = False) -> None:
         self.runner = web.AppRunner(build(deps), access_log=None)
-        self.host, self.port = host, port
+        self.host, self.port, self.share_port = host, port, share_port
 
     async def start(self) -> None:
         await self.runner.setup()
-        site = web.TCPSite(self.runner, self.host, self.port, reuse_address=True)
+        # serve --workers: every worker answers REST on the same port (SO_REUSEPORT), as for the OCPP port
+        site = web.TCPSite(self.runner, self.host, self.port, reuse_address=True, reuse_port=self.share_port or None)
         await site.start()
         if self.port == 0:
             server = site._server

@@ -13,6 +13,7 @@ import contextlib
 import logging
 import math
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -118,6 +119,10 @@ class SmartCharging:
         self.telemetry, self.store, self.registry, self.applier = telemetry, store, registry, applier
         self.clock, self.demand = clock, demand
         self.events: EventHub | None = None  # told of changed EVSE limits (Kind.ALLOCATION); bootstrap sets it
+        #: whether this node may act for a site now (a cluster: it holds the site's lease, services/leases.py)
+        self.gate: Callable[[str], bool] = lambda name: True
+        #: the version of a charger linked to another node of the cluster (None: not linked anywhere else)
+        self.remote_version: Callable[[str], OcppVersion | None] = lambda charger: None
         telemetry.listen(self.poke)
         if demand is not None:
             demand.set_nodes({n: s.name for s in self.sites.values() for n in s.file.site.nodes})
@@ -186,12 +191,12 @@ class SmartCharging:
         evses: dict[str, EvseState] = {}
         running: dict[str, Transaction] = {}
         for charger in {e.charger for e in site.file.site.evses.values()}:
-            if charger in self.registry:
+            if self._version(charger) is not None:
                 for tx in await self.store.active_transactions(charger):
                     running[f"{charger}/{tx.evse_id}"] = tx
         for evse_id, evse in site.file.site.evses.items():
             live = self.telemetry.evse(evse.charger, evse_number(evse))
-            online = self.telemetry.is_online(evse.charger) and evse.charger in self.registry
+            online = self.telemetry.is_online(evse.charger) and self._version(evse.charger) is not None
             measured = None
             if live is not None and live.currents_a:
                 measured = (live.currents_a.get(PHASES[0], 0.0), live.currents_a.get(PHASES[1], 0.0),
@@ -235,8 +240,7 @@ class SmartCharging:
             if not state.evses[evse_id].online:
                 continue
             tx = running.get(evse_id)
-            link = self.registry.get(evse.charger)
-            version = link.version if link is not None else OcppVersion.V16
+            version = self._version(evse.charger) or OcppVersion.V16
             tx_id = None if tx is None else (str(tx.id) if version is OcppVersion.V16 else tx.remote_id)
             step = Step(start_s=0, limit_a=math.floor(limit.limit_a * 10) / 10, phases=max(1, limit.phases))
             target = Target(evse_id=evse_number(evse), voltage_v=evse.voltage_v, transaction_id=tx_id, steps=(step,))
@@ -312,15 +316,20 @@ class SmartCharging:
                 del site.caps_seen[event_id]
 
     async def _apply(self, charger: str, pairs: list[tuple[Target, Failsafe]], now: datetime) -> list[Applied]:
-        link = self.registry.get(charger)
-        if link is None:
+        version = self._version(charger)
+        if version is None:
             return []
         try:
-            return await self.applier.apply(charger, link.version, [t for t, _ in pairs], now,
+            return await self.applier.apply(charger, version, [t for t, _ in pairs], now,
                                             failsafes=[f for _, f in pairs])  # fmt: skip
         except Exception:  # one charger's failure never stops the site's cycle
             log.exception("%s: applying its limits failed", charger)
             return []
+
+    def _version(self, charger: str) -> OcppVersion | None:
+        """The OCPP version of the charger's live link, here or on another node; None: no live link."""
+        link = self.registry.get(charger)
+        return link.version if link is not None else self.remote_version(charger)
 
     # ------------------------------------------------------------------ the loop
     async def run(self) -> None:
@@ -341,7 +350,8 @@ class SmartCharging:
         while True:
             site.wake.clear()
             try:
-                await self.cycle(site.name)
+                if self.gate(site.name):  # in a cluster, only the node holding the site's lease acts for it
+                    await self.cycle(site.name)
             except Exception:
                 log.exception("site %s: cycle failed; next one in %.0f s", site.name, CYCLE_S)
             wait = self._until_next(site)  # measured before the gap: an edge within it is not missed
