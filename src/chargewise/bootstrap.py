@@ -242,7 +242,8 @@ async def start(settings: Settings, *, clock: Clock | None = None, with_http: bo
             sites = SiteDeps(charging=app.charging, demand=app.demand, clock=clock)
             doctor = Doctor(store=store, signals=signals, clock=clock, connected=registry)
             api = ApiDeps(admin=admin, records=Records(store=store), ledger=Ledger(store=store), registry=registry,
-                          admin_token=token, sites=sites, doctor=doctor, ready=app.ready)  # fmt: skip
+                          admin_token=token, sites=sites, doctor=doctor, ready=app.ready,
+                          cluster=(app.cluster, app.leases))  # fmt: skip
             app.http = HttpServer(api, host=settings.host, port=settings.http_port, share_port=settings.share_port)
             await app.http.start()
             if settings.mdns:  # only the process with the REST API announces (serve --workers)

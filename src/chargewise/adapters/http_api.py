@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 from aiohttp import web
 
 from chargewise.adapters import api_models as m
+from chargewise.adapters import http_cluster
 from chargewise.adapters.http_common import body, ok, problem
 from chargewise.adapters.http_sites import SiteDeps, add_routes
 from chargewise.domain.model import Registration
@@ -26,8 +27,10 @@ from chargewise.domain.ports import StoreBusy
 from chargewise.ocpp.errors import LocalProtocolError
 from chargewise.services.admin import Admin, parse_registration
 from chargewise.services.admin_errors import AdminError, AlreadyExists, InvalidRequest, NotFound
+from chargewise.services.cluster import Cluster
 from chargewise.services.connections import CallTimeout, ChargerOffline, NotAccepted, Registry
 from chargewise.services.doctor import Doctor
+from chargewise.services.leases import Leases
 from chargewise.services.paging import Listing, parse_limit
 from chargewise.services.records import Ledger, Records, parse_status
 
@@ -50,6 +53,7 @@ class ApiDeps:
     sites: SiteDeps | None = None  # smart charging's routes (adapters/http_sites.py)
     doctor: Doctor | None = None  # the connectivity doctor (``bootstrap`` builds it over the live signals)
     ready: Callable[[], bool] = lambda: True  # GET /readyz: takes chargers (not draining, bus up)
+    cluster: tuple[Cluster, Leases] | None = None  # GET /api/v1/cluster (adapters/http_cluster.py)
 
 
 DEPS: web.AppKey[ApiDeps] = web.AppKey("chargewise")
@@ -259,6 +263,7 @@ def build(deps: ApiDeps) -> web.Application:
     r.add_post("/api/v1/tokens", put_token)
     r.add_post("/api/v1/tokens/{id}/block", block_token)
     add_routes(web_app, deps.sites)  # without smart charging they answer that it is off
+    http_cluster.add_routes(web_app, deps.cluster)
     return web_app
 
 
