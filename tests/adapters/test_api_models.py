@@ -147,8 +147,9 @@ def test_errors_are_problems(doc: dict[str, Any]) -> None:
 def test_every_list_documents_its_paging(doc: dict[str, Any]) -> None:
     lists = [(path, op) for method, path, op in operations(doc) if method == "get" and path.startswith("/api/")
              and "{" not in path]  # fmt: skip
-    # sites (one per --site file) and demand-response events are short lists, answered whole
-    unpaged = {"/api/v1/sites", "/api/v1/demand-response/events"}
+    # sites (one per --site file) and demand-response events are short lists, answered whole; the cluster view
+    # is one object
+    unpaged = {"/api/v1/sites", "/api/v1/demand-response/events", "/api/v1/cluster"}
     assert {path for path, _ in lists} - unpaged == {"/api/v1/chargers", "/api/v1/transactions", "/api/v1/tokens"}
     lists = [(path, op) for path, op in lists if path not in unpaged]
     for path, op in lists:
