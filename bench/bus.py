@@ -8,8 +8,9 @@
    Redis PUBLISH); the figure per event is the total time over the count.
 3. **Presence write**: one key per charger (NATS JetStream KV put: persisted, acknowledged; Redis SET).
 
-For each: wall-clock latency p50/p99 per operation, and the broker's CPU time per operation read from
-/proc/PID/stat (utime + stime) before and after, so a noisy machine does not move the figure much. Rounds are
+For each: wall-clock latency p50/p99 per operation, the broker's CPU time per operation read from
+/proc/PID/stat (utime + stime) before and after, and this process's CPU per operation (both clients: what a
+node spends), so a noisy machine does not move the figures much. Rounds are
 interleaved (NATS, Redis, NATS, ...) and the medians of the rounds reported with their spread.
 """
 
@@ -44,29 +45,32 @@ def cpu_s(pid: int | None) -> float:
     return (int(fields[11]) + int(fields[12])) / TICKS
 
 
-async def timed(op: Callable[[int], Awaitable[None]], n: int, pid: int | None) -> tuple[list[float], float]:
+Result = tuple[list[float], float, float]  # latencies (s), broker CPU s per op, client CPU s per op
+
+
+async def timed(op: Callable[[int], Awaitable[None]], n: int, pid: int | None) -> Result:
     lat = []
-    before = cpu_s(pid)
+    before, mine = cpu_s(pid), time.process_time()
     for i in range(n):
         t = time.perf_counter()
         await op(i)
         lat.append(time.perf_counter() - t)
-    return lat, (cpu_s(pid) - before) / n
+    return lat, (cpu_s(pid) - before) / n, (time.process_time() - mine) / n
 
 
 async def fan_out(op: Callable[[int], Awaitable[None]], n: int, pid: int | None,
-                  received: Callable[[], Awaitable[object]]) -> tuple[list[float], float]:
+                  received: Callable[[], Awaitable[object]]) -> Result:
     """Publish ``n`` events and wait until the other client has them all: the time per event (as one
     latency sample per event: total / n) and the broker's CPU per event."""
-    before, t = cpu_s(pid), time.perf_counter()
+    before, mine, t = cpu_s(pid), time.process_time(), time.perf_counter()
     for i in range(n):
         await op(i)
     await asyncio.wait_for(received(), 60)
     per = (time.perf_counter() - t) / n
-    return [per] * n, (cpu_s(pid) - before) / n
+    return [per] * n, (cpu_s(pid) - before) / n, (time.process_time() - mine) / n
 
 
-async def nats_ops(n: int, pid: int | None) -> dict[str, tuple[list[float], float]]:
+async def nats_ops(n: int, pid: int | None) -> dict[str, Result]:
     import nats
 
     a, b = await nats.connect("nats://127.0.0.1:4222"), await nats.connect("nats://127.0.0.1:4222")
@@ -106,7 +110,7 @@ async def nats_ops(n: int, pid: int | None) -> dict[str, tuple[list[float], floa
     return out
 
 
-async def redis_ops(n: int, pid: int | None) -> dict[str, tuple[list[float], float]]:
+async def redis_ops(n: int, pid: int | None) -> dict[str, Result]:
     import redis.asyncio as redis
 
     a, b, c = (redis.Redis(host="127.0.0.1", port=6379) for _ in range(3))
@@ -125,7 +129,10 @@ async def redis_ops(n: int, pid: int | None) -> dict[str, tuple[list[float], flo
                 await c.lpush(b"bench.reply." + msg["data"], b"ok")
             else:
                 received += 1
+                if received >= n:
+                    all_in.set()
 
+    all_in = asyncio.Event()
     responder = asyncio.ensure_future(respond())
     payload = b"x" * 300
 
@@ -140,12 +147,8 @@ async def redis_ops(n: int, pid: int | None) -> dict[str, tuple[list[float], flo
     async def put(i: int) -> None:
         await a.set(f"bench:presence:C{i % 1000}", b'{"node":"n1"}')
 
-    async def all_received() -> None:
-        while received < n:
-            await asyncio.sleep(0.005)
-
     out = {"routed command": await timed(call, n, pid)}
-    out["event fan-out"] = await fan_out(event, n, pid, all_received)
+    out["event fan-out"] = await fan_out(event, n, pid, all_in.wait)
     out["presence write"] = await timed(put, n, pid)
     responder.cancel()
     for client in (a, b, c):
@@ -159,22 +162,24 @@ def main() -> None:
     p.add_argument("--rounds", type=int, default=5, help="interleaved rounds per broker (default 5)")
     args = p.parse_args()
     pids = {"NATS": broker_pid("nats-server"), "Redis": broker_pid("redis-server")}
-    rounds: dict[str, list[dict[str, tuple[list[float], float]]]] = {"NATS": [], "Redis": []}
+    rounds: dict[str, list[dict[str, Result]]] = {"NATS": [], "Redis": []}
     for _ in range(args.rounds):
         rounds["NATS"].append(asyncio.run(nats_ops(args.ops, pids["NATS"])))
         rounds["Redis"].append(asyncio.run(redis_ops(args.ops, pids["Redis"])))
     print(f"{args.rounds} interleaved rounds of {args.ops} operations; medians of the rounds [min-max]")
-    print(f"{'operation':<16} {'broker':<6} {'p50 us':>18} {'p99 us':>20} {'broker CPU us/op':>22}")
+    print(f"{'operation':<16} {'broker':<6} {'p50 us':>18} {'p99 us':>20} {'broker CPU us/op':>18} "
+          f"{'clients CPU us/op':>18}")
     for op in ("routed command", "event fan-out", "presence write"):
         for broker in ("NATS", "Redis"):
             p50s = [statistics.median(r[op][0]) * 1e6 for r in rounds[broker]]
             p99s = [sorted(r[op][0])[int(0.99 * len(r[op][0]))] * 1e6 for r in rounds[broker]]
             cpus = [r[op][1] * 1e6 for r in rounds[broker]]
+            clients = [r[op][2] * 1e6 for r in rounds[broker]]
 
             def fmt(xs: list[float]) -> str:
                 return f"{statistics.median(xs):.0f} [{min(xs):.0f}-{max(xs):.0f}]"
 
-            print(f"{op:<16} {broker:<6} {fmt(p50s):>18} {fmt(p99s):>20} {fmt(cpus):>22}")
+            print(f"{op:<16} {broker:<6} {fmt(p50s):>18} {fmt(p99s):>20} {fmt(cpus):>18} {fmt(clients):>18}")
 
 
 if __name__ == "__main__":

@@ -49,7 +49,7 @@ def site_file(path: Path) -> Path:
 
 def haproxy_config(front: int, nodes: list[ServerProcess], path: Path) -> Path:
     servers = "\n".join(
-        f"    server node{i + 1} 127.0.0.1:{n.ocpp_port} check port {n.http_port} inter 500 fall 2 rise 1"
+        f"    server node{i + 1} 127.0.0.1:{n.ocpp_port} check port {n.http_port} inter 1s fall 3 rise 2"
         for i, n in enumerate(nodes)
     )
     path.write_text(f"""
@@ -58,6 +58,7 @@ global
 defaults
     mode tcp
     timeout connect 2s
+    timeout check 5s
     timeout client 1h
     timeout server 1h
     timeout tunnel 1h
@@ -71,6 +72,14 @@ backend nodes
 {servers}
 """)
     return path
+
+
+async def holds_site(node: ServerProcess, within: float = 30) -> None:
+    """Wait until ``node`` runs the site's loop (a lease left by an earlier run expires within its 5 s TTL)."""
+    deadline = time.monotonic() + within
+    while f"site:{SITE}" not in (await get_view(node))[1]["leases"]:
+        assert time.monotonic() < deadline, "node 2 never took the site's lease"
+        await asyncio.sleep(0.5)
 
 
 async def wait_for_port(port: int, proc: subprocess.Popen[bytes], within: float = 10) -> None:
@@ -129,29 +138,35 @@ async def cluster(tmp_path: Path, postgres_url: str) -> AsyncIterator[dict[str, 
     common = ("--db", postgres_url, "--bus", "nats://127.0.0.1:4222", "--site", str(site))
     nodes = [ServerProcess(tmp_path / f"node{i}", *common, "--node", f"n{i}-{tag}", output=tmp_path / f"node{i}.log")
              for i in (1, 2, 3)]  # fmt: skip
-    await nodes[1].start(wait=180)  # node 2 first: it creates the schema and takes the site's lease
-    await asyncio.gather(nodes[0].start(wait=180), nodes[2].start(wait=180))
-    front = free_port()
-    with (tmp_path / "haproxy.log").open("wb") as log:
-        balancer = subprocess.Popen([haproxy, "-db", "-f", str(haproxy_config(front, nodes, tmp_path / "haproxy.cfg"))],
-                                    stdout=subprocess.DEVNULL, stderr=log)  # fmt: skip
-    await wait_for_port(front, balancer)
-    with (tmp_path / "simulator.log").open("wb") as log:
-        simulator = subprocess.Popen(
-            [sys.executable, "-m", "chargewise", "simulate", "--url", f"ws://127.0.0.1:{front}/ocpp", "--chargers",
-             str(CHARGERS), "--id-prefix", PREFIX, "--ramp", "30", "--seed", "7"],
-            stdout=subprocess.DEVNULL, stderr=log,
-        )  # fmt: skip
+    balancer = simulator = None
     try:
+        await nodes[1].start(wait=180)  # node 2 first: it creates the schema and takes the site's lease
+        await holds_site(nodes[1])
+        await asyncio.gather(nodes[0].start(wait=180), nodes[2].start(wait=180))
+        front = free_port()
+        with (tmp_path / "haproxy.log").open("wb") as log:
+            balancer = subprocess.Popen(  # noqa: ASYNC220 - starting it is instant
+                [haproxy, "-db", "-f", str(haproxy_config(front, nodes, tmp_path / "haproxy.cfg"))],
+                stdout=subprocess.DEVNULL, stderr=log,
+            )  # fmt: skip
+        await wait_for_port(front, balancer)
+        with (tmp_path / "simulator.log").open("wb") as log:
+            simulator = subprocess.Popen(  # noqa: ASYNC220 - starting it is instant
+                [sys.executable, "-m", "chargewise", "simulate", "--url", f"ws://127.0.0.1:{front}/ocpp", "--chargers",
+                 str(CHARGERS), "--id-prefix", PREFIX, "--ramp", "30", "--seed", "7", "--workload", "none"],
+                stdout=subprocess.DEVNULL, stderr=log,
+            )  # fmt: skip
         yield {"nodes": nodes, "front": front, "tag": tag}
     finally:
-        for proc in (simulator, balancer):
+        started = [p for p in (simulator, balancer) if p is not None]
+        for proc in started:
             proc.send_signal(signal.SIGTERM)
-        for proc in (simulator, balancer):
+        for proc in started:
             try:
                 proc.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 proc.kill()
+                proc.wait(5)
         for node in nodes:
             node.terminate()
 
@@ -174,7 +189,9 @@ async def test_three_nodes_behind_a_balancer_survive_a_sigkill(cluster: dict[str
         t0 = datetime.now(UTC).replace(microsecond=0)
         async with websockets.connect(f"{n3.ocpp_url}/DIRECT-3", subprotocols=["ocpp1.6"]) as ws3:  # type: ignore[list-item]
             await rpc(ws3, "b", "BootNotification", {"chargePointVendor": "Acme", "chargePointModel": "D"})
-            reply = asyncio.ensure_future(call(http, n1, "DIRECT-3", "GetConfiguration", {"key": ["HeartbeatInterval"]}))
+            reply = asyncio.ensure_future(
+                call(http, n1, "DIRECT-3", "GetConfiguration", {"key": ["HeartbeatInterval"]})
+            )
             request = json.loads(await asyncio.wait_for(ws3.recv(), 20))
             assert request[2] == "GetConfiguration", request
             await ws3.send(json.dumps([3, request[1], {"configurationKey": [
@@ -239,14 +256,18 @@ async def test_three_nodes_behind_a_balancer_survive_a_sigkill(cluster: dict[str
                 break
             assert time.monotonic() < deadline, view
             await asyncio.sleep(0.5)
-    print(f"back on the survivors after {back_after:.1f} s, sample commandable after {commandable_after:.1f} s, "
-          f"site lease taken over after {takeover - killed_at:.1f} s")
+    print(
+        f"back on the survivors after {back_after:.1f} s, sample commandable after {commandable_after:.1f} s, "
+        f"site lease taken over after {takeover - killed_at:.1f} s"
+    )
 
 
 async def first_transaction_event(http: aiohttp.ClientSession, node: ServerProcess, charger: str) -> dict[str, Any]:
     """The first transaction event for ``charger`` on ``node``'s event stream (server-sent events)."""
     url = f"{node.http_url}/api/v1/events?kinds=transaction&chargers={charger}"
-    async with http.get(url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=aiohttp.ClientTimeout(total=60)) as r:
+    async with http.get(
+        url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=aiohttp.ClientTimeout(total=60)
+    ) as r:
         assert r.status == 200
         async for raw in r.content:
             line = raw.decode().strip()

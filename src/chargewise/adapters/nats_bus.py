@@ -38,7 +38,9 @@ class NatsBucket:
     async def create(self, key: str, value: bytes) -> int | None:
         try:
             return await self._kv.create(key, value)
-        except KeyWrongLastSequenceError:
+        except (KeyWrongLastSequenceError, KeyNotFoundError):
+            # taken meanwhile, or nats-py's create lost a race with the key's expiry (it then looks the key up
+            # and finds nothing): either way not created now; the caller tries again at its next turn
             return None
 
     async def update(self, key: str, value: bytes, revision: int) -> int | None:

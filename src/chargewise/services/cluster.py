@@ -14,7 +14,9 @@ Rules:
    :class:`ChargerOffline` (REST answers 409).
 4. **Events.** Every event this node publishes goes out on ``cw.events.<node>.<kind>``; events of other nodes
    come back into this node's hub, marked with their node, so the event stream, webhooks, MQTT and metrics
-   of any node see the whole fleet. Only events with no node are forwarded (no loops).
+   of any node see the whole fleet. Only events with no node are forwarded (no loops), and only while another
+   node is alive (the list of live nodes is read every ``NODE_TTL / 3`` s: a node that just joined hears the
+   others' events within that).
 """
 
 from __future__ import annotations
@@ -207,8 +209,8 @@ class Cluster:
     async def _forward_events(self) -> None:
         with self.events.subscribe(maxsize=10_000) as sub:
             async for event in sub:
-                if event.node:
-                    continue
+                if event.node or len(self._live_nodes) < 2:
+                    continue  # another node's event, or no other node to tell (the single-node default)
                 try:
                     await self.bus.publish(f"cw.events.{key_for(self.node)}.{event.kind.value}",
                                            _json.encode(event.as_json()))  # fmt: skip
