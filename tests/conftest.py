@@ -89,6 +89,7 @@ async def start_server(
     watch_radio: bool = False,
     bus: Bus | None = None,
     node: str | None = None,
+    cluster: str = "main",
 ) -> RunningServer:
     """``policy`` replaces the one ``unknown`` and ``free_charging`` make. ``watch_radio``: after a 2.0.1 boot the
     server reads and monitors DataLink.SignalStrength (GetVariables, SetVariableMonitoring), as it does by
@@ -99,7 +100,7 @@ async def start_server(
         ocpp_port=0, http_port=0,
         policy=policy or Policy(unknown_chargers=unknown, heartbeat_interval=300, free_charging=free_charging),
         link=link or LinkSettings(call_timeout=5.0), admin_token="test-token", doctor=Retention(watch_radio=watch_radio),
-        node=node,
+        node=node, cluster=cluster,
     )  # fmt: skip
     app = await start(settings, bus=bus)
     assert app.http is not None

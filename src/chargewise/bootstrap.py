@@ -36,7 +36,7 @@ from chargewise.ocpp.schemas import schema_set
 from chargewise.services import remote_telemetry
 from chargewise.services.admin import Admin
 from chargewise.services.central import CentralSystem, Policy
-from chargewise.services.cluster import Cluster
+from chargewise.services.cluster import DEFAULT_CLUSTER, Cluster, Names
 from chargewise.services.connections import LinkSettings, Registry
 from chargewise.services.demand_response import DemandResponse
 from chargewise.services.directory import Directory
@@ -93,6 +93,7 @@ class Settings:
     mdns: bool = False  # serve --mdns: announce the OCPP and REST ports with DNS-SD (adapters/mdns.py)
     bus_url: str | None = None  # serve --bus nats://HOST:PORT: join a cluster (None: the in-process bus, one node)
     node: str | None = None  # this node's name in the cluster (default: host name and process id)
+    cluster: str = DEFAULT_CLUSTER  # serve --cluster NAME: clusters sharing one NATS server stay apart
 
 
 @dataclass(kw_only=True)
@@ -217,10 +218,11 @@ async def start(settings: Settings, *, clock: Clock | None = None, with_http: bo
         await store.close()
         raise StartupError(f"{exc} (start it, or serve without --bus for a single node)") from None
     node = settings.node or f"{socket.gethostname()}-{os.getpid()}"
+    names = Names(settings.cluster)
     app.cluster = Cluster(bus=app.bus, node=node, registry=registry, events=central.events, now=clock.now,
-                          call_timeout=settings.link.call_timeout)  # fmt: skip
+                          call_timeout=settings.link.call_timeout, names=names)  # fmt: skip
     app.cluster.on_remote = partial(remote_telemetry.feed, central.telemetry, linked_here=registry)
-    app.leases = Leases(app.bus, node)
+    app.leases = Leases(app.bus, node, bucket=names.leases)
     app.leases.want("reapers")  # closing abandoned transactions and silent links: one node at a time
     if settings.sites:  # smart charging: one reconcile loop per site, started with the other background jobs
         app.charging = SmartCharging(

@@ -125,6 +125,7 @@ def _store_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--db", help="database URL (default $CHARGEWISE_DB or SQLite in the data directory)")
     p.add_argument("-v", "--verbose", action="count", default=0, help="log more (serve -vv: trace every OCPP frame)")
     p.add_argument("--bus", help="cluster bus, nats://HOST:PORT (default $CHARGEWISE_BUS; none: a single node)")
+    p.add_argument("--cluster", help="the cluster's name on the bus (default $CHARGEWISE_CLUSTER or main)")
 
 
 def _server_options(p: argparse.ArgumentParser) -> None:

@@ -18,6 +18,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
     nodes = sub.add_parser("nodes", help="the live nodes and how many charger links each holds")
     nodes.add_argument("--bus", help="cluster bus, nats://HOST:PORT (default $CHARGEWISE_BUS)")
+    nodes.add_argument("--cluster", help="the cluster's name on the bus (default $CHARGEWISE_CLUSTER or main)")
     nodes.add_argument("--json", action="store_true", help="print JSON")
 
 
@@ -32,18 +33,18 @@ async def _open(url: str | None) -> Bus:
         raise UsageError(f"{exc}; is NATS running, and is --bus right?") from None
 
 
-async def cluster(args: argparse.Namespace, url: str | None) -> int:
+async def cluster(args: argparse.Namespace, url: str | None, name: str) -> int:
     import msgspec
 
-    from chargewise.services.cluster import NODE_TTL
+    from chargewise.services.cluster import NODE_TTL, Names
 
+    names = Names(name)
     bus = await _open(url)
     try:
-        live = {
-            msgspec.json.decode(e.value)["node"] for e in await (await bus.bucket("cw_nodes", ttl=NODE_TTL)).items()
-        }
+        nodes = await bus.bucket(names.nodes, ttl=NODE_TTL)
+        live = {msgspec.json.decode(e.value)["node"] for e in await nodes.items()}
         links: dict[str, int] = dict.fromkeys(sorted(live), 0)
-        for entry in await (await bus.bucket("cw_presence")).items():
+        for entry in await (await bus.bucket(names.presence)).items():
             node = msgspec.json.decode(entry.value).get("node")
             if node in links:
                 links[node] += 1
@@ -55,21 +56,21 @@ async def cluster(args: argparse.Namespace, url: str | None) -> int:
     table = Table("node", "charger links")
     for node, count in links.items():
         table.add_row(node, str(count))
-    Console().print(table if links else "no live node on this bus")
+    Console().print(table if links else f"no live node of cluster {names.cluster!r} on this bus")
     return 0
 
 
 Answer = tuple[dict[str, Any] | None, dict[str, Any] | None]
 
 
-async def call(charger_id: str, action: str, payload: dict[str, Any], url: str) -> Answer:
+async def call(charger_id: str, action: str, payload: dict[str, Any], url: str, name: str) -> Answer:
     """The charger's answer through the node holding its link: (CallResult payload, None) or (None, CallError)."""
-    from chargewise.services.cluster import call_through
+    from chargewise.services.cluster import Names, call_through
     from chargewise.services.connections import CallTimeout, ChargerOffline, NotAccepted
 
     bus = await _open(url)
     try:
-        outcome = await call_through(bus, charger_id, action, payload, call_timeout=30.0)
+        outcome = await call_through(bus, charger_id, action, payload, call_timeout=30.0, names=Names(name))
     except (ChargerOffline, CallTimeout, NotAccepted) as exc:
         raise UsageError(str(exc)) from None
     finally:

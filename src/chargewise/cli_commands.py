@@ -107,7 +107,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         policy=policy, link=base, per_charger=per_charger, tls=tls,
         admin_token=os.environ.get("CHARGEWISE_ADMIN_TOKEN"), share_port=getattr(args, "workers", 1) > 1,
         mdns=getattr(args, "mdns", False), sites=_sites(getattr(args, "site", [])), openadr2=_ven(args),
-        bus_url=bus_url(args), node=_node_name(args),
+        bus_url=bus_url(args), node=_node_name(args), cluster=cluster_name(args),
         auth=AuthLimits(charger_failures=server.auth_failures_per_charger,
                         address_failures=server.auth_failures_per_address, window=server.auth_failure_window),
         doctor=Retention(days=config.doctor.retention_days, rows_per_charger=config.doctor.rows_per_charger,
@@ -117,6 +117,17 @@ def settings_from(args: argparse.Namespace) -> Settings:
 
 def bus_url(args: argparse.Namespace) -> str | None:
     return getattr(args, "bus", None) or os.environ.get("CHARGEWISE_BUS") or None
+
+
+def cluster_name(args: argparse.Namespace) -> str:
+    from chargewise.services.cluster import DEFAULT_CLUSTER, Names
+
+    name = getattr(args, "cluster", None) or os.environ.get("CHARGEWISE_CLUSTER") or DEFAULT_CLUSTER
+    try:
+        Names(name)
+    except ValueError as exc:
+        raise UsageError(f"--cluster: {exc}") from None
+    return name
 
 
 def _node_name(args: argparse.Namespace) -> str | None:
@@ -328,7 +339,8 @@ async def call(args: argparse.Namespace) -> int:
         from chargewise.ocpp.errors import LocalProtocolError
 
         try:
-            result, error = await cli_cluster.call(args.charger_id, args.ocpp_action, payload, bus_url(args) or "")
+            result, error = await cli_cluster.call(args.charger_id, args.ocpp_action, payload, bus_url(args) or "",
+                                                   cluster_name(args))  # fmt: skip
         except LocalProtocolError as exc:
             raise UsageError(str(exc)) from None
         print_json(result if error is None else {"CallError": error})
@@ -357,7 +369,7 @@ async def call(args: argparse.Namespace) -> int:
 async def cluster(args: argparse.Namespace) -> int:
     from chargewise import cli_cluster
 
-    return await cli_cluster.cluster(args, bus_url(args))
+    return await cli_cluster.cluster(args, bus_url(args), cluster_name(args))
 
 
 async def demo(args: argparse.Namespace) -> int:

@@ -24,7 +24,9 @@ def doc() -> dict[str, Any]:
 
 def served_routes() -> set[tuple[str, str]]:
     """(method, path template) of every route ``http_api.build`` registers (HEAD is aiohttp's automatic twin)."""
-    web_app = http_api.build(cast("Any", SimpleNamespace(sites=None, cluster=None)))  # routing does not touch the services
+    web_app = http_api.build(
+        cast("Any", SimpleNamespace(sites=None, cluster=None))
+    )  # routing does not touch the services
     return {
         (route.method.lower(), route.resource.canonical)
         for route in web_app.router.routes()

@@ -36,8 +36,8 @@ async def nodes(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
         buses = [await connect("nats://127.0.0.1:4222", name=f"t{i}") for i in range(2)]
     db = f"sqlite+aiosqlite:///{tmp_path / 'shared.db'}"
     tag = secrets.token_hex(3)
-    a = await start_server(tmp_path / "a", db_url=db, bus=buses[0], node=f"A{tag}")
-    b = await start_server(tmp_path / "b", db_url=db, bus=buses[1], node=f"B{tag}")
+    a = await start_server(tmp_path / "a", db_url=db, bus=buses[0], node=f"A{tag}", cluster=f"t{tag}")
+    b = await start_server(tmp_path / "b", db_url=db, bus=buses[1], node=f"B{tag}", cluster=f"t{tag}")
     try:
         yield a, b
     finally:

@@ -13,6 +13,7 @@ from chargewise.services.leases import Leases
 
 
 class ClusterView(msgspec.Struct, kw_only=True):
+    cluster: str  # the cluster's name on the bus (serve --cluster)
     node: str  # this node
     nodes: list[str]  # the live nodes, this one included
     leases: list[str]  # the singleton jobs this node runs now ("site:NAME", "reapers", ...)
@@ -34,7 +35,8 @@ async def show(request: web.Request) -> web.Response:
     if found is None:
         return problem(404, "this server runs without a cluster bus", "start it with chargewise serve")
     cluster, leases = found
-    return ok(ClusterView(node=cluster.node, nodes=await cluster.nodes(), leases=leases.held(),
+    return ok(ClusterView(cluster=cluster.names.cluster, node=cluster.node, nodes=await cluster.nodes(),
+                          leases=leases.held(),
                           chargers_here=len(cluster.registry), chargers_elsewhere=len(cluster.elsewhere),
                           events_forwarded=cluster.forwarded, events_received=cluster.received))  # fmt: skip
 

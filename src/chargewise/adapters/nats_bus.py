@@ -59,7 +59,7 @@ class NatsBucket:
             if type(exc).__name__ == "NoKeysError":
                 return []
             raise
-        found = [await self.get(k) for k in keys]
+        found = [await self.get(k) for k in dict.fromkeys(keys)]  # nats-py may list a key twice
         return [e for e in found if e is not None]
 
 

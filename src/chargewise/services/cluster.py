@@ -7,12 +7,14 @@ Rules:
    ``nodes[node]`` every ``NODE_TTL / 3`` s in a bucket whose keys expire after ``NODE_TTL``: a charger's entry
    counts only while its node's key lives, so a dead node's entries expire with it, without one write per
    charger per refresh (1,000,000 chargers would otherwise cost a write each, every few seconds).
-2. **Newest link wins across nodes.** A new link is announced on ``cw.link.claim``; a node holding an older
+Subjects and buckets carry the cluster's name (``--cluster``, default ``main``): ``cw.<cluster>.…``.
+
+2. **Newest link wins across nodes.** A new link is announced on ``cw.<cluster>.link.claim``; a node holding an older
    link for that charger closes it (the charger reconnected elsewhere and that link is its current one).
 3. **Routing.** A command for a charger without a link here goes to the node its presence names, as a request
-   on ``cw.node.<node>.call``; that node sends it and replies with the charger's real answer. No live holder:
+   on ``cw.<cluster>.node.<node>.call``; that node sends it and replies with the charger's real answer. No live holder:
    :class:`ChargerOffline` (REST answers 409).
-4. **Events.** Every event this node publishes goes out on ``cw.events.<node>.<kind>``; events of other nodes
+4. **Events.** Every event this node publishes goes out on ``cw.<cluster>.events.<node>.<kind>``; events of other nodes
    come back into this node's hub, marked with their node, so the event stream, webhooks, MQTT and metrics
    of any node see the whole fleet. Only events with no node are forwarded (no loops), and only while another
    node is alive (the list of live nodes is read every ``NODE_TTL / 3`` s: a node that just joined hears the
@@ -24,7 +26,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -46,18 +50,46 @@ from chargewise.services.connections import CallOutcome, CallTimeout, ChargerOff
 from chargewise.services.events import Event, EventHub, Kind
 
 log = logging.getLogger(__name__)
+DEFAULT_CLUSTER = "main"
 NODE_TTL = 6.0  # s: a node not heard from for this long is gone, and so are its links
 CALL_GRACE = 2.0  # s added to the charger's call timeout for the hop between nodes
 _json = msgspec.json.Encoder()
 _decode = msgspec.json.Decoder()
 
 
+@dataclass(frozen=True, slots=True)
+class Names:
+    """Where one cluster lives on the bus: its buckets and subjects (``--cluster NAME``: several clusters, or
+    several test runs, share one NATS server without seeing each other)."""
+
+    cluster: str = DEFAULT_CLUSTER
+
+    def __post_init__(self) -> None:
+        if not re.fullmatch(r"[A-Za-z0-9_-]{1,32}", self.cluster):
+            raise ValueError(f"cluster name {self.cluster!r}: use 1 to 32 letters, digits, '-' or '_'")
+
+    @property
+    def nodes(self) -> str:
+        return f"cw_{self.cluster}_nodes"
+
+    @property
+    def presence(self) -> str:
+        return f"cw_{self.cluster}_presence"
+
+    @property
+    def leases(self) -> str:
+        return f"cw_{self.cluster}_leases"
+
+    def subject(self, *tokens: str) -> str:
+        return ".".join(("cw", self.cluster, *tokens))
+
+
 class Cluster:
     """Build one per node in ``bootstrap``; :meth:`start`, then :meth:`run` as a background task."""
 
     def __init__(self, *, bus: Bus, node: str, registry: Registry, events: EventHub,
-                 now: Callable[[], datetime], call_timeout: float = 30.0) -> None:  # fmt: skip
-        self.bus, self.node, self.registry, self.events = bus, node, registry, events
+                 now: Callable[[], datetime], call_timeout: float = 30.0, names: Names = Names()) -> None:  # fmt: skip
+        self.bus, self.node, self.registry, self.events, self.names = bus, node, registry, events, names
         self.now = now
         self.call_timeout = call_timeout
         self._nodes: KeyValue | None = None
@@ -75,8 +107,8 @@ class Cluster:
     # ------------------------------------------------------------------ lifecycle
     async def start(self) -> None:
         """Join: announce this node, answer its calls, hear link claims and other nodes' events."""
-        self._nodes = await self.bus.bucket("cw_nodes", ttl=NODE_TTL)
-        self._presence = await self.bus.bucket("cw_presence")
+        self._nodes = await self.bus.bucket(self.names.nodes, ttl=NODE_TTL)
+        self._presence = await self.bus.bucket(self.names.presence)
         await self._beat()
         self._live_nodes = set(await self.nodes())
         for entry in await self._presence.items():  # who holds what, as of joining; claims keep it current
@@ -84,9 +116,9 @@ class Cluster:
             if found.get("node") != self.node and found.get("node") in self._live_nodes:
                 self.elsewhere[id_from_key(entry.key)] = (str(found["node"]), OcppVersion(found["version"]))
         self._subs = [
-            await self.bus.serve(f"cw.node.{key_for(self.node)}.call", self._answer_call),
-            await self.bus.subscribe("cw.link.claim", self._claimed),
-            await self.bus.subscribe("cw.events.>", self._remote_event),
+            await self.bus.serve(self.names.subject("node", key_for(self.node), "call"), self._answer_call),
+            await self.bus.subscribe(self.names.subject("link", "claim"), self._claimed),
+            await self.bus.subscribe(self.names.subject("events", ">"), self._remote_event),
         ]
         self.registry.remote = self.call
         self.registry.on_link = self.link_changed
@@ -141,7 +173,9 @@ class Cluster:
             if connected_at is not None:
                 entry = {"node": self.node, "at": connected_at.isoformat(), "version": version.value}
                 await self._presence.put(key, _json.encode(entry))
-                await self.bus.publish("cw.link.claim", _json.encode({"charger": charger_id, **entry}))
+                await self.bus.publish(
+                    self.names.subject("link", "claim"), _json.encode({"charger": charger_id, **entry})
+                )
                 return
             found = await self._presence.get(key)
             if found is not None and _decode.decode(found.value).get("node") == self.node:
@@ -160,7 +194,7 @@ class Cluster:
     async def nodes(self) -> list[str]:
         """The live nodes."""
         assert self._nodes is not None
-        return sorted(str(_decode.decode(e.value)["node"]) for e in await self._nodes.items())
+        return sorted({str(_decode.decode(e.value)["node"]) for e in await self._nodes.items()})
 
     def version_elsewhere(self, charger_id: str) -> OcppVersion | None:
         """The version of the charger's link on another live node; None if it has none."""
@@ -183,8 +217,10 @@ class Cluster:
         """Send ``action`` to the charger through the node that holds its link (the registry calls this when the
         link is not here). Raises what :meth:`Link.call` raises."""
         assert self._presence is not None and self._nodes is not None
-        return await call_through(self.bus, charger_id, action, payload, call_timeout=self.call_timeout,
-                                  presence=self._presence, nodes=self._nodes, me=self.node)  # fmt: skip
+        return await call_through(
+            self.bus, charger_id, action, payload, call_timeout=self.call_timeout, presence=self._presence,
+            nodes=self._nodes, me=self.node, names=self.names,
+        )  # fmt: skip
 
     async def _answer_call(self, data: bytes) -> bytes:
         asked = _decode.decode(data)
@@ -212,23 +248,24 @@ class Cluster:
                 if event.node or len(self._live_nodes) < 2:
                     continue  # another node's event, or no other node to tell (the single-node default)
                 try:
-                    await self.bus.publish(f"cw.events.{key_for(self.node)}.{event.kind.value}",
-                                           _json.encode(event.as_json()))  # fmt: skip
+                    subject = self.names.subject("events", key_for(self.node), event.kind.value)
+                    await self.bus.publish(subject, _json.encode(event.as_json()))
                     self.forwarded += 1
                 except BusError as exc:
                     log.warning("event %s not forwarded: %s", event.seq, exc)
 
     async def _remote_event(self, subject: str, data: bytes) -> None:
-        if subject.split(".")[2] == key_for(self.node):
+        origin = subject.split(".")[3]  # cw.<cluster>.events.<node>.<kind>
+        if origin == key_for(self.node):
             return
         got = _decode.decode(data)
         self.received += 1
         at = datetime.fromisoformat(str(got["at"]).replace("Z", "+00:00"))
         event = self.events.publish(Kind(got["kind"]), at, got.get("charger_id"), got.get("data") or {},
-                                    node=str(got.get("node") or subject.split(".")[2]))  # fmt: skip
+                                    node=str(got.get("node") or origin))  # fmt: skip
         if event.kind is Kind.CONNECTION and not event.data.get("connected") and event.charger_id:
             held = self.elsewhere.get(event.charger_id)
-            if held is not None and key_for(held[0]) == subject.split(".")[2]:
+            if held is not None and key_for(held[0]) == origin:
                 del self.elsewhere[event.charger_id]
         self.on_remote(event)
 
@@ -249,17 +286,19 @@ async def holder(charger_id: str, *, presence: KeyValue, nodes: KeyValue) -> str
 
 async def call_through(
     bus: Bus, charger_id: str, action: str, payload: dict[str, Any], *, call_timeout: float,
-    presence: KeyValue | None = None, nodes: KeyValue | None = None, me: str | None = None,
+    presence: KeyValue | None = None, nodes: KeyValue | None = None, me: str | None = None, names: Names = Names(),
 ) -> CallOutcome:  # fmt: skip
     """Send ``action`` to the charger through whichever node holds its link (a node, or the CLI's ``--bus``)."""
-    presence = presence or await bus.bucket("cw_presence")
-    nodes = nodes or await bus.bucket("cw_nodes", ttl=NODE_TTL)
+    presence = presence or await bus.bucket(names.presence)
+    nodes = nodes or await bus.bucket(names.nodes, ttl=NODE_TTL)
     node = await holder(charger_id, presence=presence, nodes=nodes)
     if node is None or node == me:
         raise ChargerOffline(f"charger {charger_id!r} is not connected to any node")
     request = _json.encode({"charger": charger_id, "action": action, "payload": payload})
     try:
-        reply = await bus.request(f"cw.node.{key_for(node)}.call", request, wait_s=call_timeout + CALL_GRACE)
+        reply = await bus.request(
+            names.subject("node", key_for(node), "call"), request, wait_s=call_timeout + CALL_GRACE
+        )
     except NoResponder:
         raise ChargerOffline(f"charger {charger_id!r}: its node {node} is gone") from None
     except RequestTimeout:
@@ -283,4 +322,4 @@ def _outcome(reply: dict[str, Any], action: str) -> CallOutcome:
     raise ChargerOffline(message)
 
 
-__all__ = ["NODE_TTL", "Cluster", "Event"]
+__all__ = ["DEFAULT_CLUSTER", "NODE_TTL", "Cluster", "Event", "Names"]
