@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test chromium bench bench-charging lint typecheck install lock clean serve fuzz
+.PHONY: demo test chromium bench bench-bus bench-charging lint typecheck install lock clean serve fuzz
 
 $(STAMP): pyproject.toml requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ chromium:
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+# The cluster bus's operations on NATS and Redis side by side (ADR 0008); both brokers on 127.0.0.1.
+bench-bus: $(STAMP)
+	$(BIN)/python -m bench.bus $(ARGS)
 
 # chargewise's planner on the ACN-Sim paper workload (../shared/data/acn) against acnportal's baselines and the
 # offline optimum, a 1,000-EV site with a DR event, the evcc case (docs/bench-charging.md). ARGS="--days 3 --caps 30".

@@ -120,8 +120,8 @@ def _start_chargewise(log_dir: Path, workers: int, profile_to: Path | None) -> S
         "serve", "--host", HOST, "--ocpp-port", str(port), "--http-port", str(http_port),
         "--data-dir", str(data_dir), "--unknown-chargers", "accept", "--free-charging",
     ]  # fmt: skip
-    if workers > 1:
-        command += ["--workers", str(workers)]
+    if workers > 1:  # each worker is a node of a cluster over the local NATS (issue 15)
+        command += ["--workers", str(workers), "--bus", "nats://127.0.0.1:4222"]
     name = f"chargewise (--workers {workers})" if workers > 1 else "chargewise"
     return _spawn(name, command, port, log_dir / f"chargewise-w{workers}.log", workers, cleanup=[data_dir])
 

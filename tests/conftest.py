@@ -15,6 +15,7 @@ import asyncpg
 import pytest
 
 from chargewise.bootstrap import App, Settings, start
+from chargewise.domain.bus import Bus
 from chargewise.domain.model import Registration
 from chargewise.services.central import Policy, UnknownChargerPolicy
 from chargewise.services.connections import LinkSettings
@@ -86,17 +87,22 @@ async def start_server(
     db_url: str | None = None,
     policy: Policy | None = None,
     watch_radio: bool = False,
+    bus: Bus | None = None,
+    node: str | None = None,
+    cluster: str = "main",
 ) -> RunningServer:
     """``policy`` replaces the one ``unknown`` and ``free_charging`` make. ``watch_radio``: after a 2.0.1 boot the
     server reads and monitors DataLink.SignalStrength (GetVariables, SetVariableMonitoring), as it does by
-    default; off here, so that tests which script the frames a charger sees are not handed those two first."""
+    default; off here, so that tests which script the frames a charger sees are not handed those two first.
+    ``bus``/``node``: join a cluster (several nodes of one test process share a ``MemoryBroker``, or NATS)."""
     settings = Settings(
         data_dir=data_dir, db_url=db_url or f"sqlite+aiosqlite:///{data_dir / 'chargewise.db'}", host="127.0.0.1",
         ocpp_port=0, http_port=0,
         policy=policy or Policy(unknown_chargers=unknown, heartbeat_interval=300, free_charging=free_charging),
         link=link or LinkSettings(call_timeout=5.0), admin_token="test-token", doctor=Retention(watch_radio=watch_radio),
+        node=node, cluster=cluster,
     )  # fmt: skip
-    app = await start(settings)
+    app = await start(settings, bus=bus)
     assert app.http is not None
     return RunningServer(
         app=app, ocpp_url=f"ws://127.0.0.1:{app.ocpp.port}/ocpp",

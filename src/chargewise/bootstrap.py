@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import gc
 import logging
+import os
 import secrets
 import socket
 import ssl
@@ -23,6 +24,7 @@ from chargewise.adapters.http_certs import CertDeps
 from chargewise.adapters.http_firmware import FirmwareDeps, linker
 from chargewise.adapters.http_sites import SiteDeps
 from chargewise.adapters.log_files import FileLogArchive
+from chargewise.adapters.memory_bus import MemoryBus
 from chargewise.adapters.memory_demand import MemoryDemandEvents
 from chargewise.adapters.sql import open_store
 from chargewise.adapters.sql.api_clients import SqlApiClientStore
@@ -34,6 +36,7 @@ from chargewise.adapters.sql.store import SqlStore
 from chargewise.adapters.webhook_sender import WebhookSender
 from chargewise.adapters.ws_server import OcppServer, ServerDeps
 from chargewise.charging.sitefile import SiteFile
+from chargewise.domain.bus import Bus, BusError
 from chargewise.domain.model import OcppVersion
 from chargewise.domain.ports import Clock, Store
 from chargewise.fleet.retention import Retention as LogRetention
@@ -42,12 +45,14 @@ from chargewise.handlers.v16.routing import routes as v16_routes
 from chargewise.handlers.v201.routing import routes as v201_routes
 from chargewise.ocpp.schemas import schema_set
 from chargewise.security.authority import Authority
+from chargewise.services import remote_telemetry
 from chargewise.services.admin import Admin
 from chargewise.services.api_tokens import ApiTokens
 from chargewise.services.artifacts import Artifacts
 from chargewise.services.campaigns import Campaigns
 from chargewise.services.central import CentralSystem, Policy
 from chargewise.services.certificates import Certificates
+from chargewise.services.cluster import DEFAULT_CLUSTER, Cluster, Names
 from chargewise.services.connections import LinkSettings, Registry
 from chargewise.services.credentials import CredentialChanges
 from chargewise.services.deliveries import Backoff
@@ -56,6 +61,7 @@ from chargewise.services.directory import Directory
 from chargewise.services.doctor import Doctor
 from chargewise.services.gatekeeper import AuthLimits
 from chargewise.services.jobs import Jobs
+from chargewise.services.leases import Leases
 from chargewise.services.link_signals import LinkSignals, Retention
 from chargewise.services.local_lists import LocalLists
 from chargewise.services.log_uploads import LogUploads
@@ -123,6 +129,9 @@ class Settings:
     ca_key: Path | None = None
     http_tls: TlsSettings | None = None  # serve --http-tls-cert/--http-tls-key: the REST port serves HTTPS
     webhook_backoff: Backoff = field(default_factory=Backoff)  # retries of webhooks and job callbacks
+    bus_url: str | None = None  # serve --bus nats://HOST:PORT: join a cluster (None: the in-process bus, one node)
+    node: str | None = None  # this node's name in the cluster (default: host name and process id)
+    cluster: str = DEFAULT_CLUSTER  # serve --cluster NAME: clusters sharing one NATS server stay apart
 
 
 @dataclass(kw_only=True)
@@ -148,6 +157,10 @@ class App:
     webhooks: Webhooks | None = None  # outgoing webhooks (REST /api/v1/webhooks), fed by central.events
     jobs: Jobs | None = None  # asynchronous commands (REST /api/v1/jobs)
     sender: WebhookSender | None = None
+    bus: Bus | None = None
+    cluster: Cluster | None = None
+    leases: Leases | None = None
+    draining: bool = False  # SIGTERM: the readiness check fails while links close (services.cluster)
     _background: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def stop(self) -> None:
@@ -156,6 +169,9 @@ class App:
             await self.ven.stop()
         if self.mdns is not None:
             await self.mdns.stop()  # goodbyes first: nobody discovers a server that is going away
+        if self.leases is not None:
+            with contextlib.suppress(Exception):
+                await self.leases.release()  # other nodes take this node's singleton jobs over at once
         for task in self._background:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -165,6 +181,10 @@ class App:
             if changes is not None:
                 await changes.drain()
         await self.central.drain()
+        if self.cluster is not None:
+            await self.cluster.stop()
+        if self.bus is not None:
+            await self.bus.close()
         if self.http is not None:
             await self.http.stop()
         if self.webhooks is not None:
@@ -174,6 +194,10 @@ class App:
         if self.sender is not None:
             await self.sender.close()
         await self.store.close()
+
+    def ready(self) -> bool:
+        """Whether a load balancer may send chargers here: not draining, and the bus is up."""
+        return not self.draining and (self.bus is None or self.bus.healthy())
 
 
 def admin_token(settings: Settings) -> tuple[str, bool]:
@@ -272,8 +296,10 @@ def csms_authority(settings: Settings, clock: Clock) -> tuple[Callable[[], Autho
     return authority, settings.ca_cert or ca_paths(settings.data_dir)[0]
 
 
-async def start(settings: Settings, *, clock: Clock | None = None, with_http: bool = True) -> App:
-    """Open the store, start both ports; the returned :class:`App` must be stopped with ``await app.stop()``."""
+async def start(settings: Settings, *, clock: Clock | None = None, with_http: bool = True,
+                bus: Bus | None = None) -> App:  # fmt: skip
+    """Open the store, start both ports; the returned :class:`App` must be stopped with ``await app.stop()``.
+    ``bus``: a bus to join instead of the one ``settings.bus_url`` names (tests: nodes of one process)."""
     for version in OcppVersion:
         schema_set(version)  # compile every schema now, not on a charger's first message
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -316,6 +342,18 @@ async def start(settings: Settings, *, clock: Clock | None = None, with_http: bo
         admin=admin, admin_token=token, token_is_new=new, demand=DemandResponse(MemoryDemandEvents(), {}),
         local_lists=app_lists,
     )  # fmt: skip
+    try:
+        app.bus = bus or await _connect_bus(settings)
+    except BusError as exc:
+        await store.close()
+        raise StartupError(f"{exc} (start it, or serve without --bus for a single node)") from None
+    node = settings.node or f"{socket.gethostname()}-{os.getpid()}"
+    names = Names(settings.cluster)
+    app.cluster = Cluster(bus=app.bus, node=node, registry=registry, events=central.events, now=clock.now,
+                          call_timeout=settings.link.call_timeout, names=names)  # fmt: skip
+    app.cluster.on_remote = partial(remote_telemetry.feed, central.telemetry, linked_here=registry)
+    app.leases = Leases(app.bus, node, bucket=names.leases)
+    app.leases.want("reapers")  # closing abandoned transactions and silent links: one node at a time
     app.certificates = central.certificates = Certificates(authority=authority, registry=registry, clock=clock)
     app.credentials = CredentialChanges(
         store=store,
@@ -333,7 +371,14 @@ async def start(settings: Settings, *, clock: Clock | None = None, with_http: bo
     central.reports.take_needs = app.charging.take_ev_needs
     central.reports.on_limit = app.charging.poke  # NotifyChargingLimit / Cleared: the site's next cycle, now
     app.charging.events = central.events
+    leases = app.leases
+    for site_name in app.charging.sites:
+        leases.want(f"site:{site_name}")
+    app.charging.gate = lambda name: leases.wanted(f"site:{name}")  # a site PUT later is wanted at its first cycle
+    app.charging.remote_version = app.cluster.version_elsewhere
     try:
+        await app.cluster.start()
+        await app.leases.refresh()  # take what is free now: a lone node runs its sites from its first second
         await ocpp.start()
         if with_http:
             sites = SiteDeps(charging=app.charging, demand=app.demand, clock=clock)
@@ -350,9 +395,11 @@ async def start(settings: Settings, *, clock: Clock | None = None, with_http: bo
                           events=central.events, logs=logs, local_lists=app_lists, reservations=central.reservations,
                           certs=CertDeps(certificates=app.certificates, credentials=app.credentials),
                           webhooks=app.webhooks, jobs=app.jobs,
-                          tokens=ApiTokens(store=clients, now=clock.now, admin_token=token))  # fmt: skip
+                          tokens=ApiTokens(store=clients, now=clock.now, admin_token=token), ready=app.ready,
+                          cluster=(app.cluster, app.leases))  # fmt: skip
             http_tls = tls_context(settings.http_tls) if settings.http_tls else None
-            app.http = HttpServer(api, host=settings.host, port=settings.http_port, ssl_context=http_tls)
+            app.http = HttpServer(api, host=settings.host, port=settings.http_port, ssl_context=http_tls,
+                                  share_port=settings.share_port)
             await app.http.start()
             host = settings.host if settings.host not in ("0.0.0.0", "::", "") else socket.gethostname()
             base = settings.firmware.base_url or f"http://{host}:{app.http.port}"
@@ -381,6 +428,8 @@ async def start(settings: Settings, *, clock: Clock | None = None, with_http: bo
     loop = asyncio.get_running_loop()
     app._background = [
         loop.create_task(_refresh_directory(app)),
+        loop.create_task(app.cluster.run()),
+        loop.create_task(app.leases.run()),
         loop.create_task(signals.run(clock.now)),
         loop.create_task(_periodically(partial(_reap_offline, app), REAP_EVERY,
                                        "closing transactions of offline chargers", at_start=False)),
@@ -406,6 +455,17 @@ def _firmware(app: App, clock: Clock) -> FirmwareDeps:
     app.central.firmware = app.campaigns
     return FirmwareDeps(artifacts=Artifacts(store=store, files=files, clock=clock), campaigns=app.campaigns,
                         files=files, key=files.link_key(), clock=clock)  # fmt: skip
+
+
+async def _connect_bus(settings: Settings) -> Bus:
+    """The bus ``--bus`` names (NATS), else the in-process one (a single node: nothing to install)."""
+    if settings.bus_url is None:
+        return MemoryBus()
+    if not settings.bus_url.startswith(("nats://", "tls://")):
+        raise BusError(f"--bus {settings.bus_url!r} is not a NATS URL (nats://HOST:PORT)")
+    from chargewise.adapters.nats_bus import connect  # nats-py only when a cluster is asked for
+
+    return await connect(settings.bus_url, name=settings.node or socket.gethostname())
 
 
 def keep_gc_off_the_hot_path() -> None:
@@ -437,6 +497,8 @@ async def _reap_offline(app: App) -> None:
     """Close what chargers long silent left open (``CentralSystem.reap_offline``), sparing those with a live
     link here. With ``--workers`` every worker looks; a charger connected to another worker speaks
     (Heartbeats), so its last_seen stays recent."""
+    if app.leases is not None and not app.leases.holds("reapers"):
+        return  # another node of the cluster runs the reapers
     for tx in await app.central.reap_offline(connected=app.registry):
         log.info("transaction %s of %s closed: %s", tx.id, tx.charger_id, tx.stop_reason)
 
@@ -445,6 +507,8 @@ async def _clear_silent_links(app: App) -> None:
     """Flag offline the chargers whose connected flag no live link backs (``CentralSystem.clear_silent_links``):
     after a server was killed, those that never came back. With ``--workers`` every worker looks; a charger
     connected to another worker speaks, so its last_seen stays recent."""
+    if app.leases is not None and not app.leases.holds("reapers"):
+        return
     for charger_id in await app.central.clear_silent_links(connected=app.registry):
         log.info("%s: flagged connected, but no link here and not heard from for %s: recorded as offline",
                  charger_id, app.central.silent_after())  # fmt: skip

@@ -110,7 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _store_options(call)
 
-    from chargewise import cli_doctor, cli_logs, cli_sites
+    from chargewise import cli_cluster, cli_doctor, cli_logs, cli_sites
     from chargewise.simulator import cli as simulator_cli
 
     cli_doctor.add_arguments(
@@ -118,6 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     cli_sites.add_arguments(sub.add_parser("sites", help="smart-charging sites: check, show, allocate"))
+    cli_cluster.add_arguments(sub.add_parser("cluster", help="the cluster over --bus: its live nodes"))
 
     from chargewise import cli_firmware
 
@@ -144,6 +145,8 @@ def _store_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data-dir", help="data directory (default $CHARGEWISE_DATA_DIR or ./data)")
     p.add_argument("--db", help="database URL (default $CHARGEWISE_DB or SQLite in the data directory)")
     p.add_argument("-v", "--verbose", action="count", default=0, help="log more (serve -vv: trace every OCPP frame)")
+    p.add_argument("--bus", help="cluster bus, nats://HOST:PORT (default $CHARGEWISE_BUS; none: a single node)")
+    p.add_argument("--cluster", help="the cluster's name on the bus (default $CHARGEWISE_CLUSTER or main)")
 
 
 def _server_options(p: argparse.ArgumentParser) -> None:
@@ -177,8 +180,14 @@ def _server_options(p: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     p.add_argument(
         "--workers", type=_positive, default=1,
-        help="processes sharing the OCPP port (SO_REUSEPORT), for more chargers than one process has files for; "
-        "the REST API runs in the first, and commands reach only the chargers connected to it",
+        help="processes sharing the OCPP and REST ports (SO_REUSEPORT), each a node of a cluster over --bus "
+        "(needed when N > 1), so REST on any worker reaches every charger",
+    )  # fmt: skip
+    p.add_argument("--node", help="this node's name in the cluster (default: host name and process id)")
+    p.add_argument(
+        "--drain", type=float, default=0.0, metavar="SECONDS",
+        help="on SIGTERM, answer /readyz 503 for this long before closing charger links with 1001 (a balancer "
+        "stops sending chargers here first); default 0",
     )  # fmt: skip
 
 

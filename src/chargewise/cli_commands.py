@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import json
 import os
@@ -24,7 +25,7 @@ from chargewise.services.records import Ledger, Records
 
 if TYPE_CHECKING:
     from chargewise.adapters.openadr2 import Ven2Settings
-    from chargewise.bootstrap import Settings
+    from chargewise.bootstrap import App, Settings
     from chargewise.charging.sitefile import SiteFile
 
 console = Console()
@@ -119,12 +120,38 @@ def settings_from(args: argparse.Namespace) -> Settings:
         mdns=getattr(args, "mdns", False), sites=_sites(getattr(args, "site", [])), openadr2=_ven(args),
         public_url=getattr(args, "public_url", None),
         ca_cert=ca_cert, ca_key=ca_key,
+        bus_url=bus_url(args), node=_node_name(args), cluster=cluster_name(args),
         auth=AuthLimits(charger_failures=server.auth_failures_per_charger,
                         address_failures=server.auth_failures_per_address, window=server.auth_failure_window),
         doctor=Retention(days=config.doctor.retention_days, rows_per_charger=config.doctor.rows_per_charger,
                          flush_every_s=config.doctor.flush_every, watch_radio=config.doctor.watch_radio),
         firmware=FirmwareSettings(base_url=config.firmware.download_url, tick_s=config.firmware.campaign_tick),
     )  # fmt: skip
+
+
+def bus_url(args: argparse.Namespace) -> str | None:
+    return getattr(args, "bus", None) or os.environ.get("CHARGEWISE_BUS") or None
+
+
+def cluster_name(args: argparse.Namespace) -> str:
+    from chargewise.services.cluster import DEFAULT_CLUSTER, Names
+
+    name = getattr(args, "cluster", None) or os.environ.get("CHARGEWISE_CLUSTER") or DEFAULT_CLUSTER
+    try:
+        Names(name)
+    except ValueError as exc:
+        raise UsageError(f"--cluster: {exc}") from None
+    return name
+
+
+def _node_name(args: argparse.Namespace) -> str | None:
+    name = getattr(args, "node", None)
+    index = getattr(args, "worker_index", None)
+    if getattr(args, "workers", 1) > 1:
+        import socket
+
+        return f"{name or socket.gethostname()}-w{index or 0}"
+    return name
 
 
 def fork_workers(args: argparse.Namespace) -> None:
@@ -134,6 +161,9 @@ def fork_workers(args: argparse.Namespace) -> None:
 
     from chargewise.bootstrap import admin_token
 
+    if bus_url(args) is None:
+        raise UsageError(f"--workers {args.workers} needs --bus nats://HOST:4222: each worker is a node of a "
+                         "cluster, and the bus is how REST on any worker reaches every charger")  # fmt: skip
     settings = settings_from(args)
     admin_token(settings)  # create the token file once, before the processes race for it
     args.children = []
@@ -155,13 +185,14 @@ async def serve(args: argparse.Namespace) -> int:
     worker = getattr(args, "worker_index", 0)
     children: list[int] = getattr(args, "children", [])
     try:
-        app = await start(settings, with_http=worker == 0)
+        app = await start(settings)
     except BaseException:
         _stop_children(children)
         raise
     keep_gc_off_the_hot_path()
     if worker > 0:
         await stop.wait()
+        await _drain(app, args)
         await app.stop()
         return 0
     scheme = "wss" if settings.tls else "ws"
@@ -176,13 +207,24 @@ async def serve(args: argparse.Namespace) -> int:
         print(f"{len(args.children) + 1} worker processes share the OCPP port")
     if app.token_is_new:
         print(f"admin token (shown once; kept in {settings.data_dir / 'admin-token'}): {app.admin_token}")
+    if app.cluster is not None and settings.bus_url:
+        print(f"node   {app.cluster.node} on the bus {settings.bus_url}")
     try:
         await stop.wait()
-    finally:
         print("stopping...")
+        await _drain(app, args)
+    finally:
         await app.stop()
         _stop_children(children)
     return 0
+
+
+async def _drain(app: App, args: argparse.Namespace) -> None:
+    """SIGTERM: fail the readiness check for ``--drain`` seconds, so a balancer sends no new chargers here;
+    then ``app.stop()`` stops accepting, closes links with 1001 (reconnect elsewhere), finishes writes."""
+    app.draining = True
+    if getattr(args, "drain", 0.0) > 0:
+        await asyncio.sleep(args.drain)
 
 
 def _stop_children(children: list[int]) -> None:
@@ -315,6 +357,17 @@ async def call(args: argparse.Namespace) -> int:
         ) from None
     if not isinstance(payload, dict):
         raise UsageError("PAYLOAD must be a JSON object, e.g. '{}'")
+    if bus_url(args) is not None:  # straight to the node holding the charger's link, over the bus
+        from chargewise import cli_cluster
+        from chargewise.ocpp.errors import LocalProtocolError
+
+        try:
+            result, error = await cli_cluster.call(args.charger_id, args.ocpp_action, payload, bus_url(args) or "",
+                                                   cluster_name(args))  # fmt: skip
+        except LocalProtocolError as exc:
+            raise UsageError(str(exc)) from None
+        print_json(result if error is None else {"CallError": error})
+        return 0 if error is None else 1
     directory, url, _config = load_config(args)
     token, _ = admin_token(Settings(data_dir=directory, db_url=url,
                                     admin_token=os.environ.get("CHARGEWISE_ADMIN_TOKEN")))  # fmt: skip
@@ -334,6 +387,12 @@ async def call(args: argparse.Namespace) -> int:
         raise UsageError(answer.get("error", f"HTTP {response.status}"))
     print_json(answer["result"] if answer["error"] is None else {"CallError": answer["error"]})
     return 0 if answer["error"] is None else 1
+
+
+async def cluster(args: argparse.Namespace) -> int:
+    from chargewise import cli_cluster
+
+    return await cli_cluster.cluster(args, bus_url(args), cluster_name(args))
 
 
 async def demo(args: argparse.Namespace) -> int:
@@ -404,4 +463,5 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], Awaitable[int]]] = {
     "serve": serve, "demo": demo, "chargers": chargers, "tokens": tokens, "transactions": transactions,
     "call": call, "simulate": simulate, "doctor": doctor, "sites": sites, "firmware": firmware,
     "campaign": campaign, "logs": logs, "reservations": reservations, "certs": certs, "api-tokens": api_tokens,
+    "cluster": cluster,
 }  # fmt: skip

@@ -43,6 +43,7 @@ def served_routes() -> set[tuple[str, str]]:
         local_lists=None,
         reservations=None,
         certs=None,
+        cluster=None,
     )  # routing does not touch the services
     web_app = http_api.build(cast("Any", deps))
     return {
@@ -201,7 +202,7 @@ def test_every_list_documents_its_paging(doc: dict[str, Any]) -> None:
     unpaged = {"/api/v1/sites", "/api/v1/demand-response/events", "/api/v1/events"}  # the last: an endless stream
     unpaged |= {"/api/v1/firmware/artifacts", "/api/v1/firmware/campaigns"}  # a few images and campaigns
     unpaged |= {"/api/v1/logs", "/api/v1/reservations"}
-    unpaged |= {"/api/v1/ca"}  # the CA: one object, no list
+    unpaged |= {"/api/v1/ca", "/api/v1/cluster"}  # one object each, no list
     # so are API tokens and webhooks (an admin's few), and the CSV exports (every row, streamed)
     unpaged |= {"/api/v1/api-tokens", "/api/v1/webhooks", "/api/v1/tokens.csv", "/api/v1/transactions.csv"}
     assert {path for path, _ in lists} - unpaged == {"/api/v1/chargers", "/api/v1/transactions", "/api/v1/tokens",

@@ -22,8 +22,9 @@ def free_port() -> int:
 
 
 class ServerProcess:
-    def __init__(self, data_dir: Path, *extra: str) -> None:
+    def __init__(self, data_dir: Path, *extra: str, output: Path | None = None) -> None:
         self.data_dir = data_dir
+        self.output = output  # where its log goes (a long run fills a pipe nobody reads); default: a pipe
         self.ocpp_port, self.http_port = free_port(), free_port()
         self.extra = extra
         self.proc: subprocess.Popen[bytes] | None = None
@@ -45,12 +46,15 @@ class ServerProcess:
         if "--config" not in self.extra and not config.exists():
             self.data_dir.mkdir(parents=True, exist_ok=True)
             config.write_text("[doctor]\nwatch_radio = false\n")
+        log = self.output.open("ab") if self.output else None
         self.proc = subprocess.Popen(  # noqa: ASYNC220 - starting it is instant; we poll it below
             [sys.executable, "-m", "chargewise", "serve", "--host", "127.0.0.1", "--ocpp-port", str(self.ocpp_port),
              "--http-port", str(self.http_port), "--data-dir", str(self.data_dir), "--unknown-chargers", "accept",
              "--free-charging", *self.extra],
-            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            env=env, stdout=log or subprocess.PIPE, stderr=subprocess.STDOUT,
         )  # fmt: skip
+        if log is not None:
+            log.close()  # the child has its own copy
         deadline = time.monotonic() + wait
         async with aiohttp.ClientSession() as http:
             while time.monotonic() < deadline:

@@ -22,6 +22,7 @@ from chargewise.adapters.api_event_models import add_event_stream
 from chargewise.adapters.api_firmware_models import ROUTES as FIRMWARE_ROUTES
 from chargewise.adapters.api_site_models import ROUTES as SITE_ROUTES
 from chargewise.adapters.api_site_plan_models import ROUTES as SITE_PLAN_ROUTES
+from chargewise.adapters.http_cluster import ROUTES as CLUSTER_ROUTES
 from chargewise.adapters.openapi_parts import Extra, param
 from chargewise.doctor.explain import timeline
 from chargewise.domain.model import IdToken, MeterValue, Transaction
@@ -262,6 +263,8 @@ CHARGER_404 = {404: "no such charger"}
 _ROUTES: list[tuple[str, str, str, type | None, Any, dict[int, str]]] = [
     # path, method, summary, request body, response model, other statuses
     ("/healthz", "get", "Liveness and connected-charger count", None, Health, {}),
+    ("/readyz", "get", "Readiness for a load balancer: 503 while draining or with the bus down", None, Health,
+     {503: "draining (SIGTERM) or the cluster bus is down"}),
     ("/api/v1/chargers", "get", "Chargers, a page at a time, in code-point order of their ids", None,
      list[ChargerView], {400: "bad limit or cursor"}),
     ("/api/v1/chargers", "post", "Add a charger (with a password: profile 1/2; quirks: accepted deviations)",
@@ -371,7 +374,7 @@ def _operation(path: str, method: str, summary: str, request: Any, response: Any
 
 def openapi_document() -> dict[str, Any]:
     routes = (_ROUTES + SITE_ROUTES + SITE_PLAN_ROUTES + FIRMWARE_ROUTES + api_fleet_models.ROUTES + CERT_ROUTES
-              + CLIENT_ROUTES + CHARGER_ROUTES)  # fmt: skip
+              + CLIENT_ROUTES + CHARGER_ROUTES + CLUSTER_ROUTES)  # fmt: skip
     models = [t for route in routes for t in (route[3], route[4]) if t is not None and t is not str]
     types = [*models, *(model for also in ALSO.values() for _, model in also.values()), Problem]
     schemas, components = msgspec.json.schema_components(types, ref_template="#/components/schemas/{name}")

@@ -25,6 +25,7 @@ from chargewise.adapters import api_models as m
 from chargewise.adapters import (
     http_authorization,
     http_clients,
+    http_cluster,
     http_configuration,
     http_dashboard,
     http_events,
@@ -48,10 +49,12 @@ from chargewise.ocpp.errors import LocalProtocolError
 from chargewise.services.admin import Admin, parse_registration
 from chargewise.services.admin_errors import AdminError, AlreadyExists, InvalidRequest, NotFound
 from chargewise.services.api_tokens import ApiTokens
+from chargewise.services.cluster import Cluster
 from chargewise.services.connections import CallTimeout, ChargerOffline, NotAccepted, Registry
 from chargewise.services.doctor import Doctor
 from chargewise.services.events import EventHub
 from chargewise.services.jobs import Jobs
+from chargewise.services.leases import Leases
 from chargewise.services.local_lists import LocalLists
 from chargewise.services.log_uploads import LogUploads
 from chargewise.services.paging import parse_limit
@@ -85,6 +88,8 @@ class ApiDeps:
     local_lists: LocalLists | None = None  # local authorization lists (adapters/http_authorization.py)
     reservations: Reservations | None = None  # reservations (adapters/http_authorization.py)
     certs: CertDeps | None = None  # certificates and credential changes (adapters/http_certs.py)
+    ready: Callable[[], bool] = lambda: True  # GET /readyz: takes chargers (not draining, bus up)
+    cluster: tuple[Cluster, Leases] | None = None  # GET /api/v1/cluster (adapters/http_cluster.py)
 
 
 DEPS: web.AppKey[ApiDeps] = web.AppKey("chargewise")
@@ -242,6 +247,13 @@ async def healthz(request: web.Request) -> web.Response:
     return ok(m.Health(status="ok", connected_chargers=len(request.app[DEPS].registry)))
 
 
+async def readyz(request: web.Request) -> web.Response:
+    """For a load balancer: 200 while this node takes chargers, 503 while it drains or its bus is down."""
+    if not request.app[DEPS].ready():
+        return problem(503, "not ready: draining, or the cluster bus is down", "send chargers to another node")
+    return ok(m.Health(status="ready", connected_chargers=len(request.app[DEPS].registry)))
+
+
 async def openapi(request: web.Request) -> web.Response:
     return ok(m.openapi_document())
 
@@ -253,6 +265,7 @@ def build(deps: ApiDeps) -> web.Application:
                                                admin_token=deps.admin_token)  # fmt: skip
     r = web_app.router
     r.add_get("/healthz", healthz)
+    r.add_get("/readyz", readyz)
     r.add_get("/openapi.json", openapi)
     r.add_get("/api/v1/chargers", list_chargers)
     r.add_post("/api/v1/chargers", add_charger)
@@ -285,20 +298,24 @@ def build(deps: ApiDeps) -> web.Application:
     http_logs.add_routes(web_app, deps.logs)
     http_authorization.add_routes(web_app, deps.local_lists, deps.reservations)
     add_cert_routes(web_app, deps.certs)
+    http_cluster.add_routes(web_app, deps.cluster)
     return web_app
 
 
 class HttpServer:
-    """``ssl_context``: serve HTTPS (``serve --http-tls-cert/--http-tls-key``)."""
+    """``ssl_context``: serve HTTPS (``serve --http-tls-cert/--http-tls-key``); ``share_port``: serve --workers."""
 
-    def __init__(self, deps: ApiDeps, *, host: str, port: int, ssl_context: ssl.SSLContext | None = None) -> None:
+    def __init__(self, deps: ApiDeps, *, host: str, port: int, ssl_context: ssl.SSLContext | None = None,
+                 share_port: bool = False) -> None:  # fmt: skip
         self.runner = web.AppRunner(build(deps), access_log=None)
-        self.host, self.port = host, port
+        self.host, self.port, self.share_port = host, port, share_port
         self.ssl_context = ssl_context
 
     async def start(self) -> None:
         await self.runner.setup()
-        site = web.TCPSite(self.runner, self.host, self.port, reuse_address=True, ssl_context=self.ssl_context)
+        # serve --workers: every worker answers REST on the same port (SO_REUSEPORT), as for the OCPP port
+        site = web.TCPSite(self.runner, self.host, self.port, reuse_address=True, ssl_context=self.ssl_context,
+                           reuse_port=self.share_port or None)  # fmt: skip
         await site.start()
         if self.port == 0:
             server = site._server

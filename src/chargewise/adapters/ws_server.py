@@ -186,11 +186,12 @@ class ChargerLink(WSListener):
         if self.deps.registry.unregister(self) and not unrecorded:
             self.deps.spawn(self.deps.central.disconnected(self.charger_id))
 
-    def close(self, reason: str, *, by: ClosedBy = ClosedBy.SERVER) -> None:
-        """Close politely (1000) and drop the link."""
-        self._ended = self._ended or (1000, by, reason)
+    def close(self, reason: str, *, by: ClosedBy = ClosedBy.SERVER, going_away: bool = False) -> None:
+        """Close politely (1000; 1001 ``going_away``: this server stops, reconnect elsewhere) and drop the link."""
+        code = WSCloseCode.GOING_AWAY if going_away else WSCloseCode.OK
+        self._ended = self._ended or (1001 if going_away else 1000, by, reason)
         if self._transport is not None and not self._closed:
-            self._transport.send_close(WSCloseCode.OK, reason.encode()[:120])
+            self._transport.send_close(code, reason.encode()[:120])
             self._transport.disconnect()
 
     # ------------------------------------------------------------------ keep-alive
@@ -397,7 +398,10 @@ class OcppServer:
             return
         self._server.close()
         for link in self.deps.registry.links():
-            link.close("server shutting down")
+            if isinstance(link, ChargerLink):
+                link.close("server shutting down", going_away=True)  # 1001: the charger reconnects elsewhere
+            else:
+                link.close("server shutting down")
         await asyncio.sleep(0)
         pending = [t for t in self.deps.tasks if not t.done()]
         if pending:

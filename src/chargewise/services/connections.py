@@ -84,6 +84,10 @@ class Registry:
     def __init__(self, *, observer: CallObserver | None = None, outcomes: OutcomeObserver | None = None,
                  monotonic: Callable[[], float] = time.monotonic) -> None:  # fmt: skip
         self._links: dict[str, Link] = {}
+        #: a charger with no link here is called through this (``Cluster.call``: the node holding its link)
+        self.remote: Callable[[str, str, dict[str, Any]], Awaitable[CallOutcome]] | None = None
+        #: told ``(link, up)`` when a link becomes current here or stops being so (``Cluster.link_changed``)
+        self.on_link: Callable[[Link, bool], None] | None = None
         self._observer = observer
         self._outcomes = outcomes
         self._monotonic = monotonic
@@ -92,12 +96,16 @@ class Registry:
         """Make ``link`` current; return the connection it replaces (the caller closes it)."""
         old = self._links.get(link.charger_id)
         self._links[link.charger_id] = link
+        if self.on_link is not None and old is not link:
+            self.on_link(link, True)
         return old if old is not link else None
 
     def unregister(self, link: Link) -> bool:
         """Forget ``link`` if it is still current; False if a newer connection replaced it already."""
         if self._links.get(link.charger_id) is link:
             del self._links[link.charger_id]
+            if self.on_link is not None:
+                self.on_link(link, False)
             return True
         return False
 
@@ -117,6 +125,8 @@ class Registry:
     async def call(self, charger_id: str, action: str, payload: dict[str, Any]) -> CallOutcome:
         """Send ``action`` to the connected charger and return its answer (see :meth:`Link.call`)."""
         link = self._links.get(charger_id)
+        if link is None and self.remote is not None:
+            return await self.remote(charger_id, action, payload)  # the node holding it records the outcome
         if link is None:
             self._ended(charger_id, action, "offline", None)
             raise ChargerOffline(f"charger {charger_id!r} is not connected")

@@ -43,11 +43,15 @@ class Event:
     at: datetime
     charger_id: str | None
     data: Mapping[str, Any]
+    node: str = ""  # the cluster node it happened on, when not this one (services/cluster.py)
 
     def as_json(self) -> dict[str, Any]:
         """The event as the REST stream and webhooks send it (timestamps UTC ISO 8601)."""
-        return {"seq": self.seq, "kind": self.kind.value, "at": self.at.isoformat().replace("+00:00", "Z"),
-                "charger_id": self.charger_id, "data": dict(self.data)}  # fmt: skip
+        out = {"seq": self.seq, "kind": self.kind.value, "at": self.at.isoformat().replace("+00:00", "Z"),
+               "charger_id": self.charger_id, "data": dict(self.data)}  # fmt: skip
+        if self.node:
+            out["node"] = self.node
+        return out
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -122,9 +126,12 @@ class EventHub:
         self._seq = 0
         self.published: dict[Kind, int] = dict.fromkeys(Kind, 0)  # per kind since start (for /metrics)
 
-    def publish(self, kind: Kind, at: datetime, charger_id: str | None, data: Mapping[str, Any]) -> Event:
+    def publish(
+        self, kind: Kind, at: datetime, charger_id: str | None, data: Mapping[str, Any], *, node: str = ""
+    ) -> Event:
+        """Tell every listener; ``node``: the cluster node it happened on, if another one."""
         self._seq += 1
-        event = Event(seq=self._seq, kind=kind, at=at, charger_id=charger_id, data=data)
+        event = Event(seq=self._seq, kind=kind, at=at, charger_id=charger_id, data=data, node=node)
         self._recent.append(event)
         self.published[kind] += 1
         for subscription in self._subscriptions:

@@ -14,6 +14,7 @@ import dataclasses
 import logging
 import math
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -137,6 +138,10 @@ class SmartCharging:
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._running = False
         self._index()
+        #: whether this node may act for a site now (a cluster: it holds the site's lease, services/leases.py)
+        self.gate: Callable[[str], bool] = lambda name: True
+        #: the version of a charger linked to another node of the cluster (None: not linked anywhere else)
+        self.remote_version: Callable[[str], OcppVersion | None] = lambda charger: None
         telemetry.listen(self.poke)
         if demand is not None:
             demand.subscribe(lambda event: self._wake_all())
@@ -250,12 +255,12 @@ class SmartCharging:
         evses: dict[str, EvseState] = {}
         running: dict[str, Transaction] = {}
         for charger in {e.charger for e in site.file.site.evses.values()}:
-            if charger in self.registry:
+            if self._version(charger) is not None:
                 for active in await self.store.active_transactions(charger):
                     running[f"{charger}/{active.evse_id}"] = active
         for evse_id, evse in site.file.site.evses.items():
             live = self.telemetry.evse(evse.charger, evse_number(evse))
-            online = self.telemetry.is_online(evse.charger) and evse.charger in self.registry
+            online = self.telemetry.is_online(evse.charger) and self._version(evse.charger) is not None
             measured = None
             if live is not None and live.currents_a:
                 measured = (live.currents_a.get(PHASES[0], 0.0), live.currents_a.get(PHASES[1], 0.0),
@@ -332,8 +337,7 @@ class SmartCharging:
             if not state.evses[evse_id].online:
                 continue
             tx = running.get(evse_id)
-            link = self.registry.get(evse.charger)
-            version = link.version if link is not None else OcppVersion.V16
+            version = self._version(evse.charger) or OcppVersion.V16
             tx_id = None if tx is None else (str(tx.id) if version is OcppVersion.V16 else tx.remote_id)
             step = Step(start_s=0, limit_a=math.floor(limit.limit_a * 10) / 10, phases=max(1, limit.phases))
             target = Target(evse_id=evse_number(evse), voltage_v=evse.voltage_v, transaction_id=tx_id, steps=(step,))
@@ -409,15 +413,20 @@ class SmartCharging:
                 del site.caps_seen[event_id]
 
     async def _apply(self, charger: str, pairs: list[tuple[Target, Failsafe]], now: datetime) -> list[Applied]:
-        link = self.registry.get(charger)
-        if link is None:
+        version = self._version(charger)
+        if version is None:
             return []
         try:
-            return await self.applier.apply(charger, link.version, [t for t, _ in pairs], now,
+            return await self.applier.apply(charger, version, [t for t, _ in pairs], now,
                                             failsafes=[f for _, f in pairs])  # fmt: skip
         except Exception:  # one charger's failure never stops the site's cycle
             log.exception("%s: applying its limits failed", charger)
             return []
+
+    def _version(self, charger: str) -> OcppVersion | None:
+        """The OCPP version of the charger's live link, here or on another node; None: no live link."""
+        link = self.registry.get(charger)
+        return link.version if link is not None else self.remote_version(charger)
 
     # ------------------------------------------------------------------ the loop
     async def run(self) -> None:
@@ -453,7 +462,8 @@ class SmartCharging:
             site = self.sites[name]  # replaced by put_site: the next cycle runs the new file
             site.wake.clear()
             try:
-                await self.cycle(site.name)
+                if self.gate(site.name):  # in a cluster, only the node holding the site's lease acts for it
+                    await self.cycle(site.name)
             except Exception:
                 log.exception("site %s: cycle failed; next one in %.0f s", site.name, CYCLE_S)
             wait = self._until_next(site)  # measured before the gap: an edge within it is not missed

@@ -12,9 +12,10 @@ beside it) is counted on the charger's L1: a single-phase charger's only phase. 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Any
 
 from chargewise.domain.meter import ENERGY_REGISTER
 from chargewise.domain.model import ConnectorStatus, MeterValue
@@ -75,6 +76,22 @@ class Telemetry:
                 self.events.publish(Kind.METER, value.timestamp, value.charger_id, meter_event(new))
         for charger_id in touched:
             self._changed(charger_id)
+
+    def reported(self, charger_id: str, evse_id: int, at: datetime, data: Mapping[str, Any]) -> None:
+        """A reading taken on another node of the cluster (a :data:`Kind.METER` event's data, see
+        :func:`meter_event`): kept as if read here, and not published again."""
+        key = (charger_id, evse_id)
+        old = self._evses.get(key) or EvseState(charger_id=charger_id, evse_id=evse_id)
+        if old.measured_at is not None and at < old.measured_at:
+            return
+        currents = {p: float(a) for p, a in zip(PHASES, data.get("current_a") or (), strict=False) if a is not None}
+        self._evses[key] = replace(
+            old, currents_a=currents or old.currents_a, power_w=data.get("power_w", old.power_w),
+            energy_wh=data.get("energy_wh", old.energy_wh), soc=data.get("soc", old.soc),
+            offered_a=data.get("offered_a", old.offered_a), measured_at=at,
+            transaction_id=data.get("transaction_id", old.transaction_id),
+        )  # fmt: skip
+        self._changed(charger_id)
 
     def status(self, charger_id: str, evse_id: int, status: ConnectorStatus, at: datetime) -> None:
         key = (charger_id, evse_id)
