@@ -14,6 +14,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from chargewise import bootstrap_ops
 from chargewise.adapters.clock import SystemClock
 from chargewise.adapters.http_api import ApiDeps, HttpServer
 from chargewise.adapters.http_sites import SiteDeps
@@ -84,6 +85,7 @@ class Settings:
     sites: tuple[SiteFile, ...] = ()  # serve --site FILE: sites whose chargers smart charging controls
     openadr2: Ven2Settings | None = None  # serve --openadr2 VTN_URL: a VEN feeding demand-response events
     mdns: bool = False  # serve --mdns: announce the OCPP and REST ports with DNS-SD (adapters/mdns.py)
+    ops: bootstrap_ops.OpsSettings = field(default_factory=bootstrap_ops.OpsSettings)  # trace, metrics, MQTT
 
 
 @dataclass(kw_only=True)
@@ -102,6 +104,7 @@ class App:
     charging: SmartCharging | None = None
     demand: DemandResponse | None = None  # demand-response events (REST now; OpenADR VENs feed the same service)
     ven: OpenAdr2Ven | None = None
+    ops: bootstrap_ops.Ops | None = None  # message trace, metrics, doctor sweep, manual limits, MQTT
     _background: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def stop(self) -> None:
@@ -158,7 +161,8 @@ async def start(settings: Settings, *, clock: Clock | None = None, with_http: bo
                                                  clock=clock)  # fmt: skip
     directory = Directory()
     # remote starts, EV-connection timeouts; how each command ended (the doctor's server-pacing evidence)
-    registry = Registry(observer=central.transactions.observe_call, outcomes=signals.command_ended)
+    ops = bootstrap_ops.build(settings.ops)
+    registry = Registry(observer=central.transactions.observe_call, outcomes=ops.outcomes(signals.command_ended))
     signals.send = registry.call  # reads and watches a 2.0.1 charger's signal strength after its boot
     admin = Admin(store=store, directory=directory, links=registry)
     chargers = await store.list_chargers()
@@ -174,7 +178,7 @@ async def start(settings: Settings, *, clock: Clock | None = None, with_http: bo
     deps = ServerDeps(
         central=central, directory=directory, registry=registry, dispatcher=dispatcher,
         unknown_chargers=policy.unknown_chargers, settings=settings.link, per_charger=settings.per_charger,
-        auth=settings.auth,
+        auth=settings.auth, trace=ops.trace, metrics=ops.metrics,
     )  # fmt: skip
     ocpp = OcppServer(
         deps, host=settings.host, port=settings.ocpp_port,
@@ -192,13 +196,17 @@ async def start(settings: Settings, *, clock: Clock | None = None, with_http: bo
         )  # fmt: skip
         central.reports.take_needs = app.charging.take_ev_needs
         app.charging.events = central.events
+    app.ops = ops
+    ops.wire(central=central, store=store, registry=registry, directory=directory, clock=clock, charging=app.charging)
     try:
         await ocpp.start()
         if with_http:
             sites = SiteDeps(charging=app.charging, demand=app.demand, clock=clock)
             doctor = Doctor(store=store, signals=signals, clock=clock, connected=registry)
+            trace, metrics = ops.api(central=central, registry=registry, directory=directory, token=token,
+                                     charging=app.charging)  # fmt: skip
             api = ApiDeps(admin=admin, records=Records(store=store), ledger=Ledger(store=store), registry=registry,
-                          admin_token=token, sites=sites, doctor=doctor)  # fmt: skip
+                          admin_token=token, sites=sites, doctor=doctor, trace=trace, metrics=metrics)  # fmt: skip
             app.http = HttpServer(api, host=settings.host, port=settings.http_port)
             await app.http.start()
             if settings.mdns:  # only the process with the REST API announces (serve --workers)
@@ -232,6 +240,7 @@ async def start(settings: Settings, *, clock: Clock | None = None, with_http: bo
     ]  # fmt: skip
     if app.charging is not None:
         app._background.append(loop.create_task(app.charging.run()))
+    app._background += ops.background(loop)
     return app
 
 

@@ -148,6 +148,10 @@ def _server_options(p: argparse.ArgumentParser) -> None:
         "--trace", action="append", metavar="CHARGER_ID", default=[],
         help="log every OCPP frame to and from this charger (repeatable; -vv traces all chargers)",
     )  # fmt: skip
+    p.add_argument("--mqtt", metavar="URL", help="Home Assistant over MQTT: mqtt://[USER:PASS@]HOST[:PORT][/BASE]")
+    p.add_argument("--metrics-public", action="store_true", help="serve /metrics without a bearer token")
+    p.add_argument("--trace-frames", type=int, default=50, metavar="N",
+                   help="OCPP frames kept per charger for the message trace (default 50; 0: none)")  # fmt: skip
     p.add_argument(
         "--workers", type=_positive, default=1,
         help="processes sharing the OCPP port (SO_REUSEPORT), for more chargers than one process has files for; "

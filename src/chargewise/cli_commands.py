@@ -25,6 +25,7 @@ from chargewise.services.records import Ledger, Records
 if TYPE_CHECKING:
     from chargewise.adapters.openadr2 import Ven2Settings
     from chargewise.bootstrap import Settings
+    from chargewise.bootstrap_ops import OpsSettings
     from chargewise.charging.sitefile import SiteFile
 
 console = Console()
@@ -110,7 +111,26 @@ def settings_from(args: argparse.Namespace) -> Settings:
                         address_failures=server.auth_failures_per_address, window=server.auth_failure_window),
         doctor=Retention(days=config.doctor.retention_days, rows_per_charger=config.doctor.rows_per_charger,
                          flush_every_s=config.doctor.flush_every, watch_radio=config.doctor.watch_radio),
+        ops=_ops(args),
     )  # fmt: skip
+
+
+def _ops(args: argparse.Namespace) -> OpsSettings:
+    """serve --mqtt, --metrics-public, --trace-frames (a bad MQTT URL is one line naming the fix)."""
+    from chargewise.bootstrap_ops import OpsSettings
+
+    mqtt = None
+    if getattr(args, "mqtt", None):
+        from chargewise.adapters.mqtt import MqttUrlError, parse_url
+
+        try:
+            mqtt = parse_url(args.mqtt)
+        except MqttUrlError as exc:
+            raise UsageError(str(exc)) from None
+    frames = getattr(args, "trace_frames", 50)
+    if frames < 0:
+        raise UsageError("--trace-frames must be 0 (no trace) or more")
+    return OpsSettings(trace_frames=frames, metrics_public=getattr(args, "metrics_public", False), mqtt=mqtt)
 
 
 def fork_workers(args: argparse.Namespace) -> None:
@@ -155,6 +175,9 @@ async def serve(args: argparse.Namespace) -> int:
     print(f"OCPP   {scheme}://{settings.host}:{app.ocpp.port}/ocpp/{{charger_id}}  (ocpp1.6, ocpp2.0.1)")
     http_port = app.http.port if app.http is not None else settings.http_port
     print(f"REST   http://{settings.host}:{http_port}/api/v1  (OpenAPI at /openapi.json)")
+    if settings.ops.mqtt is not None:
+        print(f"MQTT   {settings.ops.mqtt.host}:{settings.ops.mqtt.port}, topics {settings.ops.mqtt.topics.base}/, "
+              f"Home Assistant discovery under {settings.ops.mqtt.topics.discovery}/")  # fmt: skip
     if app.mdns is not None:
         print("mDNS   announced as _ocpp._tcp and _http._tcp (see: chargewise doctor mdns)")
     if settings.ocpp_port and getattr(args, "children", None):

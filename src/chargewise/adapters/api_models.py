@@ -12,6 +12,7 @@ import msgspec
 from chargewise import __version__
 from chargewise.adapters.api_site_models import ROUTES as SITE_ROUTES
 from chargewise.adapters.api_site_models import DemandRequest
+from chargewise.adapters.api_trace_models import ROUTES as TRACE_ROUTES
 from chargewise.doctor.explain import timeline
 from chargewise.domain.model import IdToken, MeterValue, Transaction
 from chargewise.services import link_summary
@@ -327,7 +328,7 @@ def _operation(path: str, method: str, summary: str, request: Any, response: Any
 
 
 def openapi_document() -> dict[str, Any]:
-    routes = _ROUTES + SITE_ROUTES
+    routes = _ROUTES + SITE_ROUTES + TRACE_ROUTES
     types = [t for route in routes for t in (route[3], route[4]) if t is not None] + [Problem]
     schemas, components = msgspec.json.schema_components(types, ref_template="#/components/schemas/{name}")
     refs = dict(zip(types, schemas, strict=True))

@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 from aiohttp import web
 
 from chargewise.adapters import api_models as m
+from chargewise.adapters import http_trace, prometheus
 from chargewise.adapters.http_common import body, ok, problem
 from chargewise.adapters.http_sites import SiteDeps, add_routes
 from chargewise.domain.model import Registration
@@ -49,6 +50,8 @@ class ApiDeps:
     admin_token: str
     sites: SiteDeps | None = None  # smart charging's routes (adapters/http_sites.py)
     doctor: Doctor | None = None  # the connectivity doctor (``bootstrap`` builds it over the live signals)
+    trace: http_trace.TraceDeps | None = None  # the message trace's routes (adapters/http_trace.py)
+    metrics: prometheus.MetricsDeps | None = None  # GET /metrics (adapters/prometheus.py)
 
 
 DEPS: web.AppKey[ApiDeps] = web.AppKey("chargewise")
@@ -250,6 +253,8 @@ def build(deps: ApiDeps) -> web.Application:
     r.add_post("/api/v1/tokens", put_token)
     r.add_post("/api/v1/tokens/{id}/block", block_token)
     add_routes(web_app, deps.sites)  # without smart charging they answer that it is off
+    http_trace.add_routes(web_app, deps.trace)
+    prometheus.add_routes(web_app, deps.metrics)
     return web_app
 
 

@@ -13,7 +13,7 @@ import contextlib
 import logging
 import math
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from chargewise.charging.allocate import allocate
@@ -99,6 +99,7 @@ class SiteLoop:
     #: measured power (kW) of each node under a demand-response cap, per cycle, for its compliance record
     power: dict[str, deque[tuple[datetime, float]]] = field(default_factory=dict)
     caps_seen: dict[str, DemandCapLike] = field(default_factory=dict)  # event id -> cap, until measured
+    max_a: dict[str, float] = field(default_factory=dict)  # EVSE id -> a person's cap (MQTT, dashboard), kept
 
     @property
     def name(self) -> str:
@@ -180,6 +181,16 @@ class SmartCharging:
         site.modes[evse_id] = mode
         site.wake.set()
 
+    def set_cap(self, evse_id: str, amps: float | None) -> None:
+        """Hold ``evse_id`` to at most ``amps`` (its max current in the site loop; None lifts it) until changed;
+        raises KeyError for an EVSE no site has."""
+        site = self.site_of_evse(evse_id)
+        if amps is None:
+            site.max_a.pop(evse_id, None)
+        else:
+            site.max_a[evse_id] = amps
+        site.wake.set()
+
     # ------------------------------------------------------------------ one cycle
     async def state(self, site: SiteLoop) -> tuple[SiteState, dict[str, Transaction]]:
         """The site's live state, and the running transaction of each EVSE that has one."""
@@ -225,7 +236,12 @@ class SmartCharging:
         now = self.clock.now()
         state, running = await self.state(site)
         caps = await self.caps(site)
-        allocation = allocate(site.file.site, state, now, site.previous, site.file.policy, caps=caps)
+        model = site.file.site
+        if site.max_a:  # a person's caps lower the EVSEs' max current
+            evses = {k: replace(e, max_a=min(e.max_a, site.max_a[k])) if k in site.max_a else e
+                     for k, e in model.evses.items()}  # fmt: skip
+            model = replace(model, evses=evses)
+        allocation = allocate(model, state, now, site.previous, site.file.policy, caps=caps)
         self._tell(site, allocation)
         site.previous = allocation
         await self._record_compliance(site, caps, now)
