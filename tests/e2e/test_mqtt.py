@@ -195,6 +195,7 @@ async def test_a_charger_appears_in_home_assistant_and_obeys_a_current_limit(
     print(f"limit obeyed after {took_s:.1f} simulated s")
 
 
+@pytest.mark.slow
 async def test_the_last_will_says_offline_when_chargewise_is_killed(broker: None, tmp_path: Path) -> None:
     topics = fresh_topics()
     url = f"mqtt://{HOST}:{PORT}/{topics.base}?discovery={topics.discovery}"
