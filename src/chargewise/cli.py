@@ -108,6 +108,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     cli_sites.add_arguments(sub.add_parser("sites", help="smart-charging sites: check, show, allocate"))
+    from chargewise import cli_ops
+
+    cli_ops.add_arguments(sub, _store_options)  # status, trace, completion
 
     simulator_cli.add_arguments(sub.add_parser("simulate", help="simulated chargers against any CSMS URL"))
     return parser
@@ -116,11 +119,13 @@ def build_parser() -> argparse.ArgumentParser:
 def _page_options(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     p.add_argument("--limit", help="rows per page, 1 to 1000 (default 100)")
     p.add_argument("--cursor", help="the page after the one that printed this cursor")
+    p.add_argument("--json", action="store_true", help="print the page as JSON (the REST API's rendering)")
     return p
 
 
 def _store_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--data-dir", help="data directory (default $CHARGEWISE_DATA_DIR or ./data)")
+    p.add_argument("--data-dir", help="data directory (default $CHARGEWISE_DATA_DIR, ./data, or the running "
+                   "server's, as it recorded in ~/.local/state/chargewise/server.json)")
     p.add_argument("--db", help="database URL (default $CHARGEWISE_DB or SQLite in the data directory)")
     p.add_argument("-v", "--verbose", action="count", default=0, help="log more (serve -vv: trace every OCPP frame)")
 

@@ -6,6 +6,7 @@ import argparse
 import contextlib
 import json
 import os
+import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import datetime
@@ -16,6 +17,7 @@ import msgspec
 from rich.console import Console
 from rich.table import Table
 
+from chargewise import cli_ops
 from chargewise.cli_support import UsageError, load_config, opened_store, print_json, wait_for_signal
 from chargewise.domain.model import Registration
 from chargewise.services.admin import OFFLINE, Admin, ChargerOverview
@@ -171,6 +173,11 @@ async def serve(args: argparse.Namespace) -> int:
         await app.stop()
         return 0
     scheme = "wss" if settings.tls else "ws"
+    from chargewise.cli_locate import record_server
+
+    reach = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
+    record_server(settings.data_dir, settings.db_url,
+                  f"http://{reach}:{app.http.port if app.http is not None else settings.http_port}")  # fmt: skip
     print(f"chargewise {settings.db_url.split('://')[0]} store: {settings.db_url}")
     print(f"OCPP   {scheme}://{settings.host}:{app.ocpp.port}/ocpp/{{charger_id}}  (ocpp1.6, ocpp2.0.1)")
     http_port = app.http.port if app.http is not None else settings.http_port
@@ -207,10 +214,12 @@ def _stop_children(children: list[int]) -> None:
 # ---------------------------------------------------------------------- chargers
 async def chargers(args: argparse.Namespace) -> int:
     """``chargers ACTION``: the admin service on the store; a running server applies the change within 2 s."""
-    async with opened_store(args) as store:
+    async with opened_store(args, create=args.action == "add") as store:
         admin = Admin(store=store)
         if args.action == "list":
             listing = await admin.chargers(limit=parse_limit(args.limit), cursor=args.cursor)
+            if _json_page(args, listing, "charger_view"):
+                return 0
             table = Table("id", "registration", "ocpp", "connected", "last seen", "offline since", "vendor/model",
                           "connectors")  # fmt: skip
             for c in listing.items:
@@ -263,7 +272,7 @@ def connectors_text(c: ChargerOverview) -> str:
 
 # ---------------------------------------------------------------------- tokens / transactions
 async def tokens(args: argparse.Namespace) -> int:
-    async with opened_store(args) as store:
+    async with opened_store(args, create=args.action == "add") as store:
         records = Records(store=store)
         if args.action == "add":
             await records.put_token(args.id_tag, expires_at=args.expires, parent_id_tag=args.parent)
@@ -273,6 +282,8 @@ async def tokens(args: argparse.Namespace) -> int:
             print(f"token {args.id_tag} blocked")
         else:
             listing = await records.tokens(limit=parse_limit(args.limit), cursor=args.cursor)
+            if _json_page(args, listing, "token_view"):
+                return 0
             table = Table("id tag", "status", "expires", "parent")
             for t in listing.items:
                 table.add_row(t.id_tag, t.status.value, _when(t.expires_at), t.parent_id_tag or "")
@@ -286,6 +297,8 @@ async def transactions(args: argparse.Namespace) -> int:
             limit=parse_limit(args.limit), cursor=args.cursor, charger_id=args.charger_id,
             active=True if args.active else None,
         )  # fmt: skip
+        if _json_page(args, listing, "transaction_view"):
+            return 0
         table = Table("id", "charger", "evse", "id tag", "started", "stopped", "energy kWh", "reason")
         for tx in listing.items:
             energy = f"{tx.energy_wh / 1000:.3f}" if tx.energy_wh is not None else ""
@@ -293,6 +306,20 @@ async def transactions(args: argparse.Namespace) -> int:
                           _when(tx.stopped_at), energy, tx.stop_reason or "")  # fmt: skip
         _print_page(table, listing, "transactions")
     return 0
+
+
+def _json_page(args: argparse.Namespace, listing: Listing[T], view: str) -> bool:
+    """``--json``: the page as the REST API renders it (a JSON array); the next page's cursor on stderr."""
+    if not getattr(args, "json", False):
+        return False
+    from chargewise.adapters import api_models
+
+    render = getattr(api_models, view)
+    items = [render(item, None) if view == "transaction_view" else render(item) for item in listing.items]
+    print_json(msgspec.to_builtins(items))
+    if listing.next_cursor is not None:
+        print(f"{len(listing.items)} of {listing.total}; next page: --cursor {listing.next_cursor}", file=sys.stderr)
+    return True
 
 
 def _print_page(table: Table, listing: Listing[T], what: str) -> None:
@@ -305,7 +332,7 @@ def _print_page(table: Table, listing: Listing[T], what: str) -> None:
 async def call(args: argparse.Namespace) -> int:
     import aiohttp
 
-    from chargewise.bootstrap import Settings, admin_token
+    from chargewise.cli_locate import admin_token, server_url
 
     try:
         payload = json.loads(args.payload)
@@ -315,10 +342,9 @@ async def call(args: argparse.Namespace) -> int:
         ) from None
     if not isinstance(payload, dict):
         raise UsageError("PAYLOAD must be a JSON object, e.g. '{}'")
-    directory, url, _config = load_config(args)
-    token, _ = admin_token(Settings(data_dir=directory, db_url=url,
-                                    admin_token=os.environ.get("CHARGEWISE_ADMIN_TOKEN")))  # fmt: skip
-    base = args.server or os.environ.get("CHARGEWISE_SERVER") or "http://127.0.0.1:8080"
+    directory, _url, _config = load_config(args)
+    token = admin_token(directory) or ""  # none: the server's 401 names the fix (never a new token here)
+    base = server_url(args.server)
     endpoint = f"{base.rstrip('/')}/api/v1/chargers/{args.charger_id}/calls"
     try:
         async with aiohttp.ClientSession() as http, http.post(
@@ -330,6 +356,9 @@ async def call(args: argparse.Namespace) -> int:
         raise UsageError(
             f"cannot reach the server at {base} ({exc}); is `chargewise serve` running? (--server URL)"
         ) from None
+    if response.status == 401:
+        raise UsageError(f"the server refused the admin token from {directory / 'admin-token'}; point to the "
+                         "server's data directory with --data-dir, or set CHARGEWISE_ADMIN_TOKEN")  # fmt: skip
     if response.status != 200:
         raise UsageError(answer.get("error", f"HTTP {response.status}"))
     print_json(answer["result"] if answer["error"] is None else {"CallError": answer["error"]})
@@ -366,5 +395,5 @@ async def sites(args: argparse.Namespace) -> int:
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], Awaitable[int]]] = {
     "serve": serve, "demo": demo, "chargers": chargers, "tokens": tokens, "transactions": transactions,
-    "call": call, "simulate": simulate, "doctor": doctor, "sites": sites,
+    "call": call, "simulate": simulate, "doctor": doctor, "sites": sites, **cli_ops.COMMANDS,
 }  # fmt: skip
