@@ -9,8 +9,9 @@ What counts as a credential, in either version and direction:
    (SetVariables, GetVariables' answer, NotifyReport's ``variableAttribute`` values).
 3. Any string holding PEM private-key material (``-----BEGIN ... PRIVATE KEY-----``).
 
-:func:`may_hold_credential` is the cheap test for the hot path (a few substring scans); only a frame that
-passes it is parsed and rewritten by :func:`redact`.
+:func:`may_hold_credential` is the cheap test for the hot path; only a frame that passes it is parsed and
+rewritten by :func:`redact`. A charger's MeterValues carrying a "password" member is not scanned: no schema of
+those actions has one, and such a frame is the charger's own data, refused by validation.
 """
 
 from __future__ import annotations
@@ -20,15 +21,30 @@ import re
 from typing import Any
 
 REDACTED = "***"
-_NAMES = re.compile(r"password|authorizationkey|authkey|privatekey|private_key|secret", re.IGNORECASE)
+_NAMES = re.compile(r"password|authorizationkey|privatekey|private_key", re.IGNORECASE)
 _VALUE_FIELDS = ("value", "attributeValue")
-_MARKERS = (b"assword", b"ASSWORD", b"uthorizationKey", b"rivateKey", b"PRIVATE KEY", b"ecret", b"uthKey")
+#: what every credential of the rules above contains (Password/password, AuthorizationKey, PRIVATE KEY)
+_MARKERS = (b"assword", b"uthorizationKey", b"PRIVATE KEY")
 WITHHELD = '"[frame withheld: not valid JSON and it may hold a credential]"'
+#: the calls chargers send most, whose schemas hold no credential: not scanned (the hot path)
+_PLAIN_CALLS = frozenset({b"MeterValues", b"Heartbeat", b"StatusNotification", b"TransactionEvent",
+                          b"StartTransaction", b"StopTransaction", b"Authorize"})  # fmt: skip
 
 
-def may_hold_credential(frame: bytes) -> bool:
-    """False for nearly every frame (no credential-like name in it): keep it as it is."""
-    return any(marker in frame for marker in _MARKERS)
+def may_hold_credential(frame: bytes, *, outgoing: bool = False) -> bool:
+    """False when the frame surely holds no credential: our own answers (``outgoing`` CallResults and
+    CallErrors), a charger's call of a :data:`_PLAIN_CALLS` action, or no credential-like name in it. Cheap:
+    a plain call costs two ``find`` and a set lookup (~0.3 us), the rest three substring scans."""
+    kind = frame[1:2]
+    if outgoing and kind != b"2":
+        return False
+    if not outgoing and kind == b"2":  # [2,"<id>","<Action>",...: the action name, as compact JSON writes it
+        end = frame.find(b'","', 4)
+        if end != -1:
+            stop = frame.find(b'"', end + 3, end + 64)
+            if stop != -1 and frame[end + 3 : stop] in _PLAIN_CALLS:
+                return False
+    return b"assword" in frame or b"uthorizationKey" in frame or b"PRIVATE KEY" in frame  # = any(_MARKERS)
 
 
 def redact(frame: bytes) -> bytes:

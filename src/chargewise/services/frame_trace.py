@@ -20,15 +20,14 @@ from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from chargewise.ocpp.redaction import may_hold_credential, redact
 
 IN, OUT = "in", "out"  # from the charger, to the charger
 
 
-@dataclass(frozen=True, slots=True)
-class Frame:
+class Frame(NamedTuple):  # kept as a plain tuple (cheapest on the hot path), read back as a Frame
     at: float  # seconds since the epoch (UTC)
     direction: str
     data: bytes
@@ -75,7 +74,7 @@ class FrameTrace:
                  now: Callable[[], float] = time.time) -> None:  # fmt: skip
         self.per_charger, self.total, self.max_frame = per_charger, total, max_frame
         self._now = now
-        self._frames: OrderedDict[str, deque[Frame]] = OrderedDict()
+        self._frames: OrderedDict[str, deque[tuple[float, str, bytes, int]]] = OrderedDict()
         self._count = 0
         self._followers: dict[str, list[Follower]] = {}
         self.redacted = 0  # frames that were rewritten before being kept (for /metrics)
@@ -83,12 +82,12 @@ class FrameTrace:
     def record(self, charger_id: str, direction: str, data: bytes) -> None:
         """Keep one frame (O(1); a frame that may hold a credential is redacted first)."""
         size = len(data)
-        if may_hold_credential(data):
+        if may_hold_credential(data, outgoing=direction == OUT):
             data = redact(data)
             self.redacted += 1
         if len(data) > self.max_frame:
             data = data[: self.max_frame]
-        frame = Frame(self._now(), direction, data, size)
+        frame = (self._now(), direction, data, size)  # a Frame's fields, without its constructor call
         kept = self._frames.get(charger_id)
         if kept is None:
             kept = self._frames[charger_id] = deque(maxlen=self.per_charger)
@@ -102,11 +101,11 @@ class FrameTrace:
             self._count -= len(gone)
         if self._followers:
             for follower in self._followers.get(charger_id, ()):
-                follower.offer(frame)
+                follower.offer(Frame._make(frame))
 
     def frames(self, charger_id: str, limit: int | None = None) -> list[Frame]:
         """The charger's kept frames, oldest first (the last ``limit`` of them)."""
-        kept = list(self._frames.get(charger_id, ()))
+        kept = [Frame._make(f) for f in self._frames.get(charger_id, ())]
         return kept[-limit:] if limit is not None and limit < len(kept) else kept
 
     def __len__(self) -> int:
