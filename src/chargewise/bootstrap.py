@@ -16,6 +16,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from chargewise import bootstrap_ops
 from chargewise.adapters.ca_files import CaError, ca_paths, open_authority
 from chargewise.adapters.clock import SystemClock
 from chargewise.adapters.firmware_files import ImageFiles
@@ -132,6 +133,7 @@ class Settings:
     bus_url: str | None = None  # serve --bus nats://HOST:PORT: join a cluster (None: the in-process bus, one node)
     node: str | None = None  # this node's name in the cluster (default: host name and process id)
     cluster: str = DEFAULT_CLUSTER  # serve --cluster NAME: clusters sharing one NATS server stay apart
+    ops: bootstrap_ops.OpsSettings = field(default_factory=bootstrap_ops.OpsSettings)  # trace, metrics, MQTT
 
 
 @dataclass(kw_only=True)
@@ -161,6 +163,7 @@ class App:
     cluster: Cluster | None = None
     leases: Leases | None = None
     draining: bool = False  # SIGTERM: the readiness check fails while links close (services.cluster)
+    ops: bootstrap_ops.Ops | None = None  # message trace, metrics, doctor sweep, manual limits, MQTT
     _background: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def stop(self) -> None:
@@ -312,7 +315,8 @@ async def start(settings: Settings, *, clock: Clock | None = None, with_http: bo
                                                  clock=clock)  # fmt: skip
     directory = Directory()
     # remote starts, EV-connection timeouts; how each command ended (the doctor's server-pacing evidence)
-    registry = Registry(observer=central.transactions.observe_call, outcomes=signals.command_ended)
+    ops = bootstrap_ops.build(settings.ops)
+    registry = Registry(observer=central.transactions.observe_call, outcomes=ops.outcomes(signals.command_ended))
     signals.send = registry.call  # reads and watches a 2.0.1 charger's signal strength after its boot
     admin = Admin(store=store, directory=directory, links=registry)
     chargers = await store.list_chargers()
@@ -330,7 +334,7 @@ async def start(settings: Settings, *, clock: Clock | None = None, with_http: bo
     deps = ServerDeps(
         central=central, directory=directory, registry=registry, dispatcher=dispatcher,
         unknown_chargers=policy.unknown_chargers, settings=settings.link, per_charger=settings.per_charger,
-        auth=settings.auth,
+        auth=settings.auth, trace=ops.trace, metrics=ops.metrics,
     )  # fmt: skip
     ocpp = OcppServer(
         deps, host=settings.host, port=settings.ocpp_port,
@@ -376,6 +380,8 @@ async def start(settings: Settings, *, clock: Clock | None = None, with_http: bo
         leases.want(f"site:{site_name}")
     app.charging.gate = lambda name: leases.wanted(f"site:{name}")  # a site PUT later is wanted at its first cycle
     app.charging.remote_version = app.cluster.version_elsewhere
+    app.ops = ops
+    ops.wire(central=central, store=store, registry=registry, directory=directory, clock=clock, charging=app.charging)
     try:
         await app.cluster.start()
         await app.leases.refresh()  # take what is free now: a lone node runs its sites from its first second
@@ -390,13 +396,15 @@ async def start(settings: Settings, *, clock: Clock | None = None, with_http: bo
                                     backoff=settings.webhook_backoff)  # fmt: skip
             await app.webhooks.start()
             app.jobs = Jobs(call=registry.call, post=app.sender.post, now=clock.now, backoff=settings.webhook_backoff)
+            trace, metrics = ops.api(central=central, registry=registry, directory=directory, token=token,
+                                     charging=app.charging)  # fmt: skip
             api = ApiDeps(admin=admin, records=Records(store=store), ledger=Ledger(store=store), registry=registry,
                           admin_token=token, sites=sites, doctor=doctor, firmware=firmware,
                           events=central.events, logs=logs, local_lists=app_lists, reservations=central.reservations,
                           certs=CertDeps(certificates=app.certificates, credentials=app.credentials),
                           webhooks=app.webhooks, jobs=app.jobs,
                           tokens=ApiTokens(store=clients, now=clock.now, admin_token=token), ready=app.ready,
-                          cluster=(app.cluster, app.leases))  # fmt: skip
+                          cluster=(app.cluster, app.leases), trace=trace, metrics=metrics)  # fmt: skip
             http_tls = tls_context(settings.http_tls) if settings.http_tls else None
             app.http = HttpServer(api, host=settings.host, port=settings.http_port, ssl_context=http_tls,
                                   share_port=settings.share_port)
@@ -441,6 +449,7 @@ async def start(settings: Settings, *, clock: Clock | None = None, with_http: bo
     if app.campaigns is not None:
         app._background.append(loop.create_task(app.campaigns.run()))
     app._background.append(loop.create_task(app_lists.run()))
+    app._background += ops.background(loop)
     return app
 
 

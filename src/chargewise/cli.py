@@ -129,6 +129,10 @@ def build_parser() -> argparse.ArgumentParser:
     cli_api_tokens.add_arguments(
         sub.add_parser("api-tokens", help="REST bearer tokens with a role: create, list, revoke"), _store_options
     )
+    from chargewise import cli_ops
+
+    cli_ops.add_arguments(sub, _store_options)  # status, trace, completion
+    parser.set_defaults(root_parser=parser)  # for `completion`: the whole tree, without importing cli back
 
     simulator_cli.add_arguments(sub.add_parser("simulate", help="simulated chargers against any CSMS URL"))
     cli_logs.add_arguments(sub.add_parser("logs", help="charger logs: request an upload, list, get"), _store_options)
@@ -138,11 +142,13 @@ def build_parser() -> argparse.ArgumentParser:
 def _page_options(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     p.add_argument("--limit", help="rows per page, 1 to 1000 (default 100)")
     p.add_argument("--cursor", help="the page after the one that printed this cursor")
+    p.add_argument("--json", action="store_true", help="print the page as JSON (the REST API's rendering)")
     return p
 
 
 def _store_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--data-dir", help="data directory (default $CHARGEWISE_DATA_DIR or ./data)")
+    p.add_argument("--data-dir", help="data directory (default $CHARGEWISE_DATA_DIR, ./data, or the running "
+                   "server's, as it recorded in ~/.local/state/chargewise/server.json)")
     p.add_argument("--db", help="database URL (default $CHARGEWISE_DB or SQLite in the data directory)")
     p.add_argument("-v", "--verbose", action="count", default=0, help="log more (serve -vv: trace every OCPP frame)")
     p.add_argument("--bus", help="cluster bus, nats://HOST:PORT (default $CHARGEWISE_BUS; none: a single node)")
@@ -178,6 +184,10 @@ def _server_options(p: argparse.ArgumentParser) -> None:
         "--trace", action="append", metavar="CHARGER_ID", default=[],
         help="log every OCPP frame to and from this charger (repeatable; -vv traces all chargers)",
     )  # fmt: skip
+    p.add_argument("--mqtt", metavar="URL", help="Home Assistant over MQTT: mqtt://[USER:PASS@]HOST[:PORT][/BASE]")
+    p.add_argument("--metrics-public", action="store_true", help="serve /metrics without a bearer token")
+    p.add_argument("--trace-frames", type=int, default=50, metavar="N",
+                   help="OCPP frames kept per charger for the message trace (default 50; 0: none)")  # fmt: skip
     p.add_argument(
         "--workers", type=_positive, default=1,
         help="processes sharing the OCPP and REST ports (SO_REUSEPORT), each a node of a cluster over --bus "

@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import json
 import os
+import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import datetime
@@ -17,6 +18,7 @@ import msgspec
 from rich.console import Console
 from rich.table import Table
 
+from chargewise import cli_ops
 from chargewise.cli_support import UsageError, load_config, opened_store, print_json, wait_for_signal
 from chargewise.domain.model import Registration
 from chargewise.services.admin import OFFLINE, Admin, ChargerOverview
@@ -26,6 +28,7 @@ from chargewise.services.records import Ledger, Records
 if TYPE_CHECKING:
     from chargewise.adapters.openadr2 import Ven2Settings
     from chargewise.bootstrap import App, Settings
+    from chargewise.bootstrap_ops import OpsSettings
     from chargewise.charging.sitefile import SiteFile
 
 console = Console()
@@ -126,6 +129,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         doctor=Retention(days=config.doctor.retention_days, rows_per_charger=config.doctor.rows_per_charger,
                          flush_every_s=config.doctor.flush_every, watch_radio=config.doctor.watch_radio),
         firmware=FirmwareSettings(base_url=config.firmware.download_url, tick_s=config.firmware.campaign_tick),
+        ops=_ops(args),
     )  # fmt: skip
 
 
@@ -152,6 +156,24 @@ def _node_name(args: argparse.Namespace) -> str | None:
 
         return f"{name or socket.gethostname()}-w{index or 0}"
     return name
+
+
+def _ops(args: argparse.Namespace) -> OpsSettings:
+    """serve --mqtt, --metrics-public, --trace-frames (a bad MQTT URL is one line naming the fix)."""
+    from chargewise.bootstrap_ops import OpsSettings
+
+    mqtt = None
+    if getattr(args, "mqtt", None):
+        from chargewise.adapters.mqtt import MqttUrlError, parse_url
+
+        try:
+            mqtt = parse_url(args.mqtt)
+        except MqttUrlError as exc:
+            raise UsageError(str(exc)) from None
+    frames = getattr(args, "trace_frames", 50)
+    if frames < 0:
+        raise UsageError("--trace-frames must be 0 (no trace) or more")
+    return OpsSettings(trace_frames=frames, metrics_public=getattr(args, "metrics_public", False), mqtt=mqtt)
 
 
 def fork_workers(args: argparse.Namespace) -> None:
@@ -196,11 +218,19 @@ async def serve(args: argparse.Namespace) -> int:
         await app.stop()
         return 0
     scheme = "wss" if settings.tls else "ws"
+    from chargewise.cli_locate import record_server
+
+    reach = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
+    record_server(settings.data_dir, settings.db_url,
+                  f"http://{reach}:{app.http.port if app.http is not None else settings.http_port}")  # fmt: skip
     print(f"chargewise {settings.db_url.split('://')[0]} store: {settings.db_url}")
     print(f"OCPP   {scheme}://{settings.host}:{app.ocpp.port}/ocpp/{{charger_id}}  (ocpp1.6, ocpp2.0.1)")
     http_port = app.http.port if app.http is not None else settings.http_port
     web = "https" if settings.http_tls else "http"
     print(f"REST   {web}://{settings.host}:{http_port}/api/v1  (OpenAPI at /openapi.json)")
+    if settings.ops.mqtt is not None:
+        print(f"MQTT   {settings.ops.mqtt.host}:{settings.ops.mqtt.port}, topics {settings.ops.mqtt.topics.base}/, "
+              f"Home Assistant discovery under {settings.ops.mqtt.topics.discovery}/")  # fmt: skip
     if app.mdns is not None:
         print("mDNS   announced as _ocpp._tcp and _http._tcp (see: chargewise doctor mdns)")
     if settings.ocpp_port and getattr(args, "children", None):
@@ -245,10 +275,12 @@ async def chargers(args: argparse.Namespace) -> int:
 
     if args.action in cli_certs.CHARGER_ACTIONS:  # on the live charger: through the running server
         return await cli_certs.charger_action(args)
-    async with opened_store(args) as store:
+    async with opened_store(args, create=args.action == "add") as store:
         admin = Admin(store=store)
         if args.action == "list":
             listing = await admin.chargers(limit=parse_limit(args.limit), cursor=args.cursor)
+            if _json_page(args, listing, "charger_view"):
+                return 0
             table = Table("id", "registration", "ocpp", "connected", "last seen", "offline since", "vendor/model",
                           "connectors")  # fmt: skip
             for c in listing.items:
@@ -305,7 +337,7 @@ async def tokens(args: argparse.Namespace) -> int:
         from chargewise import cli_authorization
 
         return await cli_authorization.tokens(args)
-    async with opened_store(args) as store:
+    async with opened_store(args, create=args.action == "add") as store:
         records = Records(store=store)
         if args.action == "add":
             await records.put_token(args.id_tag, expires_at=args.expires, parent_id_tag=args.parent)
@@ -315,6 +347,8 @@ async def tokens(args: argparse.Namespace) -> int:
             print(f"token {args.id_tag} blocked")
         else:
             listing = await records.tokens(limit=parse_limit(args.limit), cursor=args.cursor)
+            if _json_page(args, listing, "token_view"):
+                return 0
             table = Table("id tag", "status", "expires", "parent")
             for t in listing.items:
                 table.add_row(t.id_tag, t.status.value, _when(t.expires_at), t.parent_id_tag or "")
@@ -328,6 +362,8 @@ async def transactions(args: argparse.Namespace) -> int:
             limit=parse_limit(args.limit), cursor=args.cursor, charger_id=args.charger_id,
             active=True if args.active else None,
         )  # fmt: skip
+        if _json_page(args, listing, "transaction_view"):
+            return 0
         table = Table("id", "charger", "evse", "id tag", "started", "stopped", "energy kWh", "reason")
         for tx in listing.items:
             energy = f"{tx.energy_wh / 1000:.3f}" if tx.energy_wh is not None else ""
@@ -335,6 +371,20 @@ async def transactions(args: argparse.Namespace) -> int:
                           _when(tx.stopped_at), energy, tx.stop_reason or "")  # fmt: skip
         _print_page(table, listing, "transactions")
     return 0
+
+
+def _json_page(args: argparse.Namespace, listing: Listing[T], view: str) -> bool:
+    """``--json``: the page as the REST API renders it (a JSON array); the next page's cursor on stderr."""
+    if not getattr(args, "json", False):
+        return False
+    from chargewise.adapters import api_models
+
+    render = getattr(api_models, view)
+    items = [render(item, None) if view == "transaction_view" else render(item) for item in listing.items]
+    print_json(msgspec.to_builtins(items))
+    if listing.next_cursor is not None:
+        print(f"{len(listing.items)} of {listing.total}; next page: --cursor {listing.next_cursor}", file=sys.stderr)
+    return True
 
 
 def _print_page(table: Table, listing: Listing[T], what: str) -> None:
@@ -347,7 +397,7 @@ def _print_page(table: Table, listing: Listing[T], what: str) -> None:
 async def call(args: argparse.Namespace) -> int:
     import aiohttp
 
-    from chargewise.bootstrap import Settings, admin_token
+    from chargewise.cli_locate import admin_token, server_url
 
     try:
         payload = json.loads(args.payload)
@@ -368,10 +418,9 @@ async def call(args: argparse.Namespace) -> int:
             raise UsageError(str(exc)) from None
         print_json(result if error is None else {"CallError": error})
         return 0 if error is None else 1
-    directory, url, _config = load_config(args)
-    token, _ = admin_token(Settings(data_dir=directory, db_url=url,
-                                    admin_token=os.environ.get("CHARGEWISE_ADMIN_TOKEN")))  # fmt: skip
-    base = args.server or os.environ.get("CHARGEWISE_SERVER") or "http://127.0.0.1:8080"
+    directory, _url, _config = load_config(args)
+    token = admin_token(directory) or ""  # none: the server's 401 names the fix (never a new token here)
+    base = server_url(args.server)
     endpoint = f"{base.rstrip('/')}/api/v1/chargers/{args.charger_id}/calls"
     try:
         async with aiohttp.ClientSession() as http, http.post(
@@ -383,6 +432,9 @@ async def call(args: argparse.Namespace) -> int:
         raise UsageError(
             f"cannot reach the server at {base} ({exc}); is `chargewise serve` running? (--server URL)"
         ) from None
+    if response.status == 401:
+        raise UsageError(f"the server refused the admin token from {directory / 'admin-token'}; point to the "
+                         "server's data directory with --data-dir, or set CHARGEWISE_ADMIN_TOKEN")  # fmt: skip
     if response.status != 200:
         raise UsageError(answer.get("error", f"HTTP {response.status}"))
     print_json(answer["result"] if answer["error"] is None else {"CallError": answer["error"]})
@@ -463,5 +515,5 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], Awaitable[int]]] = {
     "serve": serve, "demo": demo, "chargers": chargers, "tokens": tokens, "transactions": transactions,
     "call": call, "simulate": simulate, "doctor": doctor, "sites": sites, "firmware": firmware,
     "campaign": campaign, "logs": logs, "reservations": reservations, "certs": certs, "api-tokens": api_tokens,
-    "cluster": cluster,
+    "cluster": cluster, **cli_ops.COMMANDS,
 }  # fmt: skip

@@ -17,6 +17,7 @@ from chargewise.services.connections import Registry
 METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
 UNDOCUMENTED = {("get", "/openapi.json")}  # the document does not describe itself (as FastAPI's does not)
 UNDOCUMENTED |= {("get", "/firmware/{token}/{filename}")}  # image downloads for chargers (signed links), not REST
+UNDOCUMENTED |= {("get", "/api/v1/chargers/{id}/trace/stream")}  # endless NDJSON (README: message trace)
 UNDOCUMENTED |= {("get", "/"), ("get", "/dashboard/{path}")}  # the web dashboard's page and files (not an API)
 
 
@@ -44,6 +45,8 @@ def served_routes() -> set[tuple[str, str]]:
         reservations=None,
         certs=None,
         cluster=None,
+        trace=None,
+        metrics=None,
     )  # routing does not touch the services
     web_app = http_api.build(cast("Any", deps))
     return {

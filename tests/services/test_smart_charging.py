@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from chargewise.adapters.memory import MemoryStore
 from chargewise.charging.site import Mode
 from chargewise.charging.sitefile import parse
-from chargewise.domain.model import ConnectorStatus, MeterValue, SampledValue
+from chargewise.domain.model import ConnectorStatus, MeterValue, OcppVersion, SampledValue
 from chargewise.services.connections import Registry
 from chargewise.services.profile_applier import ProfileApplier
 from chargewise.services.smart_charging import SmartCharging
@@ -68,3 +68,19 @@ async def test_needs_told_before_the_car_arrives_wait_for_its_session() -> None:
     telemetry.status("W", 1, ConnectorStatus.PREPARING, T0 + timedelta(minutes=5))
     state, _ = await charging.state(site)
     assert state.evses["W/1"].session and state.evses["W/1"].energy_kwh == 12.0
+
+
+class _Link:
+    charger_id, version = "W", OcppVersion.V16
+
+
+async def test_a_persons_cap_lowers_the_evses_limit_until_lifted() -> None:
+    charging, telemetry, _ = loop()
+    charging.registry.register(_Link())  # type: ignore[arg-type]
+    telemetry.online("W", True)
+    telemetry.status("W", 1, ConnectorStatus.CHARGING, T0)
+    assert (await charging.cycle("home")).limits["W/1"].limit_a == 10.0  # the first ramp step
+    charging.set_cap("W/1", 8.0)
+    assert (await charging.cycle("home")).limits["W/1"].limit_a == 8.0
+    charging.set_cap("W/1", None)
+    assert (await charging.cycle("home")).limits["W/1"].limit_a > 8.0

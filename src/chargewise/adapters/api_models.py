@@ -18,11 +18,12 @@ from chargewise.adapters.api_charger_models import TRANSACTION_FILTERS
 from chargewise.adapters.api_client_models import EXTRAS as CLIENT_EXTRAS
 from chargewise.adapters.api_client_models import ROUTES as CLIENT_ROUTES
 from chargewise.adapters.api_client_models import JobView
+from chargewise.adapters.api_cluster_models import ROUTES as CLUSTER_ROUTES
 from chargewise.adapters.api_event_models import add_event_stream
 from chargewise.adapters.api_firmware_models import ROUTES as FIRMWARE_ROUTES
 from chargewise.adapters.api_site_models import ROUTES as SITE_ROUTES
 from chargewise.adapters.api_site_plan_models import ROUTES as SITE_PLAN_ROUTES
-from chargewise.adapters.http_cluster import ROUTES as CLUSTER_ROUTES
+from chargewise.adapters.api_trace_models import ROUTES as TRACE_ROUTES
 from chargewise.adapters.openapi_parts import Extra, param
 from chargewise.doctor.explain import timeline
 from chargewise.domain.model import IdToken, MeterValue, Transaction
@@ -374,7 +375,8 @@ def _operation(path: str, method: str, summary: str, request: Any, response: Any
 
 def openapi_document() -> dict[str, Any]:
     routes = (_ROUTES + SITE_ROUTES + SITE_PLAN_ROUTES + FIRMWARE_ROUTES + api_fleet_models.ROUTES + CERT_ROUTES
-              + CLIENT_ROUTES + CHARGER_ROUTES + CLUSTER_ROUTES)  # fmt: skip
+              + CLIENT_ROUTES + CHARGER_ROUTES + CLUSTER_ROUTES
+              + TRACE_ROUTES)  # fmt: skip
     models = [t for route in routes for t in (route[3], route[4]) if t is not None and t is not str]
     types = [*models, *(model for also in ALSO.values() for _, model in also.values()), Problem]
     schemas, components = msgspec.json.schema_components(types, ref_template="#/components/schemas/{name}")

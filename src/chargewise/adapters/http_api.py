@@ -34,6 +34,8 @@ from chargewise.adapters import (
     http_jobs,
     http_logs,
     http_site_plan,
+    http_trace,
+    prometheus,
 )
 from chargewise.adapters.api_client_models import JobRequest
 from chargewise.adapters.http_access import ACCESS, ADMIN_ACTIONS, access, require
@@ -90,6 +92,8 @@ class ApiDeps:
     certs: CertDeps | None = None  # certificates and credential changes (adapters/http_certs.py)
     ready: Callable[[], bool] = lambda: True  # GET /readyz: takes chargers (not draining, bus up)
     cluster: tuple[Cluster, Leases] | None = None  # GET /api/v1/cluster (adapters/http_cluster.py)
+    trace: http_trace.TraceDeps | None = None  # the message trace's routes (adapters/http_trace.py)
+    metrics: prometheus.MetricsDeps | None = None  # GET /metrics (adapters/prometheus.py)
 
 
 DEPS: web.AppKey[ApiDeps] = web.AppKey("chargewise")
@@ -299,6 +303,8 @@ def build(deps: ApiDeps) -> web.Application:
     http_authorization.add_routes(web_app, deps.local_lists, deps.reservations)
     add_cert_routes(web_app, deps.certs)
     http_cluster.add_routes(web_app, deps.cluster)
+    http_trace.add_routes(web_app, deps.trace)
+    prometheus.add_routes(web_app, deps.metrics)
     return web_app
 
 

@@ -35,6 +35,7 @@ from chargewise.adapters.admission import Door
 from chargewise.adapters.handshake import Admission, Refusal, admit, charger_id_from_path
 from chargewise.doctor.signals import ClosedBy
 from chargewise.handlers.dispatch import Dispatcher, Peer
+from chargewise.ocpp.errors import error_code
 from chargewise.ocpp.session import (
     CallReceived,
     CallTimedOut,
@@ -55,7 +56,9 @@ from chargewise.services.connections import (
     Registry,
 )
 from chargewise.services.directory import Directory
+from chargewise.services.frame_trace import IN, OUT, FrameTrace
 from chargewise.services.gatekeeper import AuthLimits
+from chargewise.services.metrics import Metrics
 
 log = logging.getLogger(__name__)
 frames_log = logging.getLogger("chargewise.frames")
@@ -73,6 +76,8 @@ class ServerDeps:
     settings: LinkSettings
     per_charger: dict[str, LinkSettings] = field(default_factory=dict)
     auth: AuthLimits = field(default_factory=AuthLimits)  # failed-password throttling (services.gatekeeper)
+    trace: FrameTrace | None = None  # the last frames of each charger (services.frame_trace), redacted
+    metrics: Metrics | None = None  # counters for /metrics (services.metrics)
     tasks: set[asyncio.Task[Any]] = field(default_factory=set)
 
     def spawn(self, coro: Any) -> None:
@@ -270,6 +275,8 @@ class ChargerLink(WSListener):
         self._heard(self.last_seen)
         if frames_log.isEnabledFor(logging.DEBUG):
             frames_log.debug("%s <- %s", self.charger_id, data.decode(errors="replace"))
+        if self.deps.trace is not None:
+            self.deps.trace.record(self.charger_id, IN, data)
         self._dispatch(self.session.receive(data, self._loop.time()))
         self._flush()
 
@@ -292,7 +299,11 @@ class ChargerLink(WSListener):
     async def _serve(self, call: CallReceived) -> None:
         if not self.opened.is_set():  # the connection is recorded before the charger's first message
             await self.opened.wait()
+        started = self._loop.time()
         answer = await self.dispatcher.dispatch(self.peer, call, self.last_seen)
+        if self.deps.metrics is not None:  # the OCPP code of a CallError we answer, else "ok"
+            result = "ok" if answer.payload is not None else error_code(answer.error, self.version)
+            self.deps.metrics.served(call.action, result, self._loop.time() - started)
         if self._closed:
             return  # the charger left while we worked: what was stored stays, the answer has nowhere to go
         events = self.dispatcher.reply(self.peer, self.session, call, answer, self.last_seen)
@@ -313,7 +324,10 @@ class ChargerLink(WSListener):
         future: asyncio.Future[CallOutcome] = self._loop.create_future()
         self.session.call(action, payload, self._loop.time(), context=future)  # LocalProtocolError: bad payload
         self._flush()
-        return await future
+        outcome = await future
+        if outcome.error_code is not None and self.deps.metrics is not None:
+            self.deps.metrics.call_error("received", outcome.error_code)
+        return outcome
 
     def _flush(self) -> None:
         transport = self._transport
@@ -321,6 +335,8 @@ class ChargerLink(WSListener):
             for data in self.session.outgoing():
                 if frames_log.isEnabledFor(logging.DEBUG):
                     frames_log.debug("%s -> %s", self.charger_id, data.decode(errors="replace"))
+                if self.deps.trace is not None:
+                    self.deps.trace.record(self.charger_id, OUT, data)
                 transport.send(WSMsgType.TEXT, data)
         self._rearm_deadline()
 

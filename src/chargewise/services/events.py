@@ -125,6 +125,7 @@ class EventHub:
         self._recent: deque[Event] = deque(maxlen=keep)
         self._seq = 0
         self.published: dict[Kind, int] = dict.fromkeys(Kind, 0)  # per kind since start (for /metrics)
+        self.dropped_closed = 0  # events dropped by subscriptions since closed (for /metrics)
 
     def publish(
         self, kind: Kind, at: datetime, charger_id: str | None, data: Mapping[str, Any], *, node: str = ""
@@ -158,6 +159,11 @@ class EventHub:
     def unsubscribe(self, subscription: Subscription) -> None:
         if subscription in self._subscriptions:
             self._subscriptions.remove(subscription)
+            self.dropped_closed += subscription.dropped
+
+    def dropped(self) -> int:
+        """Events dropped by slow listeners since start (open and closed subscriptions)."""
+        return self.dropped_closed + sum(s.dropped for s in self._subscriptions)
 
     def listeners(self) -> int:
         return len(self._subscriptions)

@@ -35,6 +35,10 @@ class GroupCommit(Generic[T]):
         self._writes: list[tuple[Sequence[T], asyncio.Future[None]]] = []
         self._flusher: asyncio.Task[None] | None = None
 
+    def pending(self) -> int:
+        """Items queued for the next batch (the queue depth /metrics shows)."""
+        return sum(len(items) for items, _ in self._writes)
+
     async def write(self, items: Sequence[T]) -> None:
         """Store ``items`` durably; raises what the store raised if they failed to commit (alone: another
         caller's bad item in the same batch does not fail this write)."""

@@ -114,6 +114,7 @@ class LinkSignals:
         self._tasks: set[asyncio.Task[None]] = set()
         # the newest connections of every charger: whether others came back after we closed a link
         self._connects: deque[tuple[datetime, str]] = deque(maxlen=RECENT_CONNECTS)
+        self.rssi: dict[str, tuple[datetime, float]] = {}  # charger -> its latest signal strength (MQTT, dashboard)
 
     # ------------------------------------------------------------------ recording (O(1), no I/O)
     def _batch(self, charger_id: str, at: datetime) -> Batch | None:
@@ -195,6 +196,7 @@ class LinkSignals:
 
     def radio(self, charger_id: str, now: datetime, rssi_dbm: float, *, bssid: str | None = None,
               source: str = "") -> None:  # fmt: skip
+        self.rssi[charger_id] = (now, rssi_dbm)
         batch = self._batch(charger_id, now)
         if batch is not None:
             _add(batch, "radio").append(RadioSample(at=now, rssi_dbm=rssi_dbm, bssid=bssid, source=source))

@@ -15,7 +15,7 @@ import logging
 import math
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -115,6 +115,7 @@ class SiteLoop:
     plan: LivePlan | None = None  # the joint plan of its ``plan`` sessions, while there are any
     learned: dict[str, int] = field(default_factory=dict)  # EVSE id -> the transaction its needs were learned for
     external: dict[str, float] = field(default_factory=dict)  # EVSE id -> external cap (A) in force last cycle
+    max_a: dict[str, float] = field(default_factory=dict)  # EVSE id -> a person's cap (MQTT, dashboard), kept
 
     @property
     def name(self) -> str:
@@ -176,6 +177,7 @@ class SmartCharging:
             fresh.learned = {k: v for k, v in old.learned.items() if k in keep}
             fresh.meter, fresh.meter_at = old.meter, old.meter_at
             fresh.power, fresh.caps_seen = old.power, old.caps_seen
+            fresh.max_a = {k: v for k, v in old.max_a.items() if k in keep}
             fresh.wake = old.wake
         self.sites[name] = fresh
         self._index()
@@ -247,6 +249,16 @@ class SmartCharging:
         raises KeyError for an EVSE no site has."""
         site = self.site_of_evse(evse_id)
         site.modes[evse_id] = mode
+        site.wake.set()
+
+    def set_cap(self, evse_id: str, amps: float | None) -> None:
+        """Hold ``evse_id`` to at most ``amps`` (its max current in the site loop; None lifts it) until changed;
+        raises KeyError for an EVSE no site has."""
+        site = self.site_of_evse(evse_id)
+        if amps is None:
+            site.max_a.pop(evse_id, None)
+        else:
+            site.max_a[evse_id] = amps
         site.wake.set()
 
     # ------------------------------------------------------------------ one cycle
@@ -321,6 +333,10 @@ class SmartCharging:
         state, running = await self.state(site)
         caps = await self.caps(site)
         tree, site.external = capped(site.file.site, await self.external_caps(site))
+        if site.max_a:  # a person's caps (MQTT, dashboard) lower the EVSEs' max current
+            evses = {k: replace(e, max_a=min(e.max_a, site.max_a[k])) if k in site.max_a else e
+                     for k, e in tree.evses.items()}  # fmt: skip
+            tree = replace(tree, evses=evses)
         if site.external:
             state = SiteState(meter=state.meter, evses={
                 k: dataclasses.replace(v, cap_a=site.external[k]) if k in site.external else v
