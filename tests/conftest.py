@@ -46,6 +46,19 @@ async def _execute(dsn: str, *statements: str) -> None:
         await connection.close()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def private_server_record(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Every ``serve`` of the suite records itself here, not in ~/.local/state (cli_locate): a test's CLI must not
+    find another test's server, nor the developer's."""
+    old = os.environ.get("CHARGEWISE_STATE_DIR")
+    os.environ["CHARGEWISE_STATE_DIR"] = str(tmp_path_factory.mktemp("state"))
+    yield
+    if old is None:
+        os.environ.pop("CHARGEWISE_STATE_DIR", None)
+    else:
+        os.environ["CHARGEWISE_STATE_DIR"] = old
+
+
 @pytest.fixture(scope="session")
 def postgres_database() -> Iterator[str]:
     """The asyncpg DSN of a scratch database that lives as long as the test session."""

@@ -259,14 +259,14 @@ def _authorization(settings: Settings, store: Store, registry: Registry,
     return lists, Reservations(store=fleet, call=registry.call, version_of=version_of, clock=clock, evses=evses)
 
 
-def _http_url(host: str, port: int) -> str:
+def _http_url(host: str, port: int, *, secure: bool = False) -> str:
     """Where chargers reach the HTTP port when no --public-url says: the listening address, or this host's
     name when it listens on every address."""
     import socket
 
     if host in ("", "0.0.0.0", "::"):
         host = socket.getfqdn()
-    return f"http://{f'[{host}]' if ':' in host else host}:{port}"
+    return f"{'https' if secure else 'http'}://{f'[{host}]' if ':' in host else host}:{port}"
 
 
 def tls_context(tls: TlsSettings, csms_ca: Path | None = None) -> ssl.SSLContext:
@@ -410,9 +410,12 @@ async def start(settings: Settings, *, clock: Clock | None = None, with_http: bo
                                   share_port=settings.share_port)
             await app.http.start()
             host = settings.host if settings.host not in ("0.0.0.0", "::", "") else socket.gethostname()
-            base = settings.firmware.base_url or f"http://{host}:{app.http.port}"
+            web = "https" if settings.http_tls else "http"
+            base = settings.firmware.base_url or f"{web}://{host}:{app.http.port}"
             firmware.campaigns.link = linker(base, firmware.key)  # download URLs name the port just bound
-            logs.base_url = settings.public_url or _http_url(settings.host, app.http.port)
+            firmware.campaigns.gate = lambda: leases.wanted("campaigns")  # one node sends the updates
+            secure = settings.http_tls is not None
+            logs.base_url = settings.public_url or _http_url(settings.host, app.http.port, secure=secure)
             if settings.mdns:  # only the process with the REST API announces (serve --workers)
                 from chargewise.adapters.mdns import advertise
 

@@ -73,7 +73,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
     from chargewise.services.gatekeeper import AuthLimits
     from chargewise.services.link_signals import Retention
 
-    directory, url, config = load_config(args)
+    directory, url, config = load_config(args, use_record=False)  # serve: where it is told, never elsewhere
     server, link = config.server, config.link
     base = LinkSettings(ping_interval=link.ping_interval, ping_timeout=link.ping_timeout,
                         call_timeout=link.call_timeout, max_message_size=link.max_message_size)  # fmt: skip

@@ -81,7 +81,7 @@ def add_arguments(firmware: argparse.ArgumentParser, campaign: argparse.Argument
 
 async def run_firmware(args: argparse.Namespace) -> int:
     directory, _, _ = load_config(args)
-    async with opened_store(args) as store:
+    async with opened_store(args, create=args.action == "add") as store:
         artifacts = Artifacts(store=SqlFirmwareStore(store), files=ImageFiles(directory),  # type: ignore[arg-type]
                               clock=SystemClock())  # fmt: skip
         try:

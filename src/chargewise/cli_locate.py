@@ -61,7 +61,9 @@ def record_server(directory: Path, db_url: str, http_url: str) -> None:
         pass
 
 
-def locate(option: str | None) -> Located:
+def locate(option: str | None, *, use_record: bool = True) -> Located:
+    """Where the store is (the module's order); ``use_record`` False for ``serve``, which starts where it is told
+    (or in ./data), never where the last server ran."""
     if option:
         return Located(directory=Path(option), how="--data-dir")
     env = os.environ.get("CHARGEWISE_DATA_DIR")
@@ -70,7 +72,7 @@ def locate(option: str | None) -> Located:
     here = Path("data")
     if here.is_dir():
         return Located(directory=here, how="./data")
-    record = recorded()
+    record = recorded() if use_record else None
     if record is not None and Path(record.get("data_dir", "")).is_dir():
         return Located(directory=Path(record["data_dir"]), how=f"the server record {state_dir() / RECORD}",
                        db_url=record.get("db_url"), http_url=record.get("http_url"))  # fmt: skip

@@ -11,7 +11,6 @@ import asyncio
 import json
 import os
 import signal
-import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -26,10 +25,10 @@ class UsageError(Exception):
     """A bad argument or state the user can fix; printed as one line (so is an ``AdminError``)."""
 
 
-def load_config(args: argparse.Namespace) -> tuple[Path, str, FileConfig]:
+def load_config(args: argparse.Namespace, *, use_record: bool = True) -> tuple[Path, str, FileConfig]:
     """The data directory (``cli_locate``: option, environment, ./data, the running server's record), the
     database URL (``--db``, ``$CHARGEWISE_DB``, the record's, SQLite in the directory) and the config file."""
-    located = locate(args.data_dir)
+    located = locate(args.data_dir, use_record=use_record)
     directory = located.directory
     recorded_db = None if args.db or os.environ.get("CHARGEWISE_DB") else located.db_url
     return directory, database_url(args.db or recorded_db, directory), load_file(getattr(args, "config", None),
@@ -57,8 +56,7 @@ def _sqlite_store(url: str, create: bool, data_dir: str | None) -> None:
     if not path.exists():
         if not create:
             raise UsageError(missing_store(locate(data_dir), url))
-        path.parent.mkdir(parents=True, exist_ok=True)
-        print(f"chargewise: a new store at {path}", file=sys.stderr)
+        path.parent.mkdir(parents=True, exist_ok=True)  # a command that adds something makes the store it needs
 
 
 def print_json(value: Any) -> None:

@@ -124,6 +124,9 @@ def _leaves(exc: BaseException) -> list[BaseException]:
 
 # Hypothesis notes when the global ``random`` state changes while it draws a case: here the server's thread (the
 # simulated charger, aiohttp) moves it, not the strategies, so the note is noise for this test alone.
+ENDLESS = {"/api/v1/events"}  # server-sent events
+
+
 @pytest.mark.filterwarnings("ignore:Do not use the `random` module inside strategies")
 def test_no_server_error_and_no_answer_breaks_the_document(served: Served) -> None:
     base = served.server.http_url
@@ -138,14 +141,18 @@ def test_no_server_error_and_no_answer_breaks_the_document(served: Served) -> No
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) == sum(len(item) for item in document["paths"].values())
     for operation in operations:
-        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+        if operation.path in ENDLESS:
+            continue  # an admitted request never ends; tests/adapters/test_http_events.py covers the stream
+        # a raw upload takes any bytes: there is no invalid body to generate for it
+        raw = operation.path.startswith("/uploads/")
+        for mode in (GenerationMode.POSITIVE,) if raw else (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
             failure = exercise(operation, mode, base, headers, session)
             if failure is not None:
                 failures.append(f"{operation.method.upper()} {operation.path} ({mode.value}): {failure}")
             assert time.monotonic() < deadline, f"over the {BUDGET_S:.0f} s budget at {operation.path}"
     assert requests.get(f"{base}/healthz", timeout=10).status_code == 200
     assert failures == []
-    assert len(answered) >= len(operations) * EXAMPLES  # both modes ran, about EXAMPLES cases each
+    assert len(answered) >= (len(operations) - len(ENDLESS)) * EXAMPLES  # both modes ran, about EXAMPLES cases each
     assert {200, 201, 202, 204} & set(answered) and {400, 404, 422} <= set(answered)
 
 

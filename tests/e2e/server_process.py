@@ -80,7 +80,7 @@ class ServerProcess:
         if self.proc is not None and self.proc.poll() is None:
             self.proc.terminate()
             try:
-                self.proc.wait(10)
+                self.proc.wait(30)  # with --workers it stops its children first; SIGKILL would orphan them
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(5)

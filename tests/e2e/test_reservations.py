@@ -190,11 +190,11 @@ async def test_bad_reservations_get_one_problem_naming_the_field_and_the_fix(tmp
     try:
         async with aiohttp.ClientSession(headers=server.headers) as http:
             url = f"{server.http_url}/api/v1/chargers/NOBODY/reservations"
-            cases = [({"id_tag": "MINE"}, 400, "expires_at or minutes"),
-                     ({"id_tag": "MINE", "minutes": 5, "expires_at": "2030-01-01T00:00:00Z"}, 400, "either"),
-                     ({"id_tag": "MINE", "minutes": 5, "evse_id": -1}, 400, "evse"),
-                     ({"id_tag": "MINE", "expires_at": "2020-01-01T00:00:00Z"}, 400, "expires_at"),
-                     ({"id_tag": "", "minutes": 5}, 400, "id_tag"),
+            cases = [({"id_tag": "MINE"}, 422, "expires_at or minutes"),
+                     ({"id_tag": "MINE", "minutes": 5, "expires_at": "2030-01-01T00:00:00Z"}, 422, "either"),
+                     ({"id_tag": "MINE", "minutes": 5, "evse_id": -1}, 422, "evse"),
+                     ({"id_tag": "MINE", "expires_at": "2020-01-01T00:00:00Z"}, 422, "expires_at"),
+                     ({"id_tag": "", "minutes": 5}, 422, "id_tag"),
                      ({"id_tag": "MINE", "minutes": 5}, 409, "not connected")]  # fmt: skip
             for body, status, fragment in cases:
                 async with http.post(url, json=body) as r:

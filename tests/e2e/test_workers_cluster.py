@@ -29,6 +29,18 @@ def test_workers_without_a_bus_is_a_one_line_error(tmp_path: Path) -> None:
     assert len(lines) == 1 and "--workers 2 needs --bus nats://" in lines[0], done.stderr
 
 
+async def both_workers_answer(server: ServerProcess, within: float = 120) -> None:
+    """Until both workers answer REST (the first answers /healthz before the second has bound the port)."""
+    seen: set[str] = set()
+    deadline = asyncio.get_running_loop().time() + within
+    while len(seen) < 2:
+        assert asyncio.get_running_loop().time() < deadline, f"only {seen} answered REST"
+        headers = {"Authorization": f"Bearer {server.token}"}
+        async with aiohttp.ClientSession(headers=headers) as one, one.get(f"{server.http_url}/api/v1/cluster") as r:
+            seen.add((await r.json())["node"])
+        await asyncio.sleep(0.1)
+
+
 async def test_rest_on_any_worker_reaches_the_charger(tmp_path: Path) -> None:
     require_service("NATS", "127.0.0.1", 4222, "nats-server -js -a 127.0.0.1 -p 4222 &")
     tag = os.urandom(3).hex()
@@ -36,6 +48,7 @@ async def test_rest_on_any_worker_reaches_the_charger(tmp_path: Path) -> None:
                            "--cluster", f"w{tag}", "--node", f"w{tag}", output=tmp_path / "serve.log")  # fmt: skip
     await server.start(wait=180)
     try:
+        await both_workers_answer(server)
         async with websockets.connect(f"{server.ocpp_url}/WORKERS-1", subprotocols=["ocpp1.6"]) as ws:  # type: ignore[list-item]
             await ws.send(json.dumps([2, "b", "BootNotification", {"chargePointVendor": "A", "chargePointModel": "B"}]))
             assert json.loads(await ws.recv())[0] == 3

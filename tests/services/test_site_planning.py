@@ -17,7 +17,7 @@ from chargewise.charging.site import Mode
 from chargewise.charging.sitefile import parse
 from chargewise.charging.state import Cause, EvseState, SiteState
 from chargewise.charging.tariff import Period, Season, time_of_use
-from chargewise.domain.model import ConnectorStatus
+from chargewise.domain.model import ConnectorStatus, OcppVersion
 from chargewise.domain.ports import NewTransaction
 from chargewise.domain.reports import ChargingLimit, ChargingSchedule, LimitSource, RateUnit, SchedulePeriod
 from chargewise.services.connections import Registry
@@ -101,7 +101,7 @@ class Clock:
 def loop(site: str = SITE) -> tuple[SmartCharging, Telemetry, MemoryStore, MemoryReportStore]:
     telemetry, store, reports = Telemetry(), MemoryStore(), MemoryReportStore()
     registry = Registry()
-    registry.register(SimpleNamespace(charger_id="A"))  # type: ignore[arg-type]  # only "is it connected"
+    registry.register(SimpleNamespace(charger_id="A", version=OcppVersion.V16))  # type: ignore[arg-type]
 
     async def call(*args: object) -> object:
         raise AssertionError("nothing is sent in these tests")

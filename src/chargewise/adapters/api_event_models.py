@@ -54,6 +54,10 @@ PARAMETERS = [
 ]  # fmt: skip
 
 
+SSE_EVENT = {"type": "object", "properties": {"event": {"type": "string"}, "data": {"type": "string"},
+                                             "id": {"type": "string"}, "retry": {"type": "integer"}}}  # fmt: skip
+
+
 def add_event_stream(document: dict[str, Any]) -> None:
     """Describe ``GET /api/v1/events`` in ``document`` (an OpenAPI 3.1 document built by ``api_models``)."""
     schemas, components = msgspec.json.schema_components([EventView, DroppedNotice],
@@ -69,7 +73,9 @@ def add_event_stream(document: dict[str, Any]) -> None:
         "security": [{"bearer": []}, {"access_token": []}],
         "responses": {
             "200": {"description": "an endless event stream", "content": {"text/event-stream": {
-                "schema": {"type": "string"}, "x-event-data": schemas[0], "x-dropped-data": schemas[1]}}},
+                # each server-sent event (OpenAPI 3.2's shape for text/event-stream); its data is JSON:
+                # x-event-data for the events, x-dropped-data for ``event: dropped``
+                "schema": SSE_EVENT, "x-event-data": schemas[0], "x-dropped-data": schemas[1]}}},
             "400": {"description": "unknown kind or query parameter, bad Last-Event-ID", "content": problem},
             "401": {"description": "missing or wrong bearer token", "content": problem},
             "403": {"description": "the token's role may not read this", "content": problem},

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-from aiohttp import BodyPartReader, web
+from aiohttp import BodyPartReader, MultipartReader, web
+from aiohttp.http_exceptions import InvalidHeader
 
 from chargewise.adapters import api_fleet_models as m
 from chargewise.adapters.http_common import body, ok, problem
@@ -82,10 +83,20 @@ async def upload(request: web.Request) -> web.Response:
 
 async def _multipart(logs: LogUploads, request: web.Request, name: str | None) -> LogRequest:
     reader = await request.multipart()
-    while (part := await reader.next()) is not None:
+    while (part := await _next_part(reader)) is not None:
         if isinstance(part, BodyPartReader) and (part.filename is not None or part.name == "file"):
             return await logs.receive(request.match_info["token"], part.filename or name, _part_chunks(part))
     raise InvalidRequest("the multipart body has no file part", fix="send the file in a part named file")
+
+
+async def _next_part(reader: MultipartReader) -> object:
+    """The next part; a body that is not valid multipart is the uploader's mistake (400), not ours."""
+    try:
+        return await reader.next()
+    except (InvalidHeader, ValueError) as exc:
+        raise InvalidRequest(
+            f"the multipart body is malformed ({exc})", fix="send multipart/form-data with a file part"
+        ) from None
 
 
 async def _chunks(request: web.Request) -> AsyncIterator[bytes]:

@@ -86,6 +86,8 @@ class Campaigns:
         self.link = link
         self.sites = dict(sites or {})
         self.tick_s = tick_s
+        #: whether this node drives the campaigns now (bootstrap: it holds the "campaigns" lease)
+        self.gate: Callable[[], bool] = lambda: True
         self._lock = asyncio.Lock()
         self._campaigns: dict[str, Campaign] = {}
         self._targets: dict[str, dict[str, Target]] = {}
@@ -202,7 +204,8 @@ class Campaigns:
         """Turn every ``tick_s`` until cancelled; a failed turn is logged and the next one tries again."""
         while True:
             try:
-                await self.turn()
+                if self.gate():  # in a cluster, one node drives the campaigns (a lease); every node records
+                    await self.turn()  # the statuses and boots of the chargers linked to it
             except Exception:
                 log.exception("firmware campaigns: a turn failed; retrying in %.0f s", self.tick_s)
             await asyncio.sleep(self.tick_s)
