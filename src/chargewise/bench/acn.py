@@ -9,6 +9,7 @@ tens of milliseconds on the 54-EVSE Caltech ACN. Needs the ``dev`` extra (acnpor
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -19,17 +20,18 @@ from numpy.typing import NDArray
 from chargewise.charging import plan_lp
 from chargewise.charging.plan_model import Limit, PlanRequest, Session, Slots
 
-FINE, MID, COARSE = 1, 3, 12  # block lengths in periods: 5, 15, 60 minutes at ACN's 5-minute period
-FINE_BLOCKS, MID_BLOCKS = 12, 8
+# block lengths in periods (5, 15, 60, 240 minutes at ACN's 5-minute period) and the periods each runs to:
+# 5-minute periods for the first hour, 15-minute blocks to 3 hours, hourly to 12 hours, then 4-hour blocks
+GRID = ((1, 12), (3, 36), (12, 144), (48, 10**9))
 EPOCH = datetime(2000, 1, 1)  # the planner needs a start time only for explanations
 
 
 def blocks(periods: int) -> list[int]:
-    """Block lengths (in periods) covering ``periods``: 12 single periods, then 12 of 3, then 6 each."""
+    """Block lengths (in periods) covering ``periods`` (see `GRID`)."""
     out: list[int] = []
     total = 0
     while total < periods:
-        size = FINE if len(out) < FINE_BLOCKS else MID if len(out) < FINE_BLOCKS + MID_BLOCKS else COARSE
+        size = next(size for size, end in GRID if total < end)
         out.append(size)
         total += size
     return out
@@ -37,28 +39,30 @@ def blocks(periods: int) -> list[int]:
 
 def block_presence(remaining: int, grid: list[int]) -> tuple[int, list[float]]:
     """(departure block, fraction of each block the session is still plugged in)."""
-    fractions: list[float] = []
-    start = 0
-    for size in grid:
-        fractions.append(min(1.0, max(0.0, (remaining - start) / size)))
-        start += size
-    return sum(1 for f in fractions if f > 0), fractions
+    sizes = np.asarray(grid, dtype=np.float64)
+    starts = np.concatenate([[0.0], np.cumsum(sizes)[:-1]])
+    fractions = np.clip((remaining - starts) / sizes, 0.0, 1.0)
+    return int(np.count_nonzero(fractions > 0)), fractions.tolist()
 
 
 def network_limits(info: Any, sessions: list[Any], index: dict[str, int], horizon: int) -> list[Limit]:
     """One `Limit` per network constraint: coefficient = matrix entry x the EVSE's phasor, caps = magnitude."""
     angles = np.exp(1j * np.deg2rad(np.asarray(info.phases, dtype=np.float64)))
+    columns = np.array([index[s.station_id] for s in sessions], dtype=np.int64)
+    matrix = np.asarray(info.constraint_matrix, dtype=np.float64)[:, columns] * angles[columns]
+    ids = [s.session_id for s in sessions]
     limits: list[Limit] = []
     for k, name in enumerate(info.constraint_ids):
-        row = np.asarray(info.constraint_matrix[k], dtype=np.float64)
-        coef = {s.session_id: complex(row[index[s.station_id]] * angles[index[s.station_id]]) for s in sessions}
-        coef = {sid: c for sid, c in coef.items() if abs(c) > 0}
-        if not coef:
+        row = matrix[k]
+        used = np.nonzero(np.abs(row) > 0)[0]
+        if not used.size:
             continue
-        phases = {round(float(np.angle(c)), 9) for c in coef.values()}
-        if len(phases) == 1:  # one phasor angle: the magnitude is a plain sum
-            turn = np.exp(-1j * phases.pop())
-            coef = {sid: complex(abs(c * turn)) for sid, c in coef.items()}
+        phases = np.round(np.angle(row[used]), 9)
+        if np.all(phases == phases[0]):  # one phasor angle: the magnitude is a plain sum
+            values = [complex(v) for v in np.abs(row[used])]
+        else:
+            values = [complex(v) for v in row[used]]
+        coef = {ids[j]: v for j, v in zip(used.tolist(), values, strict=True)}
         limits.append(Limit(name=str(name), coefficients=coef, caps=(float(info.constraint_limits[k]),) * horizon))
     return limits
 
@@ -71,28 +75,45 @@ def feasible(info: Any, column: NDArray[np.float64], tol: float = 1e-7) -> bool:
 
 
 class ChargewiseAlgorithm(BaseAlgorithm):  # type: ignore[misc]
-    """chargewise's planner as acnportal MPC. No constructor arguments; set `use_tariff` before running to
-    also weigh the simulator's tariff (energy prices and the demand charge above the peak so far)."""
+    """chargewise's planner as acnportal MPC, energy first. No constructor arguments.
 
-    use_tariff = False  # weigh the demand charge above the month's peak so far (the tariff's $/kW)
-    use_prices = False  # and the tariff's energy prices (off: TOU-EV-4's winter spread is 0.06-0.09 $/kWh)
-    # the plan sees the month's peak as at least this share of what the network can carry: holding the peak
-    # lower than that saves demand charge now but starves sessions that arrive later (bench-charging, 7 days)
-    peak_floor = 0.6
+    With a tariff signal that has a demand charge, the power up to the month's peak so far is free, and the
+    plan raises that peak only as far as energy needs: each period it first finds the least peak that still
+    delivers all the energy the plan can (an LP with the demand charge), and allows `headroom` more than that
+    (for sessions that have not arrived yet); once the month's peak reaches the network's capacity, the charge
+    is spent and the plan is the plain energy-first one."""
+
+    headroom = 1.25  # allowed peak = least peak energy needs x this (never above the network's capacity)
+    use_prices = False  # also weigh the tariff's energy prices (off: TOU-EV-4's winter spread is 0.06-0.09 $/kWh)
 
     def __init__(self) -> None:
         super().__init__()
         self.max_recompute = 1
         self.accepts: dict[str, float] = {}  # session id -> the most current its car was seen to draw
         self._capacity: dict[tuple[tuple[float, ...], int], float] = {}
+        self._info: _Info | None = None
+        self._last: dict[str, tuple[int, float, float]] = {}  # session -> (period, kWh delivered, pilot given)
 
-    def learn(self, sessions: list[Any]) -> None:
-        """A car that drew less than its pilot accepts no more than that (as a meter value would show)."""
-        pilots = self.interface.last_applied_pilot_signals
-        actual = self.interface.last_actual_charging_rate
+    def register_interface(self, interface: Any) -> None:
+        super().register_interface(interface)
+        self._info, self._last = None, {}
+
+    def info(self) -> _Info:
+        """The network (read once: acnportal copies it on every call, and it does not change in a run)."""
+        if self._info is None:
+            self._info = _Info(self.interface)
+        return self._info
+
+    def learn(self, sessions: list[Any], info: _Info, now: int, period_h: float) -> None:
+        """A car that drew less than its pilot accepts no more than that (as a meter value would show): the
+        current drawn is the energy delivered since the last period over the period."""
         for s in sessions:
-            offered, drawn = pilots.get(s.session_id, 0.0), actual.get(s.session_id, 0.0)
-            if offered > 0 and drawn < offered - 1e-3 and drawn > 0:
+            last = self._last.get(s.session_id)
+            if last is None or last[0] != now - 1 or last[2] <= 0:
+                continue
+            volts = float(info.voltages[info.index[s.station_id]])
+            drawn = (float(s.energy_delivered) - last[1]) * 1000.0 / (volts * period_h)
+            if 0 < drawn < last[2] - 1e-3:
                 self.accepts[s.session_id] = drawn
 
     def capacity_kw(self, info: _Info) -> float:
@@ -125,15 +146,15 @@ class ChargewiseAlgorithm(BaseAlgorithm):  # type: ignore[misc]
         if not sessions:
             return {}
         iface = self.interface
-        self.learn(sessions)
-        info = _Info(iface)
-        period = float(iface.period)
-        horizon = max(int(s.estimated_departure - iface.current_time) for s in sessions)
+        info = self.info()
+        now, period = int(iface.current_time), float(iface.period)
+        self.learn(sessions, info, now, period / 60.0)
+        horizon = max(int(s.estimated_departure - now) for s in sessions)
         grid = blocks(max(1, horizon))
         planned: list[Session] = []
         for s in sessions:
             i = info.index[s.station_id]
-            remaining = max(1, int(s.estimated_departure - iface.current_time))
+            remaining = max(1, int(s.estimated_departure - now))
             departure, fractions = block_presence(remaining, grid)
             top = float(min(info.max_pilot[i], np.min(s.max_rates[:1]) if len(s.max_rates) else np.inf))
             top = min(top, self.accepts.get(s.session_id, top))
@@ -147,26 +168,41 @@ class ChargewiseAlgorithm(BaseAlgorithm):  # type: ignore[misc]
                 )
             )
         prices = [0.0] * len(grid)
-        demand, prior = 0.0, 0.0
-        if self.use_tariff and "tariff" in (iface._simulator.signals or {}):
+        signals = iface._simulator.signals or {}
+        if self.use_prices and "tariff" in signals:
             raw = iface.get_prices(sum(grid))
             start = np.cumsum([0, *grid])
-            if self.use_prices:
-                prices = [float(np.mean(raw[start[b] : start[b + 1]])) for b in range(len(grid))]
-            demand = float(iface.get_demand_charge())
-            prior = float(iface.get_prev_peak()) * float(np.mean(info.voltages)) / 1000.0
-            prior = max(prior, self.peak_floor * self.capacity_kw(info))
+            prices = [float(np.mean(raw[start[b] : start[b + 1]])) for b in range(len(grid))]
+        limits = network_limits(info, sessions, info.index, len(grid))
         request = PlanRequest(
             slots=Slots(start=EPOCH, minutes=tuple(size * period for size in grid)),
             sessions=planned,
-            limits=network_limits(info, sessions, info.index, len(grid)),
+            limits=limits,
             prices=tuple(prices),
-            demand_charge=demand,
-            prior_peak_kw=prior,
             early_bonus=1e-3,
         )
+        demand = float(iface.get_demand_charge()) if "tariff" in signals else 0.0
+        if demand > 0:
+            level = self.peak_level(request, info, demand)
+            if level is not None:
+                kw = {p.id: p.kw_per_amp for p in planned}
+                site = Limit(name="month peak", coefficients=kw, caps=(level,) * len(grid), unit="kW")
+                request = replace(request, limits=[*limits, site])
         first = plan_lp.solve(request).first_step
-        return self._pilots(info, sessions, first)
+        pilots = self._pilots(info, sessions, first)
+        for s in sessions:
+            self._last[s.session_id] = (now, float(s.energy_delivered), pilots[s.station_id][0])
+        return pilots
+
+    def peak_level(self, request: PlanRequest, info: _Info, demand: float) -> float | None:
+        """The site kW the plan may use now (None: no bound, the month's peak is at the network's capacity)."""
+        capacity = self.capacity_kw(info)
+        running = float(self.interface.get_prev_peak()) * float(np.mean(info.voltages)) / 1000.0
+        if running >= capacity * 0.99:
+            return None
+        least = plan_lp.solve(replace(request, demand_charge=demand, prior_peak_kw=running)).peak_kw
+        level = max(running, min(capacity, least * self.headroom))
+        return None if level >= capacity * 0.99 else level
 
     def _pilots(self, info: _Info, sessions: list[Any], first: dict[str, float]) -> dict[str, list[float]]:
         """Round to each EVSE's allowable pilots and step down until the network's exact check passes."""
