@@ -19,7 +19,7 @@ from acnportal.algorithms import BaseAlgorithm
 from numpy.typing import NDArray
 
 from chargewise.charging import plan_lp
-from chargewise.charging.plan_model import Limit, PlanRequest, Session, Slots
+from chargewise.charging.plan_model import Limit, Plan, PlanRequest, Session, Slots
 
 # block lengths in periods (5, 15, 60, 240 minutes at ACN's 5-minute period) and the periods each runs to:
 # 5-minute periods for the first hour, 15-minute blocks to 3 hours, hourly to 12 hours, then 4-hour blocks
@@ -68,6 +68,18 @@ def network_limits(info: Any, sessions: list[Any], index: dict[str, int], horizo
     return limits
 
 
+SHORT_KWH = 0.05  # energy the network (not the car's own rate and stay) keeps from the plan: congested
+
+
+def network_shortfall(request: PlanRequest, plan: Plan) -> float:
+    """kWh the plan leaves undelivered beyond what each session could take alone (its maximum over its stay)."""
+    total = 0.0
+    for s in request.sessions:
+        alone = sum(s.max_at(t) * s.kw_per_amp * request.slots.hours(t) for t in range(s.arrival, s.departure))
+        total += max(0.0, min(s.energy_kwh, alone) - plan.delivered_kwh[s.id])
+    return total
+
+
 def feasible(info: Any, column: NDArray[np.float64], tol: float = 1e-7) -> bool:
     """The network's exact check (as ``ChargingNetwork.is_feasible``) on one period's pilots."""
     angles = np.exp(1j * np.deg2rad(np.asarray(info.phases, dtype=np.float64)))
@@ -78,13 +90,16 @@ def feasible(info: Any, column: NDArray[np.float64], tol: float = 1e-7) -> bool:
 class ChargewiseAlgorithm(BaseAlgorithm):  # type: ignore[misc]
     """chargewise's planner as acnportal MPC, energy first. No constructor arguments.
 
-    With a tariff signal that has a demand charge, the power up to the month's peak so far is free, and the
-    plan raises that peak only as far as energy needs: each period it first finds the least peak that still
-    delivers all the energy the plan can (an LP with the demand charge), and allows `headroom` more than that
-    (for sessions that have not arrived yet); once the month's peak reaches the network's capacity, the charge
-    is spent and the plan is the plain energy-first one."""
+    With a tariff signal that has a demand charge, the power up to the month's peak so far (and up to
+    `peak_floor` of the network's capacity) is free, and the plan raises the peak only as far as energy needs:
+    the LP weighs the demand charge on the peak above that, far below the value of energy. Once the month's peak
+    reaches the network's capacity, or the network keeps energy from a car (the capacity is needed: holding
+    back now would cost energy when more cars arrive), the charge is spent and the plan is the plain
+    energy-first one for the rest of the month."""
 
-    headroom = 1.25  # allowed peak = least peak energy needs x this (never above the network's capacity)
+    # the plan sees the month's peak as at least this share of what the network can carry: holding it lower saves
+    # demand charge now but starves cars that arrive later (bench-charging, 7 days)
+    peak_floor = 0.6
     use_prices = False  # also weigh the tariff's energy prices (off: TOU-EV-4's winter spread is 0.06-0.09 $/kWh)
 
     def __init__(self) -> None:
@@ -94,10 +109,11 @@ class ChargewiseAlgorithm(BaseAlgorithm):  # type: ignore[misc]
         self._capacity: dict[tuple[tuple[float, ...], int], float] = {}
         self._info: _Info | None = None
         self._last: dict[str, tuple[int, float, float]] = {}  # session -> (period, kWh delivered, pilot given)
+        self._congested: tuple[int, int] | None = None  # the (year, month) in which the network fell short
 
     def register_interface(self, interface: Any) -> None:
         super().register_interface(interface)
-        self._info, self._last = None, {}
+        self._info, self._last, self._congested = None, {}, None
 
     def info(self) -> _Info:
         """The network (read once: acnportal copies it on every call, and it does not change in a run)."""
@@ -183,27 +199,31 @@ class ChargewiseAlgorithm(BaseAlgorithm):  # type: ignore[misc]
             early_bonus=1e-3,
         )
         demand = float(iface.get_demand_charge()) if "tariff" in signals else 0.0
-        if demand > 0:
-            level = self.peak_level(request, info, demand)
-            if level is not None:
-                kw = {p.id: p.kw_per_amp for p in planned}
-                site = Limit(name="month peak", coefficients=kw, caps=(level,) * len(grid), unit="kW")
-                request = replace(request, limits=[*limits, site])
-        first = plan_lp.solve(request).first_step
+        plan = self.peak_plan(request, info, demand) if demand > 0 else None
+        first = (plan or plan_lp.solve(request)).first_step
         pilots = self._pilots(info, sessions, first)
         for s in sessions:
             self._last[s.session_id] = (now, float(s.energy_delivered), pilots[s.station_id][0])
         return pilots
 
-    def peak_level(self, request: PlanRequest, info: _Info, demand: float) -> float | None:
-        """The site kW the plan may use now (None: no bound, the month's peak is at the network's capacity)."""
+    def peak_plan(self, request: PlanRequest, info: _Info, demand: float) -> Plan | None:
+        """The plan with the demand charge on the peak above max(the month's peak so far, `peak_floor` x the
+        network's capacity), or None (plan energy first, plainly) once the month's peak is at capacity, or for
+        the rest of the month once the network itself keeps energy from a car: then the capacity is needed and
+        holding the peak down would cost energy when more cars arrive."""
+        month = (self.interface.current_datetime.year, self.interface.current_datetime.month)
+        if self._congested == month:
+            return None
         capacity = self.capacity_kw(info)
         running = float(self.interface.get_prev_peak()) * float(np.mean(info.voltages)) / 1000.0
         if running >= capacity * 0.99:
             return None
-        least = plan_lp.solve(replace(request, demand_charge=demand, prior_peak_kw=running)).peak_kw
-        level = max(running, min(capacity, least * self.headroom))
-        return None if level >= capacity * 0.99 else level
+        prior = max(running, self.peak_floor * capacity)
+        plan = plan_lp.solve(replace(request, demand_charge=demand, prior_peak_kw=prior))
+        if network_shortfall(request, plan) > SHORT_KWH:
+            self._congested = month
+            return None
+        return plan
 
     def _pilots(self, info: _Info, sessions: list[Any], first: dict[str, float]) -> dict[str, list[float]]:
         """Round to each EVSE's allowable pilots and step down until the network's exact check passes."""
