@@ -99,21 +99,17 @@ class Model:
         req, lay = self.request, self.lay
         prices = np.array(req.prices, dtype=np.float64)
         kwh = self.kpa[lay.sess] * self.hours[lay.slot]
-        # earlier is better, and more so for a session with less slack (least laxity first, as LLF): on a tie
-        # the slot now goes to the session that can least wait, which keeps later capacity for the sessions
-        # with slack and for arrivals the plan cannot see (bench-charging: +0.1 points on the 3-phase ACN at
-        # 30 kW over an earliest-departure tie-break; laxity in hours, plus a quarter hour)
+        # earlier is better, and more so for a session that leaves sooner: on a tie the slot now goes to the
+        # most urgent session (as EDF would), which keeps later capacity for arrivals the plan cannot see. (A
+        # least-laxity tie-break measured the same energy over the month, 95.47 % mean on the 3-phase ACN,
+        # and doubled the simplex iterations of the 1,000-EV case; bench-charging.)
         spans = [(max(0, s.arrival), max(max(0, s.arrival), min(self.n, s.departure))) for s in req.sessions]
         pieces = [
             (per_slot(s.max_amps, a, b), per_slot(s.min_amps, a, b))
             for s, (a, b) in zip(req.sessions, spans, strict=True)
         ]
-        edges = np.concatenate([[0.0], np.cumsum(self.hours)])
-        stay = np.array([edges[b] - edges[a] for a, b in spans], dtype=np.float64)
-        top = np.array([float(p[0].max(initial=0.0)) for p in pieces], dtype=np.float64) * self.kpa
-        need = np.array([max(0.0, s.energy_kwh) for s in req.sessions], dtype=np.float64) / np.maximum(top, 1e-9)
-        urgency = 1.0 / (np.maximum(stay - need, 0.0) + 0.25)
-        urgency = urgency / max(float(urgency.max(initial=0.0)), 1e-12)
+        departs = np.array([min(self.n, s.departure) for s in req.sessions], dtype=np.float64)
+        urgency = 2.0 - departs / max(1, self.n)
         bonus = req.early_bonus * (lay.slot + 1) / max(1, self.n) * urgency[lay.sess]
         cost = kwh * (prices[lay.slot] + bonus)
         hi = np.maximum(np.concatenate([p[0] for p in pieces]), 0.0) if lay.n_x else np.zeros(0)
