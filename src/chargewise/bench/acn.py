@@ -4,8 +4,8 @@
 plans all active sessions over their remaining energy and departures under the network's constraints (LP with
 tangent cuts for the three-phase phasor limits, exact scale-back) and returns the first period's pilots. The
 horizon is 5-minute periods for the first hour, then 15-minute, hourly and 4-hour blocks (see `GRID`), so a
-decision stays in tens of milliseconds on the 54-EVSE Caltech ACN. With a tariff that has a demand charge, the
-month's peak is raised only as far as energy needs (see `ChargewiseAlgorithm`). Needs the ``dev`` extra.
+decision stays in tens of milliseconds on the 54-EVSE Caltech ACN. Energy first; weighing a tariff's demand
+charge is opt-in (`ChargewiseAlgorithm.use_tariff`). Needs the ``dev`` extra (acnportal).
 """
 
 from __future__ import annotations
