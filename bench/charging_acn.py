@@ -27,7 +27,6 @@ ALGORITHMS = [
     "LLF",
     "Round robin",
     "chargewise",
-    "chargewise peak-aware",
     "offline optimum",
 ]
 RR_STEP_A = 1.0  # Round robin's increment on continuous EVSEs; acnportal's 0.1 A default takes ~25 s per day
@@ -77,7 +76,6 @@ def scheduler(name: str) -> Any:
 
     from chargewise.bench.acn import ChargewiseAlgorithm
 
-    PeakAware = peak_aware()
     table = {
         "Uncontrolled": lambda: alg.UncontrolledCharging(),
         "FCFS": lambda: alg.SortedSchedulingAlgo(alg.first_come_first_served),
@@ -85,20 +83,8 @@ def scheduler(name: str) -> Any:
         "LLF": lambda: alg.SortedSchedulingAlgo(alg.least_laxity_first),
         "Round robin": lambda: alg.RoundRobin(alg.first_come_first_served, continuous_inc=RR_STEP_A),
         "chargewise": ChargewiseAlgorithm,
-        "chargewise peak-aware": PeakAware,
     }
     return table[name]()
-
-
-def peak_aware() -> type:
-    from chargewise.bench.acn import ChargewiseAlgorithm
-
-    class PeakAwareChargewise(ChargewiseAlgorithm):  # type: ignore[misc]
-        """chargewise weighing the tariff's demand charge above max(the month's peak, 60 % of capacity)."""
-
-        use_tariff = True
-
-    return PeakAwareChargewise
 
 
 def profit(energy_kwh: float, power_kw: np.ndarray) -> float:

@@ -3,12 +3,14 @@
 ``ChargewiseAlgorithm()`` plugs into ``acnsim.Simulator`` like any acnportal algorithm. At every period it
 plans all active sessions over their remaining energy and departures under the network's constraints (LP with
 tangent cuts for the three-phase phasor limits, exact scale-back) and returns the first period's pilots. The
-horizon is 5-minute periods for the first hour, then 15-minute and 30-minute blocks, so a decision stays in
-tens of milliseconds on the 54-EVSE Caltech ACN. Needs the ``dev`` extra (acnportal).
+horizon is 5-minute periods for the first hour, then 15-minute, hourly and 4-hour blocks (see `GRID`), so a
+decision stays in tens of milliseconds on the 54-EVSE Caltech ACN. Energy first; weighing a tariff's demand
+charge is opt-in (`ChargewiseAlgorithm.use_tariff`). Needs the ``dev`` extra (acnportal).
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -17,19 +19,20 @@ from acnportal.algorithms import BaseAlgorithm
 from numpy.typing import NDArray
 
 from chargewise.charging import plan_lp
-from chargewise.charging.plan_model import Limit, PlanRequest, Session, Slots
+from chargewise.charging.plan_model import Limit, Plan, PlanRequest, Session, Slots
 
-FINE, MID, COARSE = 1, 3, 12  # block lengths in periods: 5, 15, 60 minutes at ACN's 5-minute period
-FINE_BLOCKS, MID_BLOCKS = 12, 8
+# block lengths in periods (5, 15, 60, 240 minutes at ACN's 5-minute period) and the periods each runs to:
+# 5-minute periods for the first hour, 15-minute blocks to 3 hours, hourly to 12 hours, then 4-hour blocks
+GRID = ((1, 12), (3, 36), (12, 144), (48, 10**9))
 EPOCH = datetime(2000, 1, 1)  # the planner needs a start time only for explanations
 
 
 def blocks(periods: int) -> list[int]:
-    """Block lengths (in periods) covering ``periods``: 12 single periods, then 12 of 3, then 6 each."""
+    """Block lengths (in periods) covering ``periods`` (see `GRID`)."""
     out: list[int] = []
     total = 0
     while total < periods:
-        size = FINE if len(out) < FINE_BLOCKS else MID if len(out) < FINE_BLOCKS + MID_BLOCKS else COARSE
+        size = next(size for size, end in GRID if total < end)
         out.append(size)
         total += size
     return out
@@ -37,30 +40,44 @@ def blocks(periods: int) -> list[int]:
 
 def block_presence(remaining: int, grid: list[int]) -> tuple[int, list[float]]:
     """(departure block, fraction of each block the session is still plugged in)."""
-    fractions: list[float] = []
-    start = 0
-    for size in grid:
-        fractions.append(min(1.0, max(0.0, (remaining - start) / size)))
-        start += size
-    return sum(1 for f in fractions if f > 0), fractions
+    sizes = np.asarray(grid, dtype=np.float64)
+    starts = np.concatenate([[0.0], np.cumsum(sizes)[:-1]])
+    fractions = np.clip((remaining - starts) / sizes, 0.0, 1.0)
+    return int(np.count_nonzero(fractions > 0)), fractions.tolist()
 
 
 def network_limits(info: Any, sessions: list[Any], index: dict[str, int], horizon: int) -> list[Limit]:
     """One `Limit` per network constraint: coefficient = matrix entry x the EVSE's phasor, caps = magnitude."""
     angles = np.exp(1j * np.deg2rad(np.asarray(info.phases, dtype=np.float64)))
+    columns = np.array([index[s.station_id] for s in sessions], dtype=np.int64)
+    matrix = np.asarray(info.constraint_matrix, dtype=np.float64)[:, columns] * angles[columns]
+    ids = [s.session_id for s in sessions]
     limits: list[Limit] = []
     for k, name in enumerate(info.constraint_ids):
-        row = np.asarray(info.constraint_matrix[k], dtype=np.float64)
-        coef = {s.session_id: complex(row[index[s.station_id]] * angles[index[s.station_id]]) for s in sessions}
-        coef = {sid: c for sid, c in coef.items() if abs(c) > 0}
-        if not coef:
+        row = matrix[k]
+        used = np.nonzero(np.abs(row) > 0)[0]
+        if not used.size:
             continue
-        phases = {round(float(np.angle(c)), 9) for c in coef.values()}
-        if len(phases) == 1:  # one phasor angle: the magnitude is a plain sum
-            turn = np.exp(-1j * phases.pop())
-            coef = {sid: complex(abs(c * turn)) for sid, c in coef.items()}
+        phases = np.round(np.angle(row[used]), 9)
+        if np.all(phases == phases[0]):  # one phasor angle: the magnitude is a plain sum
+            values = [complex(v) for v in np.abs(row[used])]
+        else:
+            values = [complex(v) for v in row[used]]
+        coef = {ids[j]: v for j, v in zip(used.tolist(), values, strict=True)}
         limits.append(Limit(name=str(name), coefficients=coef, caps=(float(info.constraint_limits[k]),) * horizon))
     return limits
+
+
+SHORT_KWH = 0.05  # energy the network (not the car's own rate and stay) keeps from the plan: congested
+
+
+def network_shortfall(request: PlanRequest, plan: Plan) -> float:
+    """kWh the plan leaves undelivered beyond what each session could take alone (its maximum over its stay)."""
+    total = 0.0
+    for s in request.sessions:
+        alone = sum(s.max_at(t) * s.kw_per_amp * request.slots.hours(t) for t in range(s.arrival, s.departure))
+        total += max(0.0, min(s.energy_kwh, alone) - plan.delivered_kwh[s.id])
+    return total
 
 
 def feasible(info: Any, column: NDArray[np.float64], tol: float = 1e-7) -> bool:
@@ -71,28 +88,55 @@ def feasible(info: Any, column: NDArray[np.float64], tol: float = 1e-7) -> bool:
 
 
 class ChargewiseAlgorithm(BaseAlgorithm):  # type: ignore[misc]
-    """chargewise's planner as acnportal MPC. No constructor arguments; set `use_tariff` before running to
-    also weigh the simulator's tariff (energy prices and the demand charge above the peak so far)."""
+    """chargewise's planner as acnportal MPC, energy first. No constructor arguments.
 
-    use_tariff = False  # weigh the demand charge above the month's peak so far (the tariff's $/kW)
-    use_prices = False  # and the tariff's energy prices (off: TOU-EV-4's winter spread is 0.06-0.09 $/kWh)
-    # the plan sees the month's peak as at least this share of what the network can carry: holding the peak
-    # lower than that saves demand charge now but starves sessions that arrive later (bench-charging, 7 days)
+    With a tariff signal that has a demand charge, the power up to the month's peak so far (and up to
+    `peak_floor` of the network's capacity) is free, and the plan raises the peak only as far as energy needs:
+    the LP weighs the demand charge on the peak above that, far below the value of energy. Once the month's peak
+    reaches the network's capacity, or a plan needs `busy_share` of it or cannot deliver all energy (the
+    capacity is needed: holding back now would cost energy when more cars arrive), the charge is spent and the
+    plan is the plain energy-first one for the rest of the month. Off by default (`use_tariff`): on a busy
+    day any holding back before the plan sees the congestion costs energy (simple_acn, 20 kW, 2019-03-01:
+    98.15 % against LLF's 100 %), and the goal is energy first."""
+
+    # the plan sees the month's peak as at least this share of what the network can carry: holding it lower saves
+    # demand charge now but starves cars that arrive later (bench-charging, 7 days)
+    use_tariff = False  # weigh the tariff's demand charge as above (class attribute; see the docstring)
     peak_floor = 0.6
+    # a plan that needs this share of the capacity (or cannot deliver all energy) means a busy month: the
+    # capacity will be needed, so the demand charge is spent and the plan goes energy first (bench-charging)
+    busy_share = 0.8
+    use_prices = False  # also weigh the tariff's energy prices (off: TOU-EV-4's winter spread is 0.06-0.09 $/kWh)
 
     def __init__(self) -> None:
         super().__init__()
         self.max_recompute = 1
         self.accepts: dict[str, float] = {}  # session id -> the most current its car was seen to draw
         self._capacity: dict[tuple[tuple[float, ...], int], float] = {}
+        self._info: _Info | None = None
+        self._last: dict[str, tuple[int, float, float]] = {}  # session -> (period, kWh delivered, pilot given)
+        self._congested: tuple[int, int] | None = None  # the (year, month) in which the network fell short
 
-    def learn(self, sessions: list[Any]) -> None:
-        """A car that drew less than its pilot accepts no more than that (as a meter value would show)."""
-        pilots = self.interface.last_applied_pilot_signals
-        actual = self.interface.last_actual_charging_rate
+    def register_interface(self, interface: Any) -> None:
+        super().register_interface(interface)
+        self._info, self._last, self._congested = None, {}, None
+
+    def info(self) -> _Info:
+        """The network (read once: acnportal copies it on every call, and it does not change in a run)."""
+        if self._info is None:
+            self._info = _Info(self.interface)
+        return self._info
+
+    def learn(self, sessions: list[Any], info: _Info, now: int, period_h: float) -> None:
+        """A car that drew less than its pilot accepts no more than that (as a meter value would show): the
+        current drawn is the energy delivered since the last period over the period."""
         for s in sessions:
-            offered, drawn = pilots.get(s.session_id, 0.0), actual.get(s.session_id, 0.0)
-            if offered > 0 and drawn < offered - 1e-3 and drawn > 0:
+            last = self._last.get(s.session_id)
+            if last is None or last[0] != now - 1 or last[2] <= 0:
+                continue
+            volts = float(info.voltages[info.index[s.station_id]])
+            drawn = (float(s.energy_delivered) - last[1]) * 1000.0 / (volts * period_h)
+            if 0 < drawn < last[2] - 1e-3:
                 self.accepts[s.session_id] = drawn
 
     def capacity_kw(self, info: _Info) -> float:
@@ -125,15 +169,15 @@ class ChargewiseAlgorithm(BaseAlgorithm):  # type: ignore[misc]
         if not sessions:
             return {}
         iface = self.interface
-        self.learn(sessions)
-        info = _Info(iface)
-        period = float(iface.period)
-        horizon = max(int(s.estimated_departure - iface.current_time) for s in sessions)
+        info = self.info()
+        now, period = int(iface.current_time), float(iface.period)
+        self.learn(sessions, info, now, period / 60.0)
+        horizon = max(int(s.estimated_departure - now) for s in sessions)
         grid = blocks(max(1, horizon))
         planned: list[Session] = []
         for s in sessions:
             i = info.index[s.station_id]
-            remaining = max(1, int(s.estimated_departure - iface.current_time))
+            remaining = max(1, int(s.estimated_departure - now))
             departure, fractions = block_presence(remaining, grid)
             top = float(min(info.max_pilot[i], np.min(s.max_rates[:1]) if len(s.max_rates) else np.inf))
             top = min(top, self.accepts.get(s.session_id, top))
@@ -147,26 +191,45 @@ class ChargewiseAlgorithm(BaseAlgorithm):  # type: ignore[misc]
                 )
             )
         prices = [0.0] * len(grid)
-        demand, prior = 0.0, 0.0
-        if self.use_tariff and "tariff" in (iface._simulator.signals or {}):
+        signals = iface._simulator.signals or {}
+        if self.use_prices and "tariff" in signals:
             raw = iface.get_prices(sum(grid))
             start = np.cumsum([0, *grid])
-            if self.use_prices:
-                prices = [float(np.mean(raw[start[b] : start[b + 1]])) for b in range(len(grid))]
-            demand = float(iface.get_demand_charge())
-            prior = float(iface.get_prev_peak()) * float(np.mean(info.voltages)) / 1000.0
-            prior = max(prior, self.peak_floor * self.capacity_kw(info))
+            prices = [float(np.mean(raw[start[b] : start[b + 1]])) for b in range(len(grid))]
+        limits = network_limits(info, sessions, info.index, len(grid))
         request = PlanRequest(
             slots=Slots(start=EPOCH, minutes=tuple(size * period for size in grid)),
             sessions=planned,
-            limits=network_limits(info, sessions, info.index, len(grid)),
+            limits=limits,
             prices=tuple(prices),
-            demand_charge=demand,
-            prior_peak_kw=prior,
             early_bonus=1e-3,
         )
-        first = plan_lp.solve(request).first_step
-        return self._pilots(info, sessions, first)
+        demand = float(iface.get_demand_charge()) if "tariff" in signals else 0.0
+        plan = self.peak_plan(request, info, demand) if demand > 0 and self.use_tariff else None
+        first = (plan or plan_lp.solve(request)).first_step
+        pilots = self._pilots(info, sessions, first)
+        for s in sessions:
+            self._last[s.session_id] = (now, float(s.energy_delivered), pilots[s.station_id][0])
+        return pilots
+
+    def peak_plan(self, request: PlanRequest, info: _Info, demand: float) -> Plan | None:
+        """The plan with the demand charge on the peak above max(the month's peak so far, `peak_floor` x the
+        network's capacity), or None (plan energy first, plainly) once the month's peak is at capacity, or for
+        the rest of the month once the network itself keeps energy from a car: then the capacity is needed and
+        holding the peak down would cost energy when more cars arrive."""
+        month = (self.interface.current_datetime.year, self.interface.current_datetime.month)
+        if self._congested == month:
+            return None
+        capacity = self.capacity_kw(info)
+        running = float(self.interface.get_prev_peak()) * float(np.mean(info.voltages)) / 1000.0
+        if running >= capacity * 0.99:
+            return None
+        prior = max(running, self.peak_floor * capacity)
+        plan = plan_lp.solve(replace(request, demand_charge=demand, prior_peak_kw=prior))
+        if plan.peak_kw >= self.busy_share * capacity or network_shortfall(request, plan) > SHORT_KWH:
+            self._congested = month
+            return None
+        return plan
 
     def _pilots(self, info: _Info, sessions: list[Any], first: dict[str, float]) -> dict[str, list[float]]:
         """Round to each EVSE's allowable pilots and step down until the network's exact check passes."""
