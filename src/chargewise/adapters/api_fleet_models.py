@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 
 import msgspec
 
@@ -153,7 +153,7 @@ class ReservationRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=Tru
     id_tag: str
     evse_id: int = 0
     expires_at: datetime | None = None
-    minutes: Annotated[float, msgspec.Meta(gt=0, le=7 * 24 * 60)] | None = None  # at most 7 days
+    minutes: float | None = None
     parent_id_tag: str | None = None
 
 

@@ -119,6 +119,8 @@ async def reserve(request: web.Request) -> web.Response:
     asked = await body(request, m.ReservationRequest)
     if (asked.expires_at is None) == (asked.minutes is None):
         raise InvalidRequest("give either expires_at or minutes", fix='e.g. {"id_tag": "CARD1", "minutes": 30}')
+    if asked.minutes is not None and not 0 < asked.minutes <= 7 * 24 * 60:  # before timedelta can overflow
+        raise InvalidRequest("minutes: a reservation must end in the next 7 days", fix="give 1 to 10080 minutes")
     expires = asked.expires_at or found.clock.now() + timedelta(minutes=asked.minutes or 0)
     try:
         r = await found.reserve(charger_id, evse_id=asked.evse_id, id_tag=asked.id_tag, expires_at=expires,
