@@ -41,7 +41,18 @@ from chargewise.adapters.api_client_models import JobRequest
 from chargewise.adapters.http_access import ACCESS, ADMIN_ACTIONS, access, require
 from chargewise.adapters.http_certs import CertDeps
 from chargewise.adapters.http_certs import add_routes as add_cert_routes
-from chargewise.adapters.http_common import BODY_READ, InvalidBody, body, flag, listed, ok, problem, query
+from chargewise.adapters.http_common import (
+    BODY_READ,
+    LINK_ERRORS,
+    InvalidBody,
+    body,
+    flag,
+    link_problem,
+    listed,
+    ok,
+    problem,
+    query,
+)
 from chargewise.adapters.http_sites import SiteDeps, add_routes
 from chargewise.adapters.memory_api_clients import MemoryApiClientStore
 from chargewise.domain.api_clients import Role
@@ -52,7 +63,7 @@ from chargewise.services.admin import Admin, parse_registration
 from chargewise.services.admin_errors import AdminError, AlreadyExists, InvalidRequest, NotFound
 from chargewise.services.api_tokens import ApiTokens
 from chargewise.services.cluster import Cluster
-from chargewise.services.connections import CallTimeout, ChargerOffline, NotAccepted, Registry
+from chargewise.services.connections import Registry
 from chargewise.services.doctor import Doctor
 from chargewise.services.events import EventHub
 from chargewise.services.jobs import Jobs
@@ -185,12 +196,8 @@ async def call_charger(request: web.Request) -> web.Response:
         return refused
     try:
         outcome = await request.app[DEPS].registry.call(charger_id, command.action, command.payload)
-    except ChargerOffline as exc:
-        return problem(409, str(exc), "retry when the charger is connected (GET /api/v1/chargers/{id})")
-    except NotAccepted as exc:
-        return problem(409, str(exc), "approve the charger, then wait for its BootNotification")
-    except CallTimeout as exc:
-        return problem(504, str(exc), "retry; check the charger's connection if it keeps happening")
+    except LINK_ERRORS as exc:
+        return link_problem(exc)
     except LocalProtocolError as exc:
         return problem(422, str(exc), "send a payload the OCPP schema of this action allows", field="payload")
     return ok(m.call_view(outcome))

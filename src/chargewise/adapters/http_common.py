@@ -18,6 +18,7 @@ from aiohttp import web
 
 from chargewise.adapters import api_models as m
 from chargewise.services.admin_errors import InvalidRequest
+from chargewise.services.connections import CallTimeout, ChargerOffline, NotAccepted
 from chargewise.services.paging import Listing
 
 T = TypeVar("T")
@@ -101,3 +102,16 @@ def listed(request: web.Request, listing: Listing[T], render: Callable[[T], Any]
         following = request.rel_url.update_query(limit=str(listing.limit), cursor=listing.next_cursor)
         headers["Link"] = f'<{following}>; rel="next"'
     return ok([render(item) for item in listing.items], headers=headers)
+
+
+#: what a command to a live charger can end in besides its answer (``Registry.call``): see :func:`link_problem`
+LINK_ERRORS = (ChargerOffline, NotAccepted, CallTimeout)
+
+
+def link_problem(exc: ChargerOffline | NotAccepted | CallTimeout) -> web.Response:
+    """The Problem for a command that did not reach the charger or got no answer, the same on every route."""
+    if isinstance(exc, CallTimeout):
+        return problem(504, str(exc), "retry; check the charger's connection if it keeps happening")
+    if isinstance(exc, NotAccepted):
+        return problem(409, str(exc), "approve the charger, then wait for its BootNotification")
+    return problem(409, str(exc), "retry when the charger is connected (GET /api/v1/chargers/{id})")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from chargewise.adapters import api_charger_models as m
-from chargewise.adapters.http_common import InvalidBody, body, ok, problem, query
+from chargewise.adapters.http_common import InvalidBody, body, link_problem, ok, problem, query
 from chargewise.ocpp.errors import LocalProtocolError
 from chargewise.services.admin import Admin
 from chargewise.services.admin_errors import InvalidRequest
@@ -29,11 +29,9 @@ async def _guarded(request: web.Request, read: bool) -> web.Response:
             settings = await configuration.write(charger_id, change.values)
     except ChargerOffline as exc:
         await admin.charger(charger_id)  # 404 for a charger we do not know
-        return problem(409, str(exc), "retry when the charger is connected (GET /api/v1/chargers/{id})")
-    except NotAccepted as exc:
-        return problem(409, str(exc), "approve the charger, then wait for its BootNotification")
-    except CallTimeout as exc:
-        return problem(504, str(exc), "retry; check the charger's connection if it keeps happening")
+        return link_problem(exc)
+    except (NotAccepted, CallTimeout) as exc:
+        return link_problem(exc)
     except ChargerRefused as exc:
         return problem(502, exc.message, exc.fix, code="charger_refused")
     except LocalProtocolError as exc:

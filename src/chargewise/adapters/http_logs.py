@@ -10,13 +10,12 @@ from aiohttp import BodyPartReader, MultipartReader, web
 from aiohttp.http_exceptions import InvalidHeader
 
 from chargewise.adapters import api_fleet_models as m
-from chargewise.adapters.http_common import body, ok, problem
+from chargewise.adapters.http_common import LINK_ERRORS, body, link_problem, ok, problem
 from chargewise.adapters.log_files import UploadTooLarge
 from chargewise.fleet.log_requests import LogRequest
 from chargewise.fleet.upload_tokens import BadToken
 from chargewise.ocpp.errors import LocalProtocolError
 from chargewise.services.admin_errors import InvalidRequest, NotFound
-from chargewise.services.connections import CallTimeout, ChargerOffline, NotAccepted
 from chargewise.services.log_uploads import LogUploads, parse_kind
 
 LOGS: web.AppKey[LogUploads | None] = web.AppKey("chargewise-logs")
@@ -35,12 +34,8 @@ async def request_log(request: web.Request) -> web.Response:
     kind = parse_kind((await body(request, m.LogRequestBody)).kind)
     try:
         record = await _logs(request).request(charger_id, kind)
-    except ChargerOffline as exc:
-        return problem(409, str(exc), "retry when the charger is connected (GET /api/v1/chargers/{id})")
-    except NotAccepted as exc:
-        return problem(409, str(exc), "approve the charger, then wait for its BootNotification")
-    except CallTimeout as exc:
-        return problem(504, str(exc), "retry; check the charger's connection if it keeps happening")
+    except LINK_ERRORS as exc:
+        return link_problem(exc)
     except LocalProtocolError as exc:  # a bug of ours: the command we built does not fit the schema
         return problem(500, str(exc), "report it with the server log")
     return ok(m.log_view(record), 201)
