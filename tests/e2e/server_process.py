@@ -21,6 +21,10 @@ def free_port() -> int:
         return port
 
 
+class PortTaken(RuntimeError):
+    """The server could not bind a port picked for it."""
+
+
 class ServerProcess:
     def __init__(self, data_dir: Path, *extra: str, output: Path | None = None) -> None:
         self.data_dir = data_dir
@@ -29,6 +33,8 @@ class ServerProcess:
         self.extra = extra
         self.proc: subprocess.Popen[bytes] | None = None
         self.token = "kill-test-token"
+        self.started = False  # once it has started, it keeps its ports
+        self._log_from = 0  # where in `output` the current run's log begins
 
     @property
     def ocpp_url(self) -> str:
@@ -40,12 +46,29 @@ class ServerProcess:
 
     async def start(self, wait: float = 20) -> None:
         """Serve; unless the data directory has a config file already, with one that turns the 2.0.1 radio
-        watch off (like ``tests.conftest.start_server``: the tests script the frames a charger sees)."""
+        watch off (like ``tests.conftest.start_server``: the tests script the frames a charger sees).
+
+        A port picked by `free_port` is free only when it is picked: before the first start, an outgoing
+        connection (this suite's or another node's) may take it. Then the server says "address already in use"
+        and exits, and the first start tries twice more on new ports; a restart keeps its ports (its chargers
+        reconnect to them), so there the error stands."""
+        for attempt in range(3):
+            try:
+                await self._launch(wait)
+                self.started = True
+                return
+            except PortTaken:
+                if self.started or attempt == 2:
+                    raise
+                self.ocpp_port, self.http_port = free_port(), free_port()
+
+    async def _launch(self, wait: float) -> None:
         env = {**os.environ, "CHARGEWISE_ADMIN_TOKEN": self.token}
         config = self.data_dir / "chargewise.toml"
         if "--config" not in self.extra and not config.exists():
             self.data_dir.mkdir(parents=True, exist_ok=True)
             config.write_text("[doctor]\nwatch_radio = false\n")
+        self._log_from = self.output.stat().st_size if self.output and self.output.exists() else 0
         log = self.output.open("ab") if self.output else None
         self.proc = subprocess.Popen(  # noqa: ASYNC220 - starting it is instant; we poll it below
             [sys.executable, "-m", "chargewise", "serve", "--host", "127.0.0.1", "--ocpp-port", str(self.ocpp_port),
@@ -59,7 +82,9 @@ class ServerProcess:
         async with aiohttp.ClientSession() as http:
             while time.monotonic() < deadline:
                 if self.proc.poll() is not None:
-                    raise RuntimeError(f"server exited: {self.proc.stdout.read().decode() if self.proc.stdout else ''}")
+                    printed = self.last_output()
+                    error = PortTaken if "address already in use" in printed else RuntimeError
+                    raise error(f"server exited ({self.proc.returncode}): {printed}")
                 try:
                     async with http.get(f"{self.http_url}/healthz") as r:
                         if r.status == 200:
@@ -67,7 +92,15 @@ class ServerProcess:
                 except aiohttp.ClientError:
                     pass
                 await asyncio.sleep(0.1)
-        raise RuntimeError("server did not start in time")
+        raise RuntimeError(f"server did not start in {wait:g} s: {self.last_output()}")
+
+    def last_output(self, limit: int = 4000) -> str:
+        """What the process printed since its last start (the end of it), for a failure message."""
+        if self.output is not None:
+            if not self.output.exists():
+                return ""
+            return self.output.read_bytes()[self._log_from :][-limit:].decode(errors="replace")
+        return self.proc.stdout.read().decode(errors="replace")[-limit:] if self.proc and self.proc.stdout else ""
 
     def kill(self) -> None:
         assert self.proc is not None
