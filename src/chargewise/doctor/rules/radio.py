@@ -107,6 +107,10 @@ def vehicle_obstruction(ctx: Context) -> Finding | None:
     clustered = bool(drops) and len(in_sessions) / len(drops) > max(0.5, car_share)
     confidence = 0.6 + min(0.15, 0.05 * len(stepped)) + (0.1 if clustered else 0.0) + (0.05 if reports else 0.0)
     evidence = [*stepped[:4], *(disconnect(s, extra="a car was parked") for s in in_sessions[:3]), *reports[:2]]
+    # the medians are the finding's ground: always shown (a noisy report just before each arrival can leave no
+    # single parking with a clear step, while the medians over all reports still differ by the step)
+    medians = f"median {with_car:.0f} dBm in {len(car)} reports with a car, {without:.0f} dBm in {len(free)} without"
+    evidence.append(Evidence(at=None, what="RSSI with and without a car", value=medians))
     summary = (
         f"A parked car blocks the Wi-Fi: {without:.0f} dBm without a car, {with_car:.0f} dBm with one "
         f"({step:.0f} dB less)" + (f"; {len(in_sessions)} of {len(drops)} drops during charging." if drops else ".")
