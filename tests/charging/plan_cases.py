@@ -27,6 +27,7 @@ def load(path: Path) -> tuple[PlanRequest, dict[str, Any]]:
             max_amps=float(s["max_amps"]),
             min_amps=float(s.get("min_amps", 0.0)),
             kw_per_amp=float(s["kw_per_amp"]),
+            weight=float(s.get("weight", 1.0)),
         )
         for s in doc["sessions"]
     ]

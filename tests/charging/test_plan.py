@@ -15,6 +15,7 @@ TOL = 1e-6
 
 def methods(request: PlanRequest) -> list[str]:
     simple = all(lim.linear for lim in request.limits) and request.demand_charge == 0
+    simple = simple and all(s.weight == 1 for s in request.sessions)  # the heuristic weighs every kWh alike
     return ["lp", "heuristic", "auto"] if simple else ["lp", "auto"]
 
 
@@ -97,3 +98,13 @@ def test_node_limits_follow_rotated_wiring() -> None:
     for t in range(2):  # L2 carries both: 20 A shared; L1 and L3 only the three-phase car
         assert result.amps["tri"][t] + result.amps["mono"][t] <= 20.0 + 1e-6
     assert sum(result.delivered_kwh.values()) == pytest.approx(2 * (16 * 0.69 + 4 * 0.23), abs=1e-4)
+
+
+def test_a_forecast_yields_to_a_car_plugged_in() -> None:
+    """The weight decides it: with equal weights the smaller need (the forecast) is served first."""
+    from dataclasses import replace
+
+    request, _ = load(Path(__file__).parent / "cases" / "plan" / "forecast_weight.json")
+    assert plan(request, method="lp").missed == ["expected"]
+    equal = replace(request, sessions=[replace(s, weight=1.0) for s in request.sessions])
+    assert plan(equal, method="lp").missed == ["car"]

@@ -4,8 +4,8 @@
 plans all active sessions over their remaining energy and departures under the network's constraints (LP with
 tangent cuts for the three-phase phasor limits, exact scale-back) and returns the first period's pilots. The
 horizon is 5-minute periods for the first hour, then 15-minute, hourly and 4-hour blocks (see `GRID`), so a
-decision stays in tens of milliseconds on the 54-EVSE Caltech ACN. Energy first; weighing a tariff's demand
-charge is opt-in (`ChargewiseAlgorithm.use_tariff`). Needs the ``dev`` extra (acnportal).
+decision stays in tens of milliseconds on the 54-EVSE Caltech ACN. Energy first; then, with a forecast of
+arrivals learned from past days, the peak a tariff's demand charge bills. Needs the ``dev`` extra (acnportal).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import numpy as np
 from acnportal.algorithms import BaseAlgorithm
 from numpy.typing import NDArray
 
+from chargewise.bench.forecast import History, Seen, presence
 from chargewise.charging import plan_lp
 from chargewise.charging.plan_model import Limit, Plan, PlanRequest, Session, Slots
 
@@ -68,18 +69,6 @@ def network_limits(info: Any, sessions: list[Any], index: dict[str, int], horizo
     return limits
 
 
-SHORT_KWH = 0.05  # energy the network (not the car's own rate and stay) keeps from the plan: congested
-
-
-def network_shortfall(request: PlanRequest, plan: Plan) -> float:
-    """kWh the plan leaves undelivered beyond what each session could take alone (its maximum over its stay)."""
-    total = 0.0
-    for s in request.sessions:
-        alone = sum(s.max_at(t) * s.kw_per_amp * request.slots.hours(t) for t in range(s.arrival, s.departure))
-        total += max(0.0, min(s.energy_kwh, alone) - plan.delivered_kwh[s.id])
-    return total
-
-
 def feasible(info: Any, column: NDArray[np.float64], tol: float = 1e-7) -> bool:
     """The network's exact check (as ``ChargingNetwork.is_feasible``) on one period's pilots."""
     angles = np.exp(1j * np.deg2rad(np.asarray(info.phases, dtype=np.float64)))
@@ -90,22 +79,20 @@ def feasible(info: Any, column: NDArray[np.float64], tol: float = 1e-7) -> bool:
 class ChargewiseAlgorithm(BaseAlgorithm):  # type: ignore[misc]
     """chargewise's planner as acnportal MPC, energy first. No constructor arguments.
 
-    With a tariff signal that has a demand charge, the power up to the month's peak so far (and up to
-    `peak_floor` of the network's capacity) is free, and the plan raises the peak only as far as energy needs:
-    the LP weighs the demand charge on the peak above that, far below the value of energy. Once the month's peak
-    reaches the network's capacity, or a plan needs `busy_share` of it or cannot deliver all energy (the
-    capacity is needed: holding back now would cost energy when more cars arrive), the charge is spent and the
-    plan is the plain energy-first one for the rest of the month. Off by default (`use_tariff`): on a busy
-    day any holding back before the plan sees the congestion costs energy (simple_acn, 20 kW, 2019-03-01:
-    98.15 % against LLF's 100 %), and the goal is energy first."""
+    Every period it plans the sessions plugged in and, from the sessions of past days of the same kind, the
+    cars expected in the next hours (`chargewise.bench.forecast`; their energy weighs `forecast_weight` of a
+    plugged-in car's, so they get only capacity the cars present do not need). With a tariff signal that has a
+    demand charge, the power up to max(the month's peak so far, `peak_floor` x what the network can carry) is
+    free, and the LP weighs the demand charge on the peak above that, below the value of any energy: the plan
+    raises the peak only as far as the energy of the cars present and expected needs. On a day with no past day
+    of its kind (no forecast) it plans energy first, plainly. Class attributes switch each part off."""
 
+    use_forecast = True  # plan the cars expected to arrive too
+    forecast_weight = 0.1  # their energy against a plugged-in car's
+    use_tariff = True  # weigh the tariff's demand charge as above
     # the plan sees the month's peak as at least this share of what the network can carry: holding it lower saves
-    # demand charge now but starves cars that arrive later (bench-charging, 7 days)
-    use_tariff = False  # weigh the tariff's demand charge as above (class attribute; see the docstring)
+    # demand charge now but costs energy when more cars come than the forecast said (bench-charging, 7 days)
     peak_floor = 0.6
-    # a plan that needs this share of the capacity (or cannot deliver all energy) means a busy month: the
-    # capacity will be needed, so the demand charge is spent and the plan goes energy first (bench-charging)
-    busy_share = 0.8
     use_prices = False  # also weigh the tariff's energy prices (off: TOU-EV-4's winter spread is 0.06-0.09 $/kWh)
 
     def __init__(self) -> None:
@@ -115,11 +102,14 @@ class ChargewiseAlgorithm(BaseAlgorithm):  # type: ignore[misc]
         self._capacity: dict[tuple[tuple[float, ...], int], float] = {}
         self._info: _Info | None = None
         self._last: dict[str, tuple[int, float, float]] = {}  # session -> (period, kWh delivered, pilot given)
-        self._congested: tuple[int, int] | None = None  # the (year, month) in which the network fell short
+        self.history: History | None = None
 
     def register_interface(self, interface: Any) -> None:
         super().register_interface(interface)
-        self._info, self._last, self._congested = None, {}, None
+        self._info, self._last = None, {}
+        simulator = getattr(interface, "_simulator", None)
+        start = getattr(simulator, "start", None) or EPOCH
+        self.history = History(start=start.replace(tzinfo=None), period_min=float(interface.period))
 
     def info(self) -> _Info:
         """The network (read once: acnportal copies it on every call, and it does not change in a run)."""
@@ -164,7 +154,8 @@ class ChargewiseAlgorithm(BaseAlgorithm):  # type: ignore[misc]
         return self._capacity[key]
 
     def schedule(self, active_sessions: list[Any]) -> dict[str, list[float]]:
-        """Plan every active session, return the first period's pilot per station."""
+        """Plan every active session (and, with `use_forecast`, the cars expected to arrive), return the first
+        period's pilot per station."""
         sessions = [s for s in active_sessions if s.remaining_demand > 1e-9 and s.remaining_time > 0]
         if not sessions:
             return {}
@@ -172,7 +163,9 @@ class ChargewiseAlgorithm(BaseAlgorithm):  # type: ignore[misc]
         info = self.info()
         now, period = int(iface.current_time), float(iface.period)
         self.learn(sessions, info, now, period / 60.0)
-        horizon = max(int(s.estimated_departure - now) for s in sessions)
+        self.remember(sessions, info)
+        expected = self.forecast(now, info) if self.use_forecast else []
+        horizon = max([int(s.estimated_departure - now) for s in sessions] + [e.departure for e in expected])
         grid = blocks(max(1, horizon))
         planned: list[Session] = []
         for s in sessions:
@@ -190,13 +183,32 @@ class ChargewiseAlgorithm(BaseAlgorithm):  # type: ignore[misc]
                     kw_per_amp=float(info.voltages[i]) / 1000.0,
                 )
             )
+        stand_ins: list[Any] = list(sessions)
+        for k, e in enumerate(expected):
+            fractions = presence(e.arrival, e.departure, grid)
+            seen = [b for b, f in enumerate(fractions) if f > 0]
+            if not seen:
+                continue
+            name = f"expected-{k}"
+            planned.append(
+                Session(
+                    id=name,
+                    energy_kwh=e.energy_kwh,
+                    arrival=seen[0],
+                    departure=seen[-1] + 1,
+                    max_amps=tuple(e.max_amps * f for f in fractions),
+                    kw_per_amp=float(info.voltages[info.index[e.station]]) / 1000.0,
+                    weight=self.forecast_weight,
+                )
+            )
+            stand_ins.append(_Station(e.station, name))
         prices = [0.0] * len(grid)
         signals = iface._simulator.signals or {}
         if self.use_prices and "tariff" in signals:
             raw = iface.get_prices(sum(grid))
             start = np.cumsum([0, *grid])
             prices = [float(np.mean(raw[start[b] : start[b + 1]])) for b in range(len(grid))]
-        limits = network_limits(info, sessions, info.index, len(grid))
+        limits = network_limits(info, stand_ins, info.index, len(grid))
         request = PlanRequest(
             slots=Slots(start=EPOCH, minutes=tuple(size * period for size in grid)),
             sessions=planned,
@@ -212,24 +224,44 @@ class ChargewiseAlgorithm(BaseAlgorithm):  # type: ignore[misc]
             self._last[s.session_id] = (now, float(s.energy_delivered), pilots[s.station_id][0])
         return pilots
 
+    def remember(self, sessions: list[Any], info: _Info) -> None:
+        """Note each session the first time it is seen (for the forecast of arrivals)."""
+        if self.history is None:
+            return
+        for s in sessions:
+            if s.session_id in self.history.seen:
+                continue
+            i = info.index[s.station_id]
+            stay_h = (s.estimated_departure - s.arrival) * self.history.period_min / 60.0
+            top = float(info.max_pilot[i])
+            energy = min(float(s.requested_energy), top * float(info.voltages[i]) / 1000.0 * stay_h)
+            seen = Seen(arrival=int(s.arrival), departure=int(s.estimated_departure), energy_kwh=energy,
+                        max_amps=top, station=str(s.station_id))  # fmt: skip
+            self.history.note(s.session_id, seen)
+
+    def forecast(self, now: int, info: _Info) -> list[Any]:
+        """The cars expected after ``now`` (see `chargewise.bench.forecast`), merged per plan block."""
+        if self.history is None:
+            return []
+        starts = np.cumsum([0, *blocks(10 * 24 * 60 // max(1, int(self.history.period_min)))])
+
+        def snap(offset: int) -> int:  # the start of its plan block
+            return int(starts[max(0, int(np.searchsorted(starts, offset, side="right")) - 1)])
+
+        return self.history.expected(now, info.group_of, snap=snap)
+
     def peak_plan(self, request: PlanRequest, info: _Info, demand: float) -> Plan | None:
         """The plan with the demand charge on the peak above max(the month's peak so far, `peak_floor` x the
-        network's capacity), or None (plan energy first, plainly) once the month's peak is at capacity, or for
-        the rest of the month once the network itself keeps energy from a car: then the capacity is needed and
-        holding the peak down would cost energy when more cars arrive."""
-        month = (self.interface.current_datetime.year, self.interface.current_datetime.month)
-        if self._congested == month:
+        network's capacity), or None (plan energy first, plainly) once the month's peak is at capacity, or while
+        no past day of today's kind is known (the plan cannot see who is coming)."""
+        if not (self.history and self.history.knows(int(self.interface.current_time))):
             return None
         capacity = self.capacity_kw(info)
         running = float(self.interface.get_prev_peak()) * float(np.mean(info.voltages)) / 1000.0
         if running >= capacity * 0.99:
             return None
         prior = max(running, self.peak_floor * capacity)
-        plan = plan_lp.solve(replace(request, demand_charge=demand, prior_peak_kw=prior))
-        if plan.peak_kw >= self.busy_share * capacity or network_shortfall(request, plan) > SHORT_KWH:
-            self._congested = month
-            return None
-        return plan
+        return plan_lp.solve(replace(request, demand_charge=demand, prior_peak_kw=prior))
 
     def _pilots(self, info: _Info, sessions: list[Any], first: dict[str, float]) -> dict[str, list[float]]:
         """Round to each EVSE's allowable pilots and step down until the network's exact check passes."""
@@ -244,10 +276,10 @@ class ChargewiseAlgorithm(BaseAlgorithm):  # type: ignore[misc]
 
 
 class _Station:
-    """A stand-in session on every EVSE (for `capacity_kw`): id and station are the EVSE's."""
+    """A stand-in session on an EVSE (for `capacity_kw`, and for the forecast's cars): id and station."""
 
-    def __init__(self, station_id: str) -> None:
-        self.session_id = station_id
+    def __init__(self, station_id: str, session_id: str | None = None) -> None:
+        self.session_id = session_id or station_id
         self.station_id = station_id
 
 
@@ -266,6 +298,17 @@ class _Info:
         self.max_pilot = raw.max_pilot
         self.is_continuous = raw.is_continuous
         self.allowable = raw.allowable_pilots
+        self._groups: dict[str, tuple[float, ...]] = {}
+
+    def group_of(self, station_id: str) -> tuple[float, ...]:
+        """The station's coefficients in every constraint (stations with equal ones are one group)."""
+        found = self._groups.get(station_id)
+        if found is None:
+            i = self.index[station_id]
+            angle = np.exp(1j * np.deg2rad(float(self.phases[i])))
+            column = np.asarray(self.constraint_matrix, dtype=np.float64)[:, i] * angle
+            found = self._groups[station_id] = tuple(np.round(np.concatenate([column.real, column.imag]), 6).tolist())
+        return found
 
     def round_down(self, i: int, value: float) -> float:
         """The largest allowable pilot of EVSE ``i`` not above ``value`` (0 when none is)."""

@@ -21,7 +21,7 @@ def plan(request: PlanRequest, *, method: str = "auto") -> Plan:
     ``method``: "lp" (HiGHS, optimal, any limits), "heuristic" (least-laxity water-filling over the cheapest
     slots; linear limits only), or "auto": the LP up to `LP_MAX_VARIABLES` session-slots (a 1,000-EV x 96-slot
     site solves in about 0.3 s), above that the heuristic when every limit is linear, no demand charge applies,
-    no session has a minimum current and it meets every session's energy; else the LP all the same.
+    no session has a minimum current or a weight below 1 and it meets every session's energy; else the LP.
     """
     if method == "lp":
         return plan_lp.solve(request)
@@ -31,7 +31,7 @@ def plan(request: PlanRequest, *, method: str = "auto") -> Plan:
         raise ValueError(f"method: {method!r} is not one of auto, lp, heuristic")
     size = sum(max(0, min(len(request.slots), s.departure) - max(0, s.arrival)) for s in request.sessions)
     simple = request.demand_charge == 0 and all(lim.linear for lim in request.limits)
-    simple = simple and all(s.min_amps == 0 for s in request.sessions)
+    simple = simple and all(s.min_amps == 0 and s.weight == 1 for s in request.sessions)
     if size > LP_MAX_VARIABLES and simple:
         quick = plan_heuristic.solve(request)
         if not quick.missed:

@@ -118,7 +118,8 @@ class Model:
         # a hair more per kWh for the smaller need, so an infeasible site shares the shortfall instead of
         # starving a car that needs little (the total energy delivered stays the most possible)
         wanted = np.array([max(0.0, s.energy_kwh) for s in req.sessions], dtype=np.float64)
-        shares = penalty * (1.0 + 1e-3 / (1.0 + wanted))
+        weights = np.array([s.weight for s in req.sessions], dtype=np.float64)
+        shares = penalty * weights * (1.0 + 1e-3 / (1.0 + wanted))
         ny = self.n_groups * self.n
         cost = np.concatenate([cost, shares, [req.demand_charge], np.zeros(ny)])
         lower = np.concatenate([lo, np.zeros(lay.n_sessions), [req.prior_peak_kw], np.full(ny, -highspy.kHighsInf)])

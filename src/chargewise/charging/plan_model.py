@@ -64,6 +64,9 @@ class Session:
     max_amps: float | tuple[float, ...] = 32.0
     min_amps: float | tuple[float, ...] = 0.0
     kw_per_amp: float = 0.23 * 3
+    # what its energy is worth against other sessions' (1: a car plugged in; below 1: a forecast of cars that
+    # may come, served only with capacity the cars plugged in do not need)
+    weight: float = 1.0
 
     def max_at(self, slot: int) -> float:
         return self.max_amps if isinstance(self.max_amps, float | int) else self.max_amps[slot]
