@@ -27,6 +27,7 @@ from chargewise.adapters.http_sites import SiteDeps
 from chargewise.adapters.log_files import FileLogArchive
 from chargewise.adapters.memory_bus import MemoryBus
 from chargewise.adapters.memory_demand import MemoryDemandEvents
+from chargewise.adapters.price_feeds import PriceFeeds
 from chargewise.adapters.sql import open_store
 from chargewise.adapters.sql.api_clients import SqlApiClientStore
 from chargewise.adapters.sql.firmware import SqlFirmwareStore
@@ -150,6 +151,7 @@ class App:
     http: HttpServer | None = None
     mdns: Advertiser | None = None
     charging: SmartCharging | None = None
+    price_feeds: PriceFeeds | None = None  # the sites' [tariff] feed, fetched into their plans
     demand: DemandResponse | None = None  # demand-response events (REST now; OpenADR VENs feed the same service)
     ven: OpenAdr2Ven | None = None
     campaigns: Campaigns | None = None  # OTA campaigns (in the process serving the REST API)
@@ -406,8 +408,9 @@ async def start(settings: Settings, *, clock: Clock | None = None, with_http: bo
                           tokens=ApiTokens(store=clients, now=clock.now, admin_token=token), ready=app.ready,
                           cluster=(app.cluster, app.leases), trace=trace, metrics=metrics)  # fmt: skip
             http_tls = tls_context(settings.http_tls) if settings.http_tls else None
-            app.http = HttpServer(api, host=settings.host, port=settings.http_port, ssl_context=http_tls,
-                                  share_port=settings.share_port)
+            app.http = HttpServer(
+                api, host=settings.host, port=settings.http_port, ssl_context=http_tls, share_port=settings.share_port
+            )
             await app.http.start()
             host = settings.host if settings.host not in ("0.0.0.0", "::", "") else socket.gethostname()
             web = "https" if settings.http_tls else "http"
@@ -449,6 +452,8 @@ async def start(settings: Settings, *, clock: Clock | None = None, with_http: bo
     ]  # fmt: skip
     if app.charging is not None:
         app._background.append(loop.create_task(app.charging.run()))
+        app.price_feeds = PriceFeeds(charging=app.charging, clock=clock)  # sites with a [tariff] feed
+        app._background.append(loop.create_task(app.price_feeds.run()))
     if app.campaigns is not None:
         app._background.append(loop.create_task(app.campaigns.run()))
     app._background.append(loop.create_task(app_lists.run()))

@@ -46,7 +46,8 @@ from chargewise.charging.state import Policy, PolicyKind
 from chargewise.charging.tariff import Tariff
 
 TOP = ("site", "policy", "meter", "nodes", "chargers", "tariff", "tokens")
-TARIFF_KEYS = ("file", "currency")
+TARIFF_KEYS = ("file", "currency", "feed", "feed_format", "refresh_minutes")
+FEED_FORMATS = ("chargewise", "market")
 TOKEN_KEYS = ("mode",)
 SITE_KEYS = ("name", "timezone")
 POLICY_KEYS = (
@@ -69,6 +70,17 @@ CHARGER_KEYS = ("parent", "wiring", "voltage_v", "min_a", "max_a", "phases", "ph
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class TariffFeed:
+    """``[tariff] feed``: a price series fetched over HTTP every ``refresh_minutes`` (``format``: ``chargewise``,
+    our JSON, or ``market``, aWATTar-style market data); the tariff ``file``, when there is one, prices the
+    slots the series does not cover."""
+
+    url: str
+    format: str = "chargewise"
+    refresh_minutes: float = 60.0
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class SiteFile:
     """``tariff_file``: the tariff the file names (a path as written; the caller reads it, relative to the
     site file, and passes the result as ``tariff``, see ``adapters/site_files.py``). ``tokens``: the default
@@ -80,6 +92,7 @@ class SiteFile:
     tariff_file: str | None = None
     tariff_currency: str = "EUR"
     tariff: Tariff | None = None
+    tariff_feed: TariffFeed | None = None
     tokens: Mapping[str, Mode] = field(default_factory=dict)
 
 
@@ -117,9 +130,30 @@ def parse_data(raw: Mapping[str, Any]) -> SiteFile:
     except SiteError as exc:
         raise SiteFileError(_file_words(str(exc))) from None
     tariff_file, currency = _tariff(raw.get("tariff", {}))
+    feed = _feed(table(raw.get("tariff", {}), "tariff"))
     tokens = _tokens(raw.get("tokens", {}))
     return SiteFile(site=site, policy=_policy(raw.get("policy", {})), warnings=tuple(_warnings(site)),
-                    tariff_file=tariff_file, tariff_currency=currency, tokens=tokens)  # fmt: skip
+                    tariff_file=tariff_file, tariff_currency=currency, tariff_feed=feed, tokens=tokens)  # fmt: skip
+
+
+def _feed(values: Mapping[str, Any]) -> TariffFeed | None:
+    url = values.get("feed")
+    if url is None:
+        for key in ("feed_format", "refresh_minutes"):
+            if key in values:
+                raise SiteFileError(
+                    f'tariff.feed: missing for tariff.{key} (e.g. feed = "https://example.org/prices.json")'
+                )
+        return None
+    if not isinstance(url, str) or not url.startswith(("http://", "https://")) or len(url) < 10:
+        raise SiteFileError(f'tariff.feed: {url!r} is not an http(s) URL (use e.g. "https://example.org/prices.json")')
+    form = values.get("feed_format", "chargewise")
+    if form not in FEED_FORMATS:
+        raise SiteFileError(f"tariff.feed_format: {form!r} is not one of {', '.join(FEED_FORMATS)}")
+    minutes = values.get("refresh_minutes", 60)
+    if isinstance(minutes, bool) or not isinstance(minutes, int | float) or not 1 <= minutes <= 1440:
+        raise SiteFileError(f"tariff.refresh_minutes: {minutes!r} is not a number of minutes from 1 to 1440")
+    return TariffFeed(url=url, format=form, refresh_minutes=float(minutes))
 
 
 def _tariff(raw: Any) -> tuple[str | None, str]:
@@ -131,8 +165,8 @@ def _tariff(raw: Any) -> tuple[str | None, str]:
     currency = values.get("currency", "EUR")
     if not isinstance(currency, str) or not currency.strip():
         raise SiteFileError(f'tariff.currency: {currency!r} is not a currency (use e.g. "EUR")')
-    if path is None and "currency" in values:
-        raise SiteFileError('tariff.file: missing (the tariff file, e.g. "tariffs/night.toml")')
+    if path is None and "currency" in values and "feed" not in values:
+        raise SiteFileError('tariff.file: missing (the tariff file, e.g. "tariffs/night.toml", or a tariff.feed)')
     return path, currency
 
 

@@ -86,7 +86,10 @@ def prices_for(file: SiteFile) -> tuple[list[str], Callable[[Slots], tuple[float
 
     def prices(slots: Slots) -> tuple[float, ...]:
         if file.tariff is None:
-            notes.append("no tariff in the site file: every slot costs the same, earlier slots first")
+            if file.tariff_feed is not None:
+                notes.append(f"no prices from {file.tariff_feed.url} yet (see the server log): flat prices")
+            else:
+                notes.append("no tariff in the site file: every slot costs the same, earlier slots first")
             return (0.0,) * len(slots)
         spans = [(slots.begin(t), timedelta(minutes=slots.minutes[t])) for t in range(len(slots))]
         try:

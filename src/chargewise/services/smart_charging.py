@@ -26,6 +26,7 @@ from chargewise.charging.profiles import Step, Target
 from chargewise.charging.site import DemandCapLike, Evse, Mode
 from chargewise.charging.sitefile import SiteFile
 from chargewise.charging.state import Allocation, EvseState, MeterReading, SiteState
+from chargewise.charging.tariff import Tariff
 from chargewise.domain.model import ConnectorStatus, OcppVersion, Transaction
 from chargewise.domain.ports import Clock, Store
 from chargewise.domain.reports import ChargingLimit, EvChargingNeeds
@@ -185,6 +186,16 @@ class SmartCharging:
         if self._running and name not in self._tasks:
             self._start(fresh.name)
         return old is None
+
+    def set_tariff(self, name: str, tariff: Tariff, *, file: SiteFile | None = None) -> SiteFile:
+        """Price site ``name``'s plans with ``tariff`` from its next cycle (a fetched price series); with
+        ``file``, only while the site still has that file (a PUT in between wins). Returns the site's file."""
+        site = self.sites[name]
+        if file is not None and site.file is not file:
+            return site.file
+        site.file = replace(site.file, tariff=tariff)
+        site.wake.set()
+        return site.file
 
     def remove_site(self, name: str) -> None:
         """Stop site ``name``'s loop (its chargers keep their last profiles and failsafe); KeyError if unknown."""
