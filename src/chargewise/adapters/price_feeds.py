@@ -28,11 +28,10 @@ RETRY = timedelta(minutes=5)  # a failed fetch is tried again this soon
 
 @dataclass(frozen=True, kw_only=True)
 class FeedState:
-    """The last fetch of a site's feed: when, and what came of it (one line)."""
+    """The last fetch of a site's feed: when, and whether it gave prices."""
 
     at: datetime
     ok: bool
-    note: str
     file: SiteFile  # the site's file the fetch was made for (a PUT since: fetch again at once)
 
 
@@ -75,11 +74,10 @@ class PriceFeeds:
             series = await self.fetch(PriceFeed(url=feed.url, format=feed.format, name=f"{name} prices"))  # type: ignore[arg-type]
         except PriceFeedError as exc:
             log.warning("site %s: %s (the plans keep the prices they had)", name, exc)
-            return FeedState(at=now, ok=False, note=str(exc), file=file)
+            return FeedState(at=now, ok=False, file=file)
         priced = replace(series, fallback=series.fallback or fallback_of(file.tariff))
         kept = self.charging.set_tariff(name, priced, file=file)
-        note = f"{len(series.prices)} prices from {series.start.isoformat()} to {series.end.isoformat()}"
-        return FeedState(at=now, ok=True, note=note, file=kept)
+        return FeedState(at=now, ok=True, file=kept)
 
     async def run(self) -> None:
         while True:

@@ -10,6 +10,7 @@ arrivals learned from past days, the peak a tariff's demand charge bills. Needs 
 
 from __future__ import annotations
 
+import functools
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -41,10 +42,14 @@ def blocks(periods: int) -> list[int]:
 
 def block_presence(remaining: int, grid: list[int]) -> tuple[int, list[float]]:
     """(departure block, fraction of each block the session is still plugged in)."""
-    sizes = np.asarray(grid, dtype=np.float64)
-    starts = np.concatenate([[0.0], np.cumsum(sizes)[:-1]])
-    fractions = np.clip((remaining - starts) / sizes, 0.0, 1.0)
-    return int(np.count_nonzero(fractions > 0)), fractions.tolist()
+    fractions = presence(0, remaining, grid)
+    return sum(1 for f in fractions if f > 0), fractions
+
+
+@functools.lru_cache(maxsize=4)
+def block_starts(periods: int) -> NDArray[np.int64]:
+    """Where each block of `blocks(periods)` starts (periods from now), the end of the last one included."""
+    return np.cumsum([0, *blocks(periods)])
 
 
 def network_limits(info: Any, sessions: list[Any], index: dict[str, int], horizon: int) -> list[Limit]:
@@ -243,7 +248,7 @@ class ChargewiseAlgorithm(BaseAlgorithm):  # type: ignore[misc]
         """The cars expected after ``now`` (see `chargewise.bench.forecast`), merged per plan block."""
         if self.history is None:
             return []
-        starts = np.cumsum([0, *blocks(10 * 24 * 60 // max(1, int(self.history.period_min)))])
+        starts = block_starts(10 * 24 * 60 // max(1, int(self.history.period_min)))  # ten days ahead
 
         def snap(offset: int) -> int:  # the start of its plan block
             return int(starts[max(0, int(np.searchsorted(starts, offset, side="right")) - 1)])

@@ -49,7 +49,6 @@ class History:
     start: datetime
     period_min: float
     seen: dict[str, Seen] = field(default_factory=dict)
-
     by_day: dict[int, list[Seen]] = field(default_factory=dict)
 
     def note(self, session_id: str, session: Seen) -> None:

@@ -129,8 +129,9 @@ def parse_data(raw: Mapping[str, Any]) -> SiteFile:
                           timezone=_zone(head.get("timezone")))  # fmt: skip
     except SiteError as exc:
         raise SiteFileError(_file_words(str(exc))) from None
-    tariff_file, currency = _tariff(raw.get("tariff", {}))
-    feed = _feed(table(raw.get("tariff", {}), "tariff"))
+    tariff = table(raw.get("tariff", {}), "tariff")
+    tariff_file, currency = _tariff(tariff)
+    feed = _feed(tariff)
     tokens = _tokens(raw.get("tokens", {}))
     return SiteFile(site=site, policy=_policy(raw.get("policy", {})), warnings=tuple(_warnings(site)),
                     tariff_file=tariff_file, tariff_currency=currency, tariff_feed=feed, tokens=tokens)  # fmt: skip
@@ -156,8 +157,7 @@ def _feed(values: Mapping[str, Any]) -> TariffFeed | None:
     return TariffFeed(url=url, format=form, refresh_minutes=float(minutes))
 
 
-def _tariff(raw: Any) -> tuple[str | None, str]:
-    values = table(raw, "tariff")
+def _tariff(values: Mapping[str, Any]) -> tuple[str | None, str]:
     known_keys(values, TARIFF_KEYS, "tariff")
     path = values.get("file")
     if path is not None and (not isinstance(path, str) or not path.strip()):
