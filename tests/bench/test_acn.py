@@ -49,3 +49,15 @@ def test_evcc_case_chargewise_meets_all_and_per_ev_planning_misses_one() -> None
     missed = [car for car, (want, _, theirs) in rows.items() if theirs < want - 1e-6]
     assert missed == ["B"]
     assert why["B"][0].endswith("as asked")
+
+
+def test_no_car_is_left_a_sliver_short() -> None:
+    """acnportal drops a car with less than 1 Wh left; the exact scale-back onto a binding sub-panel limit used to
+    leave some 0.05-0.2 Wh short (99.99984 % against LLF's 100.0 on this day). Held back or topped up, none is."""
+    from bench.charging_acn import simulate
+
+    require_workload()
+    ours = simulate("caltech_acn", 100.0, "chargewise", str(WORKLOAD), 1)
+    llf = simulate("caltech_acn", 100.0, "LLF", str(WORKLOAD), 1)
+    assert ours.violations == 0
+    assert ours.energy_pct >= llf.energy_pct - 1e-9, (ours.energy_pct, llf.energy_pct)

@@ -27,6 +27,9 @@ from chargewise.charging.plan_model import Limit, Plan, PlanRequest, Session, Sl
 # 5-minute periods for the first hour, 15-minute blocks to 3 hours, hourly to 12 hours, then 4-hour blocks
 GRID = ((1, 12), (3, 36), (12, 144), (48, 10**9))
 EPOCH = datetime(2000, 1, 1)  # the planner needs a start time only for explanations
+# acnportal's EV counts itself charged, and leaves the active sessions, with less than this left (EV.fully_charged):
+# a pilot that leaves a car 0 < kWh < DONE_KWH short loses that energy for good
+DONE_KWH = 1e-3
 
 
 def blocks(periods: int) -> list[int]:
@@ -269,7 +272,8 @@ class ChargewiseAlgorithm(BaseAlgorithm):  # type: ignore[misc]
         return plan_lp.solve(replace(request, demand_charge=demand, prior_peak_kw=prior))
 
     def _pilots(self, info: _Info, sessions: list[Any], first: dict[str, float]) -> dict[str, list[float]]:
-        """Round to each EVSE's allowable pilots and step down until the network's exact check passes."""
+        """Round to each EVSE's allowable pilots, step down until the network's exact check passes, then leave no
+        car a sliver short (`_no_slivers`)."""
         column = np.zeros(len(info.station_ids))
         for s in sessions:
             column[info.index[s.station_id]] = first.get(s.session_id, 0.0)
@@ -277,7 +281,71 @@ class ChargewiseAlgorithm(BaseAlgorithm):  # type: ignore[misc]
         while not feasible(info, column):
             worst = int(np.argmax(column))
             column[worst] = info.round_down(worst, column[worst] * 0.95 - 1e-9)
+        column = self._no_slivers(info, sessions, column)
         return {s.station_id: [float(column[info.index[s.station_id]])] for s in sessions}
+
+    def _left(self, info: _Info, s: Any, amps: float) -> float:
+        """The kWh session ``s`` still needs after a period at ``amps`` (as acnportal's ideal battery charges)."""
+        i = info.index[s.station_id]
+        drawn = min(amps, self.accepts.get(s.session_id, amps))
+        return float(s.remaining_demand) - drawn * float(info.voltages[i]) / 1000.0 * float(self.interface.period) / 60.0
+
+    def _amps_for(self, info: _Info, s: Any, kwh: float) -> float:
+        i = info.index[s.station_id]
+        return max(0.0, kwh) * 1000.0 / (float(info.voltages[i]) * float(self.interface.period) / 60.0)
+
+    def _no_slivers(self, info: _Info, sessions: list[Any], column: NDArray[np.float64]) -> NDArray[np.float64]:
+        """A pilot that would leave a car less than `DONE_KWH` short (the exact scale-back onto a binding limit
+        does) loses that energy: acnportal drops the car. Such a car gets the pilot that finishes it where the
+        network allows; else, if it stays another period, it is held back to twice `DONE_KWH` short (it finishes
+        next period) and the amps freed go to the others, soonest departure first."""
+        order = sorted(sessions, key=lambda s: (s.estimated_departure, s.station_id))
+        for s in order:
+            i = info.index[s.station_id]
+            left = self._left(info, s, float(column[i]))
+            if not 0 < left < DONE_KWH:
+                continue
+            up = column.copy()
+            up[i] = info.round_up(i, float(column[i]) + self._amps_for(info, s, left))
+            if self._left(info, s, float(up[i])) <= 0 and feasible(info, up):
+                column = up
+                continue
+            if s.remaining_time <= 1:
+                continue  # its last period: nothing later can finish it
+            held = info.round_down(i, self._amps_for(info, s, float(s.remaining_demand) - 2 * DONE_KWH))
+            freed = float(column[i]) - held
+            column[i] = held
+            column = self._fill(info, order, column, freed, skip=s.station_id)
+        return column
+
+    def _fill(
+        self, info: _Info, order: list[Any], column: NDArray[np.float64], budget: float, skip: str
+    ) -> NDArray[np.float64]:
+        """Give up to ``budget`` amps to the cars in ``order`` (each up to what finishes it, never to a sliver
+        short), as far as the network's exact check allows: bisection on each car's allowable pilots."""
+        for s in order:
+            if budget <= 1e-9 or s.station_id == skip:
+                continue
+            i = info.index[s.station_id]
+            now = float(column[i])
+            want = min(now + budget, now + self._amps_for(info, s, self._left(info, s, now)), float(info.max_pilot[i]))
+            exact = [want] if info.is_continuous[i] else []
+            levels = sorted({v for v in [*info.levels(i), *exact] if now < v <= want + 1e-9})
+            best = now
+            lo, hi = 0, len(levels) - 1
+            while lo <= hi:  # the highest feasible level above `now`
+                mid = (lo + hi) // 2
+                trial = column.copy()
+                trial[i] = levels[mid]
+                if feasible(info, trial):
+                    best, lo = levels[mid], mid + 1
+                else:
+                    hi = mid - 1
+            if best > now and 0 < self._left(info, s, best) < DONE_KWH:
+                continue  # would leave this one a sliver short instead
+            budget -= best - now
+            column[i] = best
+        return column
 
 
 class _Station:
@@ -314,6 +382,22 @@ class _Info:
             column = np.asarray(self.constraint_matrix, dtype=np.float64)[:, i] * angle
             found = self._groups[station_id] = tuple(np.round(np.concatenate([column.real, column.imag]), 6).tolist())
         return found
+
+    def levels(self, i: int) -> list[float]:
+        """EVSE ``i``'s allowable pilots, ascending (for a continuous EVSE: its range in 0.1 A steps)."""
+        if self.is_continuous[i]:
+            top = float(self.max_pilot[i])
+            return [round(0.1 * k, 1) for k in range(int(top * 10) + 1)] + ([top] if top * 10 % 1 else [])
+        return sorted(float(v) for v in self.allowable[i])
+
+    def round_up(self, i: int, value: float) -> float:
+        """The smallest allowable pilot of EVSE ``i`` not below ``value`` (its maximum when none is)."""
+        value = max(0.0, min(float(value), float(self.max_pilot[i])))
+        if self.is_continuous[i]:
+            return value
+        levels = np.asarray(self.allowable[i], dtype=np.float64)
+        above = levels[levels >= value - 1e-9]
+        return float(above.min()) if above.size else float(self.max_pilot[i])
 
     def round_down(self, i: int, value: float) -> float:
         """The largest allowable pilot of EVSE ``i`` not above ``value`` (0 when none is)."""
