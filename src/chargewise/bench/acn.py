@@ -288,7 +288,8 @@ class ChargewiseAlgorithm(BaseAlgorithm):  # type: ignore[misc]
         """The kWh session ``s`` still needs after a period at ``amps`` (as acnportal's ideal battery charges)."""
         i = info.index[s.station_id]
         drawn = min(amps, self.accepts.get(s.session_id, amps))
-        return float(s.remaining_demand) - drawn * float(info.voltages[i]) / 1000.0 * float(self.interface.period) / 60.0
+        hours = float(self.interface.period) / 60.0
+        return float(s.remaining_demand) - drawn * float(info.voltages[i]) / 1000.0 * hours
 
     def _amps_for(self, info: _Info, s: Any, kwh: float) -> float:
         i = info.index[s.station_id]
