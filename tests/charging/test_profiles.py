@@ -170,6 +170,45 @@ def test_only_changes_and_half_used_leases_are_sent() -> None:
     assert not needs_send(Sent(fingerprint=safe.fingerprint, at=NOW, valid_to=None), safe, NOW + timedelta(days=9))
 
 
+@pytest.mark.parametrize("version", list(OcppVersion))
+@pytest.mark.parametrize("template_name", template_names())
+def test_a_plans_drop_within_the_lease_is_held_by_the_charger_at_its_second(
+    template_name: str, version: OcppVersion
+) -> None:
+    """A multi-period control profile (a plan that stops the car at the next slot edge): every template holds
+    13 A until the edge and 0 from it, and the same edge compiled a cycle later is no change to send."""
+    template = load_template(template_name)
+    caps = probed(template_name, version)
+    store = ProfileStore(evse_count=template.connectors, quirks=template.quirks,
+                         replace_same_slot=version is OcppVersion.V16)  # fmt: skip
+    phases = template.phases
+    install(store, failsafe(1, 6.0, phases, caps, version, NOW, voltage_v=template.voltage_v), version,
+            NOW.timestamp())  # fmt: skip
+    edge = NOW + timedelta(seconds=450)
+
+    def target(now: datetime) -> Target:
+        steps = (Step(start_s=0, limit_a=13.0, phases=phases),
+                 Step(start_s=int((edge - now).total_seconds()), limit_a=0.0, phases=phases))  # fmt: skip
+        return Target(evse_id=1, steps=steps, voltage_v=template.voltage_v, transaction_id=TX)
+
+    compiled, caps = apply(store, target(NOW), caps, version)
+    electrical = composite.Electrical(phases=phases, voltage_v=template.voltage_v, max_current_a=template.max_current_a)
+    ctx = composite.Context(tx_id=TX, tx_start=NOW.timestamp() - 60)
+
+    def amps_at(t: datetime) -> float:
+        return composite.limit_at(store.relevant(1), t.timestamp(), evse_id=1, electrical=electrical, ctx=ctx).amps
+
+    assert amps_at(edge - timedelta(seconds=1)) == pytest.approx(13.0, abs=0.05)
+    assert amps_at(edge) == pytest.approx(0.0, abs=0.05)
+    assert amps_at(NOW + timedelta(minutes=11)) == pytest.approx(6.0, abs=0.05)  # lease over: the failsafe
+    sent = Sent(fingerprint=compiled.fingerprint, at=NOW, valid_to=compiled.valid_to)
+    later = NOW + timedelta(seconds=4)
+    assert not needs_send(sent, control(target(later), caps, version, later), later)
+    moved = Target(evse_id=1, steps=(target(later).steps[0], Step(start_s=500, limit_a=0.0, phases=phases)),
+                   voltage_v=template.voltage_v, transaction_id=TX)  # fmt: skip
+    assert needs_send(sent, control(moved, caps, version, later), later)  # the edge moved: sent again
+
+
 def test_read_back_refuses_a_charger_that_allows_more() -> None:
     target = Target(evse_id=1, steps=(Step(start_s=0, limit_a=10.0), Step(start_s=600, limit_a=6.0)))
     sched = {"chargingRateUnit": "A", "chargingSchedulePeriod": [

@@ -9,7 +9,7 @@ import pytest
 
 from chargewise.charging.allocate import allocate
 from chargewise.charging.plan import plan
-from chargewise.charging.site_plan import PlanNeed, grid, request_for, slot_start, targets
+from chargewise.charging.site_plan import PlanNeed, grid, request_for, slot_start, steps_ahead, targets
 from chargewise.charging.sitefile import parse
 from chargewise.charging.state import EvseState, SiteState
 
@@ -85,3 +85,45 @@ def test_a_tariff_moves_the_energy_to_the_cheap_slots_and_a_small_target_becomes
     cheap = [t for t in range(len(request.slots)) if request.prices[t] == 0.10]
     assert sum(result.amps["A/1"][t] for t in cheap) > 0
     assert targets(SITE.site, {"A/1": 0.0, "B/1": 2.5, "C/1": 9.0}) == {"A/1": 0.0, "B/1": 6.0, "C/1": 9.0}
+
+
+def until_quarter_past(slots: object) -> tuple[float, ...]:  # 0.10 until 18:15, then 0.40
+    s = slots  # Slots
+    return tuple(0.10 if s.begin(t) < T0.replace(minute=15, second=0) else 0.40 for t in range(len(s)))  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("energy_kwh", "limit_a", "minutes", "want"),
+    [
+        (1.0, 11.6, 10, [(450, 0.0)]),  # done in the cheap first slot: the profile drops at 18:15 by itself
+        (1.0, 11.6, 5, []),  # the edge is after the lease: the next cycles send it
+        (1.0, 5.0, 10, [(450, 0.0)]),  # held below the plan now (another car's share): still dropped at 18:15
+        (3.0, 9.0, 10, []),  # the plan charges on after 18:15 at no less than 9 A: no lowering, one period
+    ],
+)
+def test_the_plans_lowerings_within_the_lease_become_later_periods(
+    energy_kwh: float, limit_a: float, minutes: int, want: list[tuple[int, float]]
+) -> None:
+    needs = [PlanNeed(evse_id="A/1", energy_kwh=energy_kwh, departure=T0 + timedelta(minutes=25), phases=3,
+                      max_a=16)]  # fmt: skip
+    request = request_for(SITE.site, SITE.policy, needs, T0, None, until_quarter_past)
+    result = plan(request)
+    assert result.missed == []
+    ahead = steps_ahead(SITE.site, "A/1", request, result.amps["A/1"], T0, limit_a, timedelta(minutes=minutes))
+    assert ahead == want
+    if not want:
+        return
+    # a few seconds later (the next cycle) the same edge is the same second
+    later = T0 + timedelta(seconds=4.3)
+    again = steps_ahead(SITE.site, "A/1", request, result.amps["A/1"], later, limit_a, timedelta(minutes=minutes))
+    assert [(later.replace(microsecond=0) + timedelta(seconds=s), a) for s, a in again] == [
+        (T0.replace(second=0, minute=15), a) for _, a in want
+    ]
+
+
+def test_a_later_slot_wanting_less_than_the_minimum_is_offered_the_minimum() -> None:
+    needs = [PlanNeed(evse_id="A/1", energy_kwh=1.0, departure=T0 + timedelta(minutes=40), phases=3, max_a=16)]
+    request = request_for(SITE.site, SITE.policy, needs, T0, None, flat)
+    amps = (12.0, 2.5, 0.0)
+    assert steps_ahead(SITE.site, "A/1", request, amps, T0, 12.0, timedelta(minutes=10)) == [(450, 6.0)]
+    assert steps_ahead(SITE.site, "A/1", request, amps, T0, 12.0, timedelta(minutes=30)) == [(450, 6.0), (1350, 0.0)]

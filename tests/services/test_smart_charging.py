@@ -3,13 +3,17 @@ are, and that both end with the session."""
 
 from __future__ import annotations
 
+import dataclasses
+import math
 from datetime import UTC, datetime, timedelta
 
 from chargewise.adapters.memory import MemoryStore
+from chargewise.charging.profiles import CONTROL_ID_BASE
 from chargewise.charging.site import Mode
 from chargewise.charging.sitefile import parse
+from chargewise.charging.tariff import Period, Season, time_of_use
 from chargewise.domain.model import ConnectorStatus, MeterValue, OcppVersion, SampledValue
-from chargewise.services.connections import Registry
+from chargewise.services.connections import CallOutcome, Registry
 from chargewise.services.profile_applier import ProfileApplier
 from chargewise.services.smart_charging import SmartCharging
 from chargewise.services.telemetry import Telemetry
@@ -84,3 +88,48 @@ async def test_a_persons_cap_lowers_the_evses_limit_until_lifted() -> None:
     assert (await charging.cycle("home")).limits["W/1"].limit_a == 8.0
     charging.set_cap("W/1", None)
     assert (await charging.cycle("home")).limits["W/1"].limit_a > 8.0
+
+
+async def test_a_planned_stop_at_the_next_slot_edge_goes_out_as_a_second_period() -> None:
+    """A plan session whose car is done before the tariff rises at 18:15: the control profile sent at 18:07 holds
+    the cycle's limit now and 0 A from 18:15 (480 s on), so the charger stops then even if we are gone."""
+    sent: list[dict[str, object]] = []
+    at: list[datetime] = []
+
+    async def call(charger_id: str, action: str, payload: dict[str, object]) -> CallOutcome:
+        if action == "SetChargingProfile":
+            sent.append(payload)
+            at.append(clock.t)
+            return CallOutcome(action=action, payload={"status": "Accepted"})
+        return CallOutcome(action=action, error_code="NotSupported")
+
+    dear = time_of_use(name="dear", timezone="UTC", currency="EUR", seasons=[Season(name="all", months=tuple(
+        range(1, 13)), periods=(Period(days="all", start=0, end=18 * 60 + 15, price=0.10),
+                                Period(days="all", start=18 * 60 + 15, end=24 * 60, price=0.40)))])  # fmt: skip
+    clock = Clock()
+    clock.t = T0 + timedelta(minutes=7)
+    file = dataclasses.replace(parse(SITE.replace('parent = "main"\n', 'parent = "main"\nmode = "plan"\n')),
+                               tariff=dear)  # fmt: skip
+    telemetry = Telemetry()
+    charging = SmartCharging(sites=[file], telemetry=telemetry, store=MemoryStore(), registry=Registry(),
+                             applier=ProfileApplier(call=call, meter_interval_s=None), clock=clock)  # fmt: skip
+    charging.registry.register(_Link())  # type: ignore[arg-type]
+    telemetry.online("W", True)
+    telemetry.status("W", 1, ConnectorStatus.CHARGING, clock.t)
+    charging.set_needs("W/1", 1.0, clock.t + timedelta(hours=3), "rest")
+    for _ in range(4):  # ramped up to the plan's target, a cycle every 5 s
+        allocation = await charging.cycle("home")
+        clock.t += timedelta(seconds=5)
+    limit = allocation.limits["W/1"].limit_a
+    assert limit > 0 and charging.sites["home"].plan is not None
+    control = [(p, t) for p, t in zip(sent, at, strict=True)
+               if p["csChargingProfiles"]["chargingProfileId"] >= CONTROL_ID_BASE]  # type: ignore[index]  # fmt: skip
+    assert len(control) >= 2  # the ramp's steps: sent as the limit changed
+    payload, when = control[-1]
+    periods = payload["csChargingProfiles"]["chargingSchedule"]["chargingSchedulePeriod"]  # type: ignore[index]
+    edge = int((T0 + timedelta(minutes=15) - when).total_seconds())
+    assert [(p["startPeriod"], p["limit"]) for p in periods] == [(0, math.floor(limit * 10) / 10), (edge, 0.0)]
+    count = len(sent)
+    clock.t += timedelta(seconds=5)
+    await charging.cycle("home")
+    assert len(sent) == count  # the same plan a cycle later: nothing to send

@@ -16,7 +16,8 @@ more periods than the charger holds are merged, keeping the lowest limit of each
 than planned).
 
 Call :func:`needs_send` with what was last accepted: only what changed is sent again, and a control profile
-is renewed once half its lease has passed.
+is renewed once half its lease has passed. A plan's later periods count by the second they start at, so the same
+plan edge compiled in the next cycle (a few seconds nearer) is not a change.
 """
 
 from __future__ import annotations
@@ -163,10 +164,15 @@ def control(
         periods=periods, start=now, valid_to=valid_to, transaction_id=target.transaction_id,
     )  # fmt: skip
     tx = target.transaction_id if purpose is Purpose.TX else None
-    fingerprint = (purpose, level, evse, unit, tx, tuple((p["startPeriod"], p["limit"], p["numberPhases"])
-                                                          for p in periods))  # fmt: skip
+    # a later period by the second it starts at (the same edge of a plan compiles alike in every cycle)
+    edges = tuple((_edge(now, p["startPeriod"]), p["limit"], p["numberPhases"]) for p in periods)
+    fingerprint = (purpose, level, evse, unit, tx, edges)
     return Compiled(purpose=purpose, profile_id=profile_id, stack_level=level, evse_id=evse, payload=payload,
                     fingerprint=fingerprint, valid_to=valid_to)  # fmt: skip
+
+
+def _edge(now: datetime, start_s: int) -> datetime | int:
+    return 0 if start_s == 0 else (now + timedelta(seconds=start_s)).replace(microsecond=0)
 
 
 def failsafe(

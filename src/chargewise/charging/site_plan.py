@@ -163,3 +163,30 @@ def targets(site: Site, first_step: Mapping[str, float]) -> dict[str, float]:
         minimum = site.evses[evse_id].min_a
         out[evse_id] = 0.0 if amps < 0.05 else max(minimum, amps)
     return out
+
+
+def steps_ahead(
+    site: Site, evse_id: str, request: PlanRequest, amps: Sequence[float], now: datetime, limit_a: float,
+    horizon: timedelta,
+) -> list[tuple[int, float]]:  # fmt: skip
+    """The plan's next slot edges within ``horizon`` of ``now`` where it lowers EVSE ``evse_id`` below this
+    cycle's ``limit_a``: (seconds from ``now``, amps), for a multi-period control profile. Only lowerings: the
+    charger then drops at the planned moment even if the backend is slow or gone, while a rise waits for the
+    closed loop (the allocation knows what the other sessions draw then; the plan counts them at their minimum).
+    An edge is rounded up to the whole second (the profile's schedule starts on ``now``'s second, so the charger
+    drops on that second)."""
+    minimum = site.evses[evse_id].min_a
+    out: list[tuple[int, float]] = []
+    last = limit_a
+    for t in range(1, min(len(request.slots), len(amps))):
+        edge = request.slots.begin(t)
+        if edge <= now:
+            continue
+        if edge >= now + horizon:
+            break
+        planned = 0.0 if amps[t] < 0.05 else max(minimum, amps[t])
+        value = math.floor(min(limit_a, planned) * 10) / 10
+        if value != last:
+            out.append((math.ceil(math.ceil(edge.timestamp()) - now.timestamp()), value))
+            last = value
+    return out

@@ -22,8 +22,9 @@ from typing import Protocol
 from chargewise.charging.allocate import allocate
 from chargewise.charging.external import ExternalCap, capped
 from chargewise.charging.failsafe import failsafe_shares
-from chargewise.charging.profiles import Step, Target
+from chargewise.charging.profiles import DEFAULT_LEASE, Step, Target
 from chargewise.charging.site import DemandCapLike, Evse, Mode
+from chargewise.charging.site_plan import steps_ahead
 from chargewise.charging.sitefile import SiteFile
 from chargewise.charging.state import Allocation, EvseState, MeterReading, SiteState
 from chargewise.charging.tariff import Tariff
@@ -366,8 +367,8 @@ class SmartCharging:
             tx = running.get(evse_id)
             version = self._version(evse.charger) or OcppVersion.V16
             tx_id = None if tx is None else (str(tx.id) if version is OcppVersion.V16 else tx.remote_id)
-            step = Step(start_s=0, limit_a=math.floor(limit.limit_a * 10) / 10, phases=max(1, limit.phases))
-            target = Target(evse_id=evse_number(evse), voltage_v=evse.voltage_v, transaction_id=tx_id, steps=(step,))
+            steps = self._steps(site, evse_id, math.floor(limit.limit_a * 10) / 10, max(1, limit.phases), now)
+            target = Target(evse_id=evse_number(evse), voltage_v=evse.voltage_v, transaction_id=tx_id, steps=steps)
             safe = Failsafe(evse_id=evse_number(evse), limit_a=site.failsafe[evse_id], phases=evse.phases,
                             voltage_v=evse.voltage_v)  # fmt: skip
             by_charger.setdefault(evse.charger, []).append((target, safe))
@@ -376,6 +377,18 @@ class SmartCharging:
             for applied in done:
                 site.applied[f"{charger}/{applied.evse_id}"] = applied
         return allocation
+
+    @staticmethod
+    def _steps(site: SiteLoop, evse_id: str, limit_a: float, phases: int, now: datetime) -> tuple[Step, ...]:
+        """This cycle's limit, then, for a planned session, where its plan lowers it within the lease (a
+        multi-period profile: the charger drops at the planned moment with or without us)."""
+        first = Step(start_s=0, limit_a=limit_a, phases=phases)
+        live = site.plan
+        if live is None or evse_id not in live.targets or evse_id not in live.plan.amps:
+            return (first,)
+        ahead = steps_ahead(site.file.site, evse_id, live.request, live.plan.amps[evse_id], now, limit_a,
+                            DEFAULT_LEASE)  # fmt: skip
+        return (first, *(Step(start_s=at, limit_a=amps, phases=phases) for at, amps in ahead))
 
     def _tell(self, site: SiteLoop, allocation: Allocation) -> None:
         """Publish the EVSE limits that changed since the last cycle (``Kind.ALLOCATION``), one event per charger."""
