@@ -28,16 +28,18 @@ from chargewise.adapters.log_files import FileLogArchive
 from chargewise.adapters.memory_bus import MemoryBus
 from chargewise.adapters.memory_demand import MemoryDemandEvents
 from chargewise.adapters.price_feeds import PriceFeeds
+from chargewise.adapters.site_files import with_tariff
 from chargewise.adapters.sql import open_store
 from chargewise.adapters.sql.api_clients import SqlApiClientStore
 from chargewise.adapters.sql.firmware import SqlFirmwareStore
 from chargewise.adapters.sql.fleet import SqlFleetStore
 from chargewise.adapters.sql.link_signals import SqlLinkSignalStore
 from chargewise.adapters.sql.reports import SqlReportStore
+from chargewise.adapters.sql.site_settings import SqlSiteSettingStore
 from chargewise.adapters.sql.store import SqlStore
 from chargewise.adapters.webhook_sender import WebhookSender
 from chargewise.adapters.ws_server import OcppServer, ServerDeps
-from chargewise.charging.sitefile import SiteFile
+from chargewise.charging.sitefile import SiteFile, parse_data
 from chargewise.domain.bus import Bus, BusError
 from chargewise.domain.model import OcppVersion
 from chargewise.domain.ports import Clock, Store
@@ -73,6 +75,7 @@ from chargewise.services.profile_applier import ProfileApplier
 from chargewise.services.records import Ledger, Records
 from chargewise.services.reports import Reports
 from chargewise.services.reservations import Reservations
+from chargewise.services.site_settings import SiteSettings
 from chargewise.services.smart_charging import SmartCharging
 from chargewise.services.webhooks import Webhooks
 
@@ -374,6 +377,9 @@ async def start(settings: Settings, *, clock: Clock | None = None, with_http: bo
         sites=list(settings.sites), telemetry=central.telemetry, store=store, registry=registry,
         applier=ProfileApplier(call=registry.call), clock=clock, demand=app.demand, limits=central.reports.store,
     )  # fmt: skip
+    keeper = SiteSettings(SqlSiteSettingStore(store), clock, lambda raw: with_tariff(parse_data(raw), Path.cwd()))
+    app.charging.keeper = keeper
+    await keeper.restore(app.charging)  # sites put through REST, told needs, modes and caps: before any cycle
     central.reports.take_needs = app.charging.take_ev_needs
     central.reports.on_limit = app.charging.poke  # NotifyChargingLimit / Cleared: the site's next cycle, now
     app.charging.events = central.events

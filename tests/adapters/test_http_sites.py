@@ -141,3 +141,35 @@ async def test_sites_are_put_planned_and_deleted_through_rest(tmp_path: Path) ->
             ) and "/api/v1/sites/{name}/plan" in paths
     finally:
         await app.stop()
+
+
+async def test_what_rest_set_is_there_after_a_restart(tmp_path: Path) -> None:
+    """A site put, a session's needs and a mode switched, each answered 200/201: the server stops and starts
+    again on the same database (no --site), and all of it is there; a site deleted stays deleted."""
+    document = {"nodes": {"main": {"kind": "main", "limit_a": 32}}, "chargers": {"wb": {"parent": "main"}}}
+    needs = {"energy_kwh": 18.0, "departure": "2030-01-05T07:30:00Z"}
+    app = await serve(tmp_path, with_site=False)
+    base = f"http://127.0.0.1:{app.http.port}/api/v1"
+    try:
+        async with aiohttp.ClientSession() as http:
+            assert (await call(http, "PUT", f"{base}/sites/garage", document))[0] == 201
+            assert (await call(http, "PUT", f"{base}/sites/shed", document | {"chargers": {"x": {"parent": "main"}}}))[
+                0
+            ] == 201
+            assert (await call(http, "PUT", f"{base}/sites/garage/evses/wb/1/session", needs))[0] == 200
+            assert (await call(http, "PUT", f"{base}/sites/garage/evses/wb/1/mode", {"mode": "plan"}))[0] == 200
+            assert (await call(http, "DELETE", f"{base}/sites/shed"))[0] == 200
+    finally:
+        await app.stop()
+    app = await serve(tmp_path, with_site=False)
+    base = f"http://127.0.0.1:{app.http.port}/api/v1"
+    try:
+        async with aiohttp.ClientSession() as http:
+            status, sites = await call(http, "GET", f"{base}/sites")
+            assert status == 200 and [s["name"] for s in sites] == ["garage"]
+            status, site = await call(http, "GET", f"{base}/sites/garage")
+            evse = site["evses"][0]
+            assert (evse["id"], evse["mode"], evse["energy_kwh"], evse["needs_from"]) == ("wb/1", "plan", 18.0, "rest")
+            assert evse["departure"] == "2030-01-05T07:30:00Z"
+    finally:
+        await app.stop()

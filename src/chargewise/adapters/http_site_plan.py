@@ -102,6 +102,7 @@ async def put_site(request: web.Request) -> web.Response:
         raise InvalidRequest(str(exc), fix="see docs/sites.md for every key") from None
     except ValueError as exc:
         return problem(409, str(exc), "remove it from the other site first, or put it there")
+    await charging.keep_site(name, raw)
     view = site_view(charging, charging.sites[name], request.app[SITES].clock)
     return ok(view, status=201 if created else 200)
 
@@ -109,6 +110,7 @@ async def put_site(request: web.Request) -> web.Response:
 async def delete_site(request: web.Request) -> web.Response:
     site, charging = _site(request), _charging(request)
     charging.remove_site(site.name)
+    await charging.keep_site(site.name, None)
     return ok(m.SiteRemoved(name=site.name, removed=True))
 
 

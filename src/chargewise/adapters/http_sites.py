@@ -111,6 +111,7 @@ async def set_mode(request: web.Request) -> web.Response:
     except ValueError:
         raise InvalidRequest(f"unknown mode {change.mode!r}", fix=f"use {', '.join(x.value for x in Mode)}") from None
     charging.set_mode(evse_id, mode)
+    await charging.keep(evse_id)
     return ok(evse_view(charging, site, evse_id))
 
 
@@ -125,6 +126,7 @@ async def put_session(request: web.Request) -> web.Response:
     if needs.departure is not None and needs.departure.tzinfo is None:
         raise InvalidRequest("departure has no offset", fix="write e.g. 2026-12-03T07:30:00+01:00 or ...Z")
     charging.set_needs(evse_id, needs.energy_kwh, needs.departure, "rest")
+    await charging.keep(evse_id)
     return ok(evse_view(charging, site, evse_id))
 
 

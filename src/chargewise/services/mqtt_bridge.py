@@ -163,6 +163,7 @@ class MqttBridge:
         if c.name == "current_limit":
             if charging is not None and controlled:
                 charging.set_cap(key, c.amps)
+                await charging.keep(key)
                 return f"{key}: site cap {c.amps} A"
             applied = await self.deps.limits.set(c.charger_id, c.evse, c.amps)
             return f"{key}: limit {c.amps} A ({'sent' if applied is None else applied.detail or 'unchanged'})"
@@ -170,6 +171,7 @@ class MqttBridge:
             raise ha.CommandError(f"{key} is not under smart charging; {c.name} needs it in a --site file")
         if c.name == "mode":
             charging.set_mode(key, Mode(str(c.mode)))
+            await charging.keep(key)
             return f"{key}: mode {c.mode}"
         site = charging.site_of_evse(key)
         old = site.needs.get(key)
@@ -180,6 +182,7 @@ class MqttBridge:
         else:
             departure = c.departure
         charging.set_needs(key, energy, departure, "mqtt")
+        await charging.keep(key)
         return f"{key}: needs {energy} kWh by {departure}"
 
     async def _start(self, c: ha.Command) -> str:

@@ -17,7 +17,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from chargewise.charging.allocate import allocate
 from chargewise.charging.external import ExternalCap, capped
@@ -124,6 +124,14 @@ class SiteLoop:
         return self.file.site.name
 
 
+class Keeper(Protocol):
+    """Where live settings are kept across restarts (``services.site_settings.SiteSettings``)."""
+
+    async def evse(self, site: SiteLoop, evse_id: str) -> None: ...
+
+    async def site(self, name: str, document: dict[str, Any] | None) -> None: ...
+
+
 class SmartCharging:
     """Build one in ``bootstrap`` with the sites from the configuration; :meth:`run` it as a background task."""
 
@@ -145,6 +153,9 @@ class SmartCharging:
         self.gate: Callable[[str], bool] = lambda name: True
         #: the version of a charger linked to another node of the cluster (None: not linked anywhere else)
         self.remote_version: Callable[[str], OcppVersion | None] = lambda charger: None
+        #: keeps sites put through REST and the EVSEs' told needs, modes and caps across restarts (bootstrap sets
+        #: it); None: they live in memory only
+        self.keeper: Keeper | None = None
         telemetry.listen(self.poke)
         if demand is not None:
             demand.subscribe(lambda event: self._wake_all())
@@ -205,6 +216,17 @@ class SmartCharging:
         task = self._tasks.pop(name, None)
         if task is not None:
             task.cancel()
+
+    async def keep(self, evse_id: str) -> None:
+        """Write ``evse_id``'s live settings through the keeper (call after ``set_needs``, ``set_mode`` or
+        ``set_cap``, before acknowledging)."""
+        if self.keeper is not None:
+            await self.keeper.evse(self.site_of_evse(evse_id), evse_id)
+
+    async def keep_site(self, name: str, document: dict[str, Any] | None) -> None:
+        """Keep site ``name`` as put through REST (``document``), or its removal (None)."""
+        if self.keeper is not None:
+            await self.keeper.site(name, document)
 
     def _wake_all(self) -> None:
         for site in self.sites.values():
@@ -304,6 +326,12 @@ class SmartCharging:
             mode = site.modes.get(evse_id) or (site.file.tokens.get(tx.id_tag) if tx and tx.id_tag else None)
             evses[evse_id] = EvseState(online=online, session=session, measured_a=measured, energy_kwh=energy,
                                        departure=departure, mode=mode)  # fmt: skip
+        if self.keeper is not None:  # what changed besides the people's own changes: the EV's needs, sessions' ends
+            try:
+                for evse_id in site.file.site.evses:
+                    await self.keeper.evse(site, evse_id)
+            except Exception as exc:  # the database: charging goes on, and what did not get written is tried again
+                log.warning("site %s: live settings not kept this cycle (%s); tried again next cycle", site.name, exc)
         meter = site.meter
         if site.meter_at is None or (self.clock.now() - site.meter_at).total_seconds() > METER_STALE_S:
             meter = None

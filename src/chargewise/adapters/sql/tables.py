@@ -346,3 +346,18 @@ webhooks = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("body", Text, nullable=False),  # the Webhook as JSON (url, kinds, chargers, secret)
 )
+
+
+# --- what people set on sites through REST and MQTT (``domain.site_settings``, ``sql.site_settings``) --------
+site_documents = Table(
+    "site_documents",
+    metadata,
+    Column("name", String, primary_key=True),
+    Column("body", Text, nullable=False),  # the SiteDocument as JSON (document None: removed)
+)
+evse_settings = Table(
+    "evse_settings",
+    metadata,
+    Column("evse_id", String, primary_key=True),
+    Column("body", Text, nullable=False),  # the EvseSetting as JSON
+)
