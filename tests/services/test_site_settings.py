@@ -76,7 +76,7 @@ async def test_told_needs_modes_caps_and_a_site_put_come_back_after_a_restart() 
 
 async def test_a_session_that_ended_takes_its_settings_with_it_even_across_a_restart() -> None:
     kept = MemorySiteSettingStore()
-    charging, keeper, telemetry = server(kept, [parse(HOME)])
+    charging, _, telemetry = server(kept, [parse(HOME)])
     telemetry.status("W", 1, ConnectorStatus.CHARGING, T0)
     await charging.state(charging.sites["home"])
     charging.set_needs("W/1", 20.0, T0 + timedelta(hours=9), "mqtt")
@@ -92,7 +92,7 @@ async def test_a_session_that_ended_takes_its_settings_with_it_even_across_a_res
 
 async def test_a_removed_site_stays_removed_and_a_kept_site_that_no_longer_loads_is_named() -> None:
     kept = MemorySiteSettingStore()
-    charging, keeper, _ = server(kept, [parse(HOME)])
+    charging, _, _ = server(kept, [parse(HOME)])
     charging.remove_site("home")
     await charging.keep_site("home", None)
     await charging.keep_site("broken", {"site": {"name": "broken"}, "nodes": {"main": {"limit_a": "lots"}}})
@@ -104,7 +104,7 @@ async def test_a_removed_site_stays_removed_and_a_kept_site_that_no_longer_loads
 
 async def test_learned_needs_are_not_kept() -> None:
     kept = MemorySiteSettingStore()
-    charging, keeper, _ = server(kept, [parse(HOME)])
+    charging, _, _ = server(kept, [parse(HOME)])
     site = charging.sites["home"]
     charging.set_needs("W/1", 9.0, T0 + timedelta(hours=3), "learned")
     await charging.keep("W/1")
