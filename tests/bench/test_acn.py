@@ -61,3 +61,40 @@ def test_no_car_is_left_a_sliver_short() -> None:
     llf = simulate("caltech_acn", 100.0, "LLF", str(WORKLOAD), 1)
     assert ours.violations == 0
     assert ours.energy_pct >= llf.energy_pct - 1e-9, (ours.energy_pct, llf.energy_pct)
+
+
+def test_a_car_short_of_time_takes_amps_from_a_car_with_time_to_spare() -> None:
+    """`_make_room` on a real acnportal network (two 32 A EVSEs under a 40 A panel): the car that cannot finish
+    gets its 32 A, first from what the panel has left, then from the car with laxity, which keeps the rest; with
+    no donor it gets only what is left. `_donors` leaves out a car that finishes this period."""
+    from datetime import datetime
+    from types import SimpleNamespace
+
+    import numpy as np
+    import pytz
+    from acnportal import acnsim
+    from acnportal.acnsim.models import EV, Battery
+    from acnportal.acnsim.models.evse import EVSE
+    from acnportal.acnsim.network import ChargingNetwork
+
+    from chargewise.bench.acn import ChargewiseAlgorithm
+
+    net = ChargingNetwork()
+    for sid in ("A", "B"):
+        net.register_evse(EVSE(sid, max_rate=32), 208, 0)
+    net.add_constraint(acnsim.Current(["A", "B"]), 40, name="panel")
+    ev = EV(0, 8, 5.0, "A", "a", Battery(100, 0, 6.6))
+    queue = acnsim.EventQueue()
+    queue.add_events([acnsim.PluginEvent(0, ev)])
+    sim = acnsim.Simulator(net, ChargewiseAlgorithm(), queue, pytz.utc.localize(datetime(2019, 3, 1)), period=5,
+                           verbose=False)  # fmt: skip
+    algo = ChargewiseAlgorithm()
+    algo.register_interface(acnsim.Interface(sim))
+    info = algo.info()
+    b = SimpleNamespace(station_id="B", session_id="b", remaining_demand=10.0, remaining_time=200, max_rates=[32.0])
+    column = np.array([26.0, 12.0])
+    assert list(algo._make_room(info, column, 0, 32.0, [b])) == [32.0, 8.0]
+    assert list(algo._make_room(info, column, 0, 32.0, [])) == [28.0, 12.0]
+    assert [d.session_id for d in algo._donors(info, [b], column)] == ["b"]
+    done = SimpleNamespace(station_id="B", session_id="d", remaining_demand=0.1, remaining_time=200, max_rates=[32.0])
+    assert algo._donors(info, [done], column) == []  # 12 A for a period finishes it: lowered, it would be a sliver
