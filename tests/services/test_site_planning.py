@@ -16,7 +16,7 @@ from chargewise.charging.allocate import allocate
 from chargewise.charging.site import Mode
 from chargewise.charging.sitefile import parse
 from chargewise.charging.state import Cause, EvseState, SiteState
-from chargewise.charging.tariff import Period, Season, time_of_use
+from chargewise.charging.tariff import DemandCharge, Period, Season, time_of_use
 from chargewise.domain.model import ConnectorStatus, OcppVersion
 from chargewise.domain.ports import NewTransaction
 from chargewise.domain.reports import ChargingLimit, ChargingSchedule, LimitSource, RateUnit, SchedulePeriod
@@ -75,6 +75,17 @@ async def test_plan_sessions_get_the_plans_first_slot_and_stay_under_the_main() 
     _, told = await planned(file, file.site, state, T0 + timedelta(minutes=3), None, caps=[], caps_a={},
                             told={"A/1": ("rest", 5.0)}, current=live)  # fmt: skip
     assert told is not None and told.trigger == "sessions or needs"
+
+
+async def test_a_tariffs_demand_charge_is_said_to_be_unweighed() -> None:
+    charged = dataclasses.replace(NIGHT, demand_charges=(DemandCharge(per_kw=12.0),))
+    file = dataclasses.replace(parse(SITE), tariff=charged)
+    state = busy(**{"A/1": EvseState(session=True, energy_kwh=4.0, departure=T0 + timedelta(hours=6))})
+    _, live = await planned(file, file.site, state, T0, None, caps=[], caps_a={}, told={}, current=None)
+    assert live is not None and "demand charges are not weighed" in live.prices_note
+    _, plain = await planned(dataclasses.replace(file, tariff=NIGHT), file.site, state, T0, None, caps=[], caps_a={},
+                             told={}, current=None)  # fmt: skip
+    assert plain is not None and plain.prices_note == ""
 
 
 async def test_only_plan_sessions_with_needs_are_planned_and_an_external_cap_bounds_them() -> None:

@@ -92,6 +92,8 @@ def prices_for(file: SiteFile) -> tuple[list[str], Callable[[Slots], tuple[float
                 notes.append("no tariff in the site file: every slot costs the same, earlier slots first")
             return (0.0,) * len(slots)
         spans = [(slots.begin(t), timedelta(minutes=slots.minutes[t])) for t in range(len(slots))]
+        if getattr(file.tariff, "demand_charges", ()):
+            notes.append("the tariff's demand charges are not weighed: the plan prices energy only (docs/tariffs.md)")
         try:
             return tuple(tariffs.prices(file.tariff, spans))
         except tariffs.TariffError as exc:
