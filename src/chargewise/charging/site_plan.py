@@ -158,11 +158,12 @@ def targets(site: Site, first_step: Mapping[str, float]) -> dict[str, float]:
     """This cycle's target current of each planned session: the plan's first slot, raised to the EVSE's minimum
     where the plan wants less but not nothing (a car is offered at least the minimum or nothing; the next
     re-plan counts the energy it got ahead)."""
-    out = {}
-    for evse_id, amps in first_step.items():
-        minimum = site.evses[evse_id].min_a
-        out[evse_id] = 0.0 if amps < 0.05 else max(minimum, amps)
-    return out
+    return {evse_id: offered(site.evses[evse_id].min_a, amps) for evse_id, amps in first_step.items()}
+
+
+def offered(minimum: float, amps: float) -> float:
+    """What a car planned ``amps`` is offered: nothing for (almost) nothing, else at least the EVSE's minimum."""
+    return 0.0 if amps < 0.05 else max(minimum, amps)
 
 
 def steps_ahead(
@@ -184,8 +185,7 @@ def steps_ahead(
             continue
         if edge >= now + horizon:
             break
-        planned = 0.0 if amps[t] < 0.05 else max(minimum, amps[t])
-        value = math.floor(min(limit_a, planned) * 10) / 10
+        value = math.floor(min(limit_a, offered(minimum, amps[t])) * 10) / 10
         if value != last:
             out.append((math.ceil(math.ceil(edge.timestamp()) - now.timestamp()), value))
             last = value

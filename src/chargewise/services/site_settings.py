@@ -28,14 +28,14 @@ KEPT_SOURCES = ("rest", "mqtt", "ev")
 def setting_of(site: SiteLoop, evse_id: str) -> EvseSetting:
     """What of ``evse_id``'s live settings is worth keeping, now."""
     needs = site.needs.get(evse_id)
-    told = needs is not None and needs.source in KEPT_SOURCES
+    told = needs if needs is not None and needs.source in KEPT_SOURCES else None
     mode = site.modes.get(evse_id)
     return EvseSetting(
         evse_id=evse_id,
-        energy_kwh=needs.energy_kwh if told and needs else None,
-        departure=needs.departure if told and needs else None,
-        register_wh=needs.register_wh if told and needs else None,
-        source=needs.source if told and needs else None,
+        energy_kwh=told.energy_kwh if told else None,
+        departure=told.departure if told else None,
+        register_wh=told.register_wh if told else None,
+        source=told.source if told else None,
         mode=mode.value if mode is not None else None,
         cap_a=site.max_a.get(evse_id),
         in_session=evse_id in site.in_session,

@@ -38,9 +38,9 @@ class SqlSiteSettingStore:
         async with self._store._write() as conn:
             await conn.execute(statement)
 
-    async def _delete(self, table: Table, evse_id: str) -> None:
+    async def _delete(self, evse_id: str) -> None:
         async with self._store._write() as conn:
-            await conn.execute(delete(table).where(table.c.evse_id == evse_id))
+            await conn.execute(delete(evse_settings).where(evse_settings.c.evse_id == evse_id))
 
     async def _all(self, table: Table, kind: type[_T]) -> list[_T]:
         query = select(table.c.body).order_by(*table.primary_key.columns)
@@ -55,7 +55,7 @@ class SqlSiteSettingStore:
 
     async def put_evse_setting(self, setting: EvseSetting) -> None:
         if setting.empty:
-            await self._run(self._delete(evse_settings, setting.evse_id))
+            await self._run(self._delete(setting.evse_id))
         else:
             await self._run(self._put(evse_settings, {"evse_id": setting.evse_id}, setting))
 
