@@ -117,7 +117,8 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_parser("doctor", help="why a charger is offline or flaky: explain, audit, rf, probe, mdns")
     )
 
-    cli_sites.add_arguments(sub.add_parser("sites", help="smart-charging sites: check, show, allocate"))
+    cli_sites.add_arguments(sub.add_parser("sites", help="smart-charging sites: check, show, allocate, plan"),
+                            _store_options)
     cli_cluster.add_arguments(sub.add_parser("cluster", help="the cluster over --bus: its live nodes"))
 
     from chargewise import cli_firmware

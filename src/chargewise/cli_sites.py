@@ -1,4 +1,5 @@
-"""``chargewise sites ...``: check a site file, show it, and try one allocation cycle on a state document.
+"""``chargewise sites ...``: check a site file, show it, try one allocation cycle on a state document, and read
+a running server's joint plan of a site (``plan NAME``, through its REST API).
 
 The site file and state formats are in ``docs/sites.md``. A bad file is one line naming the field and the fix
 (a :class:`chargewise.cli_support.UsageError`), exit code 2.
@@ -9,8 +10,10 @@ from __future__ import annotations
 import argparse
 import json
 import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from chargewise.adapters.site_files import with_tariff
 from chargewise.charging.allocate import allocate
@@ -19,10 +22,11 @@ from chargewise.charging.sitefile import SiteFile, parse
 from chargewise.charging.sitefile_values import SiteFileError
 from chargewise.charging.state import Policy
 from chargewise.charging.statefile import allocation_data, parse_state
+from chargewise.cli_rest import add_server_option, rest
 from chargewise.cli_support import UsageError, print_json
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
+def add_arguments(parser: argparse.ArgumentParser, store_options: Callable[[argparse.ArgumentParser], None]) -> None:
     sub = parser.add_subparsers(dest="sites_command", required=True, metavar="ACTION")
     check = sub.add_parser("check", help="validate a site file and print its tree with limits and wiring")
     check.add_argument("file", type=Path, metavar="FILE")
@@ -33,9 +37,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     one.add_argument("file", type=Path, metavar="FILE")
     one.add_argument("--state", type=Path, required=True, metavar="STATE.json", help="now, meter and EVSE states")
     one.add_argument("--json", action="store_true", help="machine-readable")
+    plan = sub.add_parser("plan", help="a running server's joint plan of site NAME: each car's current per slot, why")
+    plan.add_argument("name", metavar="NAME")
+    plan.add_argument("--json", action="store_true", help="machine-readable (the REST answer)")
+    add_server_option(plan)
+    store_options(plan)
 
 
 async def run(args: argparse.Namespace) -> int:
+    if args.sites_command == "plan":
+        view = await rest(args, "GET", f"/api/v1/sites/{quote(args.name, safe='')}/plan")
+        if args.json:
+            print_json(view)
+        else:
+            for line in plan_lines(view):
+                print(line)
+        return 0
     loaded = load(args.file)
     if args.sites_command == "check":
         print(f"{args.file}: ok, {summary(loaded)}")
@@ -66,6 +83,29 @@ async def run(args: argparse.Namespace) -> int:
                 print(f"{evse_id:<14} {lim['limit_a']:>5g} A x {lim['phases']}  {lim['limit_w'] / 1000:>6.2f} kW  "
                       f"{lim['reason']}")  # fmt: skip
     return 0
+
+
+def plan_lines(view: dict[str, Any]) -> list[str]:
+    """``GET /api/v1/sites/{name}/plan`` for a person: the plan's head, each planned EVSE with its energy and the
+    plan's explanation, then why every session charges now or not."""
+    if view.get("made_at") is None:
+        lines = [f"site {view['site']}: no plan (no session in mode plan with an energy and a departure ahead)"]
+    else:
+        cost = view.get("energy_cost")
+        price = "" if cost is None else f", energy {cost:.2f} {view.get('currency') or '(flat prices)'}"
+        lines = [f"site {view['site']}: plan made {view['made_at']} ({view['trigger']}, {view['method']}), "
+                 f"{len(view['slot_starts'])} slots{price}, peak {view['peak_kw']:g} kW"]  # fmt: skip
+    if view.get("prices_note"):
+        lines.append(f"  note: {view['prices_note']}")
+    for e in view.get("evses", []):
+        met = "met" if e["shortfall_kwh"] <= 1e-6 else f"{e['shortfall_kwh']:g} kWh short"
+        lines.append(f"{e['id']}: {e['energy_kwh']:g} kWh by {e['departure']}, plans {e['delivered_kwh']:g} ({met}); "
+                     f"now {e['target_a']:g} A")  # fmt: skip
+        lines += [f"  {why}" for why in e.get("explanation", [])]
+    for now in view.get("sessions", []):
+        limit = "-" if now.get("limit_a") is None else f"{now['limit_a']:g} A"
+        lines.append(f"now {now['id']} ({now['mode']}): {limit}: {now['why']}")
+    return lines
 
 
 def _read(path: Path) -> str:

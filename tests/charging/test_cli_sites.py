@@ -1,4 +1,5 @@
-"""``chargewise sites check|show|allocate``: output for a good file, one line and exit 2 for a bad one."""
+"""``chargewise sites check|show|allocate|plan``: output for a good file (or a running server's plan), one line and
+exit 2 for a bad one."""
 
 from __future__ import annotations
 
@@ -66,3 +67,66 @@ def test_bad_state_and_missing_file(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert "state.now: '2026-12-02T10:00:00' is not a date-time with offset" in capsys.readouterr().err
     assert main(["sites", "check", str(tmp_path / "nope.toml")]) == 2
     assert "cannot read" in capsys.readouterr().err
+
+
+async def test_plan_reads_the_running_servers_plan_and_says_what_is_wrong_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import asyncio
+
+    import aiohttp
+
+    from tests.conftest import start_server
+
+    server = await start_server(tmp_path / "data")
+    monkeypatch.setenv("CHARGEWISE_ADMIN_TOKEN", server.admin_token)
+    monkeypatch.setenv("CHARGEWISE_NO_UVLOOP", "1")
+    common = ["--server", server.http_url, "--data-dir", str(tmp_path)]
+
+    def run(*args: str) -> tuple[int, str, str]:
+        code = main(list(args))
+        out = capsys.readouterr()
+        return code, out.out, out.err
+
+    try:
+        document = {"nodes": {"main": {"kind": "main", "limit_a": 32}}, "chargers": {"wb": {"parent": "main"}}}
+        async with aiohttp.ClientSession() as http:
+            async with http.put(f"{server.http_url}/api/v1/sites/garage", json=document, headers=server.headers) as r:
+                assert r.status == 201
+        code, out, _ = await asyncio.to_thread(run, "sites", "plan", "garage", *common)
+        assert code == 0 and out.splitlines() == [
+            "site garage: no plan (no session in mode plan with an energy and a departure ahead)"]  # fmt: skip
+        code, out, _ = await asyncio.to_thread(run, "sites", "plan", "garage", "--json", *common)
+        assert code == 0 and json.loads(out)["site"] == "garage" and json.loads(out)["evses"] == []
+        code, _, err = await asyncio.to_thread(run, "sites", "plan", "nope", *common)
+        lines = err.strip().splitlines()
+        assert code == 2 and len(lines) == 1 and "no site 'nope'" in lines[0] and "garage" in lines[0], lines
+    finally:
+        await server.app.stop()
+
+
+async def test_plan_lines_name_each_car_its_energy_and_why() -> None:
+    """The lines printed for a real plan (the REST view of one made by the loop's planner)."""
+    import dataclasses
+    from datetime import UTC, datetime, timedelta
+
+    import msgspec
+
+    from chargewise.adapters.http_site_plan import plan_view
+    from chargewise.charging.sitefile import parse
+    from chargewise.charging.state import EvseState, SiteState
+    from chargewise.cli_sites import plan_lines
+    from chargewise.services.site_planning import planned
+    from chargewise.services.smart_charging import SiteLoop
+
+    t0 = datetime(2026, 12, 2, 18, 5, tzinfo=UTC)
+    file = parse('[site]\nname = "home"\n[nodes.main]\nlimit_a = 33\n[chargers.A]\nparent = "main"\nmode = "plan"\n')
+    state = SiteState(evses={"A/1": EvseState(session=True, energy_kwh=4.0, departure=t0 + timedelta(hours=2))})
+    _, live = await planned(file, file.site, state, t0, None, caps=[], caps_a={}, told={}, current=None)
+    site = dataclasses.replace(SiteLoop(file=file), plan=live, in_session={"A/1"})
+    lines = plan_lines(msgspec.to_builtins(plan_view(site)))
+    assert lines[0].startswith("site home: plan made 2026-12-02T18:05:00") and "(first plan, " in lines[0]
+    assert "note: no tariff in the site file" in lines[1]
+    assert lines[2].startswith("A/1: 4 kWh by 2026-12-02T20:00:00") and "(met)" in lines[2]
+    assert any(line.startswith("  ") and "as asked" in line for line in lines[3:]), lines
+    assert lines[-1].startswith("now A/1 (plan): -: plan:"), lines
