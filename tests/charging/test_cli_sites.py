@@ -90,9 +90,9 @@ async def test_plan_reads_the_running_servers_plan_and_says_what_is_wrong_in_one
 
     try:
         document = {"nodes": {"main": {"kind": "main", "limit_a": 32}}, "chargers": {"wb": {"parent": "main"}}}
-        async with aiohttp.ClientSession() as http:
-            async with http.put(f"{server.http_url}/api/v1/sites/garage", json=document, headers=server.headers) as r:
-                assert r.status == 201
+        url = f"{server.http_url}/api/v1/sites/garage"
+        async with aiohttp.ClientSession() as http, http.put(url, json=document, headers=server.headers) as r:
+            assert r.status == 201
         code, out, _ = await asyncio.to_thread(run, "sites", "plan", "garage", *common)
         assert code == 0 and out.splitlines() == [
             "site garage: no plan (no session in mode plan with an energy and a departure ahead)"]  # fmt: skip
